@@ -1,0 +1,169 @@
+"""Shared machinery for the demo generator: the calendar, seeded generators, the child registry.
+
+Dates are handled as numpy ``datetime64[D]`` arrays throughout (NaT = missing) so every step is
+vectorised; frames are converted to ``datetime64[s]`` only when they are assembled (that dtype loads
+into DuckDB and PostgreSQL DATE columns as dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from data_access import workdays
+
+NAT = np.datetime64("NaT", "D")
+DAY = np.timedelta64(1, "D")
+YEAR_DAYS = 365.25
+
+
+def last_day_of_previous_month(today: dt.date | None = None) -> dt.date:
+    """The default ``as_of``: the last day of the calendar month before ``today``."""
+    today = today or dt.date.today()
+    return today.replace(day=1) - dt.timedelta(days=1)
+
+
+def census_year_start(day: dt.date) -> dt.date:
+    """1 April on or before ``day`` (the start of its CIN census year)."""
+    year = day.year if (day.month, day.day) >= (4, 1) else day.year - 1
+    return dt.date(year, 4, 1)
+
+
+@dataclass
+class Calendar:
+    """The generation window: simulated from ``burn_in``, kept from ``history_start`` to ``as_of``."""
+
+    as_of: dt.date
+    history_years: int = 6
+    burn_in_years: int = 6
+
+    @cached_property
+    def history_start(self) -> dt.date:
+        """1 April on or before the date ``history_years`` before ``as_of`` (6-7 years of history)."""
+        return census_year_start(self.as_of.replace(year=self.as_of.year - self.history_years, day=1))
+
+    @cached_property
+    def end(self) -> np.datetime64:
+        return np.datetime64(self.as_of, "D")
+
+    @cached_property
+    def start(self) -> np.datetime64:
+        return np.datetime64(self.history_start, "D")
+
+    @cached_property
+    def burn(self) -> np.datetime64:
+        return self.start - np.timedelta64(int(self.burn_in_years * YEAR_DAYS), "D")
+
+    @cached_property
+    def holidays(self) -> np.ndarray:
+        years = range(self.as_of.year - 40, self.as_of.year + 3)
+        days = [d for y in years if workdays.FIRST_YEAR <= y <= workdays.LAST_YEAR for d in workdays.bank_holidays(y)]
+        return np.array(days, dtype="datetime64[D]")
+
+    def busday(self, days: np.ndarray) -> np.ndarray:
+        """Roll each date forward to a working day (NaT stays NaT)."""
+        return self.add_workdays(days, np.zeros(len(days), dtype=np.int64))
+
+    def add_workdays(self, days: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``days`` rolled forward to a working day, plus ``offsets`` working days (NaT stays NaT)."""
+        out = np.full(len(days), NAT)
+        ok = ~np.isnat(days)
+        out[ok] = np.busday_offset(days[ok], offsets[ok], roll="forward", holidays=self.holidays)
+        return out
+
+
+def rng_for(seed: int, name: str) -> np.random.Generator:
+    """An independent generator per step, so changing one step leaves the others' draws alone."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def choose(rng: np.random.Generator, codes: dict[str, float] | list[str], n: int,
+           p: np.ndarray | list[float] | None = None) -> np.ndarray:
+    """``n`` codes drawn with the given weights (a dict of code -> weight, or codes plus ``p``)."""
+    if isinstance(codes, dict):
+        keys, weights = list(codes), np.array(list(codes.values()), dtype=float)
+    else:
+        keys, weights = list(codes), np.asarray(p if p is not None else np.ones(len(codes)), dtype=float)
+    index = rng.choice(len(keys), size=n, p=weights / weights.sum())
+    return np.array(keys, dtype=object)[index]
+
+
+def uniform_days(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """A date drawn uniformly from [lo, hi] for each pair (hi < lo gives lo)."""
+    span = np.maximum((hi - lo).astype(np.int64), 0)
+    return lo + np.floor(rng.random(len(lo)) * (span + 1)).astype(np.int64)
+
+
+def add_years(days: np.ndarray, years: int) -> np.ndarray:
+    """The same calendar day ``years`` later (29 February -> 28 February); NaT stays NaT."""
+    ok = ~np.isnat(days)
+    out = np.full(len(days), NAT)
+    if ok.any():
+        stamp = pd.DatetimeIndex(days[ok])
+        year, month, day = stamp.year + years, stamp.month, stamp.day
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        day = np.where((month == 2) & (day == 29) & ~leap, 28, day)
+        frame = pd.DataFrame({"year": year, "month": month, "day": day})
+        out[ok] = pd.to_datetime(frame).to_numpy().astype("datetime64[D]")
+    return out
+
+
+def as_dates(days: np.ndarray) -> np.ndarray:
+    """``datetime64[D]`` -> ``datetime64[s]`` (the frame dtype that loads as DATE)."""
+    return np.asarray(days, dtype="datetime64[D]").astype("datetime64[s]")
+
+
+def strings(values: np.ndarray) -> pd.Series:
+    """An object array of codes (None = missing) as a pandas string column."""
+    return pd.Series(values, dtype="str")
+
+
+@dataclass
+class Registry:
+    """Every child the generator creates, by registry index (child ids are assigned at the end).
+
+    ``birth`` is the birth date, or the expected one for a child born after ``as_of``.
+    """
+
+    birth: list[np.ndarray] = field(default_factory=list)
+    male: list[np.ndarray] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, birth: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """Register children; returns their registry indices."""
+        index = np.arange(self.count, self.count + len(birth), dtype=np.int64)
+        self.birth.append(np.asarray(birth, dtype="datetime64[D]"))
+        self.male.append(np.asarray(male, dtype=bool))
+        self.count += len(birth)
+        return index
+
+    def births(self) -> np.ndarray:
+        return np.concatenate(self.birth) if self.birth else np.array([], dtype="datetime64[D]")
+
+    def males(self) -> np.ndarray:
+        return np.concatenate(self.male) if self.male else np.array([], dtype=bool)
+
+
+def age_days(years: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(years) * YEAR_DAYS).astype(np.int64)
+
+
+def piecewise_uniform(rng: np.random.Generator, bands: list[tuple[float, float, float]], n: int) -> np.ndarray:
+    """Draws from a mixture of uniform bands (low, high, weight)."""
+    weights = np.array([w for _, _, w in bands], dtype=float)
+    which = rng.choice(len(bands), size=n, p=weights / weights.sum())
+    low = np.array([lo for lo, _, _ in bands])[which]
+    high = np.array([hi for _, hi, _ in bands])[which]
+    return low + rng.random(n) * (high - low)
+
+
+def nullable_ints(values: np.ndarray, ok: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An Int64 array with NA where ``ok`` is False."""
+    out = pd.array(np.where(ok, values, 0).astype(np.int64), dtype="Int64")
+    out[~np.asarray(ok, dtype=bool)] = pd.NA
+    return out

@@ -1,0 +1,1 @@
+"""Alembic revisions of the app store, one module per revision (``NNNN_description.py``)."""

@@ -1,0 +1,203 @@
+"""The access policy: roles, purposes, lawful bases and scopes, as data plus small pure functions.
+
+Deny by default and deny wins: a role not listed, a purpose the role does not carry, or a lawful
+basis that does not cover the purpose all mean no access. There is no bypass switch and no role
+that "sees everything". ``can_*`` functions are defined as "``ensure_*`` did not raise", so each
+rule has one source of truth. The README's policy table is generated from ``ROLES`` (see
+``policy_table_markdown``) and tests cover every cell of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from data_access import codes
+
+
+class AccessDenied(Exception):
+    """Raised when the policy refuses a request; the message is safe to show the user."""
+
+
+class Purpose(StrEnum):
+    DIRECT_WORK = "direct_work"
+    SUPERVISION = "supervision"
+    SUBJECT_ACCESS_REQUEST = "subject_access_request"
+    STATUTORY_RETURN = "statutory_return"
+    SERVICE_PLANNING = "service_planning"
+    VITAL_INTERESTS = "vital_interests"  # break-glass only
+
+
+PURPOSE_LABEL = {
+    Purpose.DIRECT_WORK: "Direct work with the child and family",
+    Purpose.SUPERVISION: "Case supervision and management oversight",
+    Purpose.SUBJECT_ACCESS_REQUEST: "Subject access request (UK GDPR Art 15)",
+    Purpose.STATUTORY_RETURN: "Statutory return (CIN census, SEN2)",
+    Purpose.SERVICE_PLANNING: "Service planning and commissioning",
+    Purpose.VITAL_INTERESTS: "Emergency: protecting a child's vital interests (break-glass)",
+}
+
+
+class RowLevel(StrEnum):
+    NONE = "none"
+    PSEUDONYMISED = "pseudonymised"
+    IDENTIFIABLE = "identifiable"
+
+
+class Scope(StrEnum):
+    NONE = "none"
+    ALL = "all"  # aggregates across every service
+    OWN_SERVICES = "own_services"
+    TEAM = "team"  # children allocated to the user's team(s)
+    CASELOAD = "caseload"  # children allocated to the user (plus a grace period)
+    NAMED_CHILD = "named_child"  # one child named in the request (SAR)
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label: str
+    aggregates: Scope
+    special_category_aggregates: bool
+    rows: RowLevel
+    row_scope: Scope
+    purposes: tuple[Purpose, ...]
+    special_category_rows: bool
+    audit_trail: bool = False
+    user_admin: bool = False
+    break_glass: bool = False
+
+
+ROLES: dict[str, Role] = {r.name: r for r in (
+    Role("leadership", "Leadership", Scope.ALL, True, RowLevel.NONE, Scope.NONE, (), False),
+    Role("service_manager", "Service manager", Scope.OWN_SERVICES, True, RowLevel.NONE, Scope.NONE, (), False),
+    Role("team_manager", "Team manager", Scope.OWN_SERVICES, True, RowLevel.IDENTIFIABLE, Scope.TEAM,
+         (Purpose.SUPERVISION,), True, break_glass=True),
+    Role("caseworker", "Caseworker", Scope.OWN_SERVICES, False, RowLevel.IDENTIFIABLE, Scope.CASELOAD,
+         (Purpose.DIRECT_WORK,), True, break_glass=True),
+    Role("analyst", "Performance analyst", Scope.ALL, True, RowLevel.PSEUDONYMISED, Scope.ALL,
+         (Purpose.STATUTORY_RETURN, Purpose.SERVICE_PLANNING), False),
+    Role("ig_officer", "Information governance officer", Scope.NONE, False, RowLevel.IDENTIFIABLE,
+         Scope.NAMED_CHILD, (Purpose.SUBJECT_ACCESS_REQUEST,), True, audit_trail=True),
+    Role("admin", "User administrator", Scope.NONE, False, RowLevel.NONE, Scope.NONE, (), False,
+         user_admin=True),
+)}
+
+# Which Art 6 bases cover which purpose. Consent covers direct work only while given and not withdrawn
+# (checked in SQL against the involvement's consent dates). A subject access request is the
+# controller's own legal obligation (Art 15), so every basis the data was held under is in scope.
+BASES_FOR_PURPOSE: dict[Purpose, frozenset[str]] = {
+    Purpose.DIRECT_WORK: frozenset({"legal_obligation", "public_task", "vital_interests", "consent"}),
+    Purpose.SUPERVISION: frozenset({"legal_obligation", "public_task", "vital_interests", "consent"}),
+    Purpose.SUBJECT_ACCESS_REQUEST: frozenset(codes.LAWFUL_BASIS),
+    Purpose.STATUTORY_RETURN: frozenset({"legal_obligation", "public_task"}),
+    Purpose.SERVICE_PLANNING: frozenset({"legal_obligation", "public_task"}),
+    Purpose.VITAL_INTERESTS: frozenset(codes.LAWFUL_BASIS),
+}
+
+# Purposes under which a retained record past its retention date may still be read.
+PURPOSES_PAST_RETENTION = frozenset({Purpose.SUBJECT_ACCESS_REQUEST})
+
+SPECIAL_CATEGORY_FIELDS = frozenset({"ethnicity", "religion", "disabilities", "assessment_factors"})
+DIRECT_IDENTIFIERS = frozenset({"la_child_id", "upn", "former_upn", "forename", "surname", "birth_date",
+                                "postcode", "expected_birth_date", "death_date"})
+
+
+class Principal(Protocol):
+    """What the policy needs to know about a user (any object with these attributes)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def team_ids(self) -> tuple[str, ...]: ...
+    @property
+    def services(self) -> tuple[str, ...]: ...
+    @property
+    def worker_id(self) -> str | None: ...
+
+
+def role_of(user: Principal | None) -> Role:
+    """The user's role; raises AccessDenied for no user or an unknown role (deny by default)."""
+    if user is None or getattr(user, "role", None) not in ROLES:
+        raise AccessDenied("You do not have a role that permits this.")
+    return ROLES[user.role]
+
+
+def ensure_aggregates(user: Principal | None, *, service: str | None = None) -> Role:
+    """Raise AccessDenied unless the user may see aggregates (for ``service`` when given)."""
+    role = role_of(user)
+    if role.aggregates is Scope.NONE:
+        raise AccessDenied(f"The {role.label} role has no access to dashboards.")
+    if service is not None and role.aggregates is Scope.OWN_SERVICES and service not in user.services:  # type: ignore[union-attr]
+        raise AccessDenied("That service is outside the services you manage.")
+    return role
+
+
+def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
+    """The services the user's aggregates are limited to; None means all services."""
+    role = ensure_aggregates(user)
+    if role.aggregates is Scope.ALL:
+        return None
+    return tuple(s for s in user.services if s in codes.SERVICE)  # type: ignore[union-attr]
+
+
+def ensure_special_category_aggregates(user: Principal | None) -> None:
+    """Raise AccessDenied unless the role may see breakdowns by special category fields."""
+    role = ensure_aggregates(user)
+    if not role.special_category_aggregates:
+        raise AccessDenied("Breakdowns by ethnicity, religion or disability are not available to your role.")
+
+
+def ensure_purpose(user: Principal | None, purpose: str | None) -> Purpose:
+    """Raise AccessDenied unless the role carries ``purpose`` for row-level access."""
+    role = role_of(user)
+    if role.rows is RowLevel.NONE:
+        raise AccessDenied(f"The {role.label} role has no access to child-level records.")
+    try:
+        parsed = Purpose(purpose)
+    except ValueError:
+        raise AccessDenied("Choose a purpose before viewing records.") from None
+    if parsed not in role.purposes:
+        raise AccessDenied(f"The purpose '{PURPOSE_LABEL[parsed]}' is not permitted for your role.")
+    return parsed
+
+
+def can(check: object, *args: object, **kwargs: object) -> bool:
+    """True when ``check(*args, **kwargs)`` does not raise AccessDenied."""
+    try:
+        check(*args, **kwargs)  # type: ignore[operator]
+    except AccessDenied:
+        return False
+    return True
+
+
+def permitted_purposes(user: Principal | None) -> tuple[Purpose, ...]:
+    """Purposes the user may declare (empty for roles without row-level access)."""
+    try:
+        role = role_of(user)
+    except AccessDenied:
+        return ()
+    return role.purposes if role.rows is not RowLevel.NONE else ()
+
+
+def bases_covering(purpose: Purpose) -> frozenset[str]:
+    return BASES_FOR_PURPOSE[purpose]
+
+
+def policy_table_markdown() -> str:
+    """The README's policy table, generated from ROLES so the two cannot drift apart."""
+    head = ("| Role | Aggregates | Special-category breakdowns | Child-level rows | Row scope | Purposes | "
+            "Special-category fields | Audit trail | User admin | Break-glass |")
+    lines = [head, "|" + "---|" * 10]
+    yes = {True: "yes", False: "no"}
+    for r in ROLES.values():
+        purposes = ", ".join(p.value for p in r.purposes) or "none"
+        lines.append(f"| `{r.name}` | {r.aggregates.value} | {yes[r.special_category_aggregates]} | "
+                     f"{r.rows.value} | {r.row_scope.value} | {purposes} | {yes[r.special_category_rows]} | "
+                     f"{yes[r.audit_trail]} | {yes[r.user_admin]} | {yes[r.break_glass]} |")
+    return "\n".join(lines)

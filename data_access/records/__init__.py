@@ -1,0 +1,168 @@
+"""Identifiable and pseudonymised reads, each checked, scoped in SQL and audited.
+
+Every function takes the server-side ``user`` and the declared ``purpose``; a refusal raises
+AccessDenied (or InvalidFilter / InvalidRequest for malformed input) and is audited; a successful
+read is audited with the children's opaque ids, the field names, the purpose and the lawful basis,
+never the values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from data_access import appstore, audit, policy
+from data_access.filters import Filters
+from data_access.policy import AccessDenied, Purpose
+from data_access.records.detail import ChildRecord, child_record as _child_record
+from data_access.records.listing import InvalidRequest, Page, identifiable_page, parse_paging, pseudonymised_page
+from data_access.records.scope import Access, check_access
+from data_access.stores import as_of, current
+
+__all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
+           "break_glass_review_list", "InvalidRequest", "Page", "ChildRecord"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def live_break_glass_children(user: policy.Principal | None) -> tuple[int, ...]:
+    """Children this user holds a live (unexpired) break-glass grant for."""
+    if user is None:
+        return ()
+    grants = appstore.break_glass_grants.c
+    with current().app.connect() as conn:
+        rows = conn.execute(sa.select(grants.child_id).where(
+            grants.user_id == user.user_id, grants.expires_at > appstore.iso_utc(_now()))).all()
+    return tuple(sorted({int(r[0]) for r in rows}))
+
+
+def _access(user: policy.Principal | None, purpose: object, named_child: int | None = None) -> Access:
+    settings = current().settings
+    grants = live_break_glass_children(user) if purpose == Purpose.VITAL_INTERESTS else ()
+    return check_access(user, purpose if isinstance(purpose, str) else None, day=as_of(),
+                        grace_days=settings.caseworker_grace_days, named_child=named_child,
+                        break_glass_children=grants)
+
+
+def _audit(event: audit.AuditEvent) -> None:
+    audit.record(current().app, event)
+
+
+def _refusal(user: policy.Principal | None, resource: str, purpose: object, exc: Exception,
+             child_ids: tuple[int, ...] = ()) -> None:
+    _audit(audit.AuditEvent(action=audit.AuditAction.ACCESS_REFUSED, outcome="refused", resource=resource,
+                            username=getattr(user, "username", None), user_id=getattr(user, "user_id", None),
+                            purpose=str(purpose)[:60] if purpose is not None else None, child_ids=child_ids,
+                            reason=f"{type(exc).__name__}: {exc}"))
+
+
+def child_records(*, user: policy.Principal | None, purpose: object, filters: Mapping[str, object] | None = None,
+                  page: object = 0, page_size: object = 50, sort: object = "surname",
+                  descending: object = False) -> Page:
+    """A page of the children the user may see for ``purpose``.
+
+    Identifiable rows for team managers (their team's allocated children, supervision) and
+    caseworkers (their caseload, direct work); pseudonymised rows for analysts. Raises AccessDenied
+    for any other role or purpose; refusals and reads are audited.
+    """
+    from data_access import parse_filters
+
+    try:
+        access = _access(user, purpose)
+        parsed: Filters = parse_filters(filters)
+        p, size, key, desc = parse_paging(page, page_size, sort, descending)
+        if access.role.row_scope is policy.Scope.NAMED_CHILD:
+            raise AccessDenied("Subject access requests open one named child, not lists.")
+        with current().analytics.connect() as conn:
+            if access.role.rows is policy.RowLevel.PSEUDONYMISED:
+                result = pseudonymised_page(conn, access, parsed, key=current().settings.pseudonym_key,
+                                            page=p, page_size=size)
+            else:
+                result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
+                                           descending=desc)
+    except (AccessDenied, InvalidRequest, ValueError) as exc:
+        _refusal(user, "records", purpose, exc)
+        raise
+    ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
+    _audit(audit.AuditEvent(
+        action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="records",
+        username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]
+        lawful_basis=",".join(result.lawful_bases) or None, child_ids=ids, fields=result.fields,
+        detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows}))
+    return result
+
+
+def child_record(*, user: policy.Principal | None, purpose: object, child_id: object) -> ChildRecord:
+    """One child's record and timeline, if the child is in the user's scope for ``purpose``.
+
+    Raises AccessDenied otherwise (audited with the requested id). Analysts get no single records.
+    """
+    requested = (child_id,) if isinstance(child_id, int) and not isinstance(child_id, bool) else ()
+    try:
+        if not requested:
+            raise InvalidRequest("Field 'child_id' must be a record reference.")
+        access = _access(user, purpose, named_child=requested[0])
+        if not access.identifiable:
+            raise AccessDenied("Your role sees pseudonymised rows only, not individual records.")
+        with current().analytics.connect() as conn:
+            record = _child_record(conn, access, requested[0])
+    except (AccessDenied, InvalidRequest) as exc:
+        _refusal(user, "child", purpose, exc, requested)
+        raise
+    _audit(audit.AuditEvent(
+        action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="child", username=user.username,  # type: ignore[union-attr]
+        user_id=user.user_id, purpose=access.purpose.value, lawful_basis=record.lawful_basis,  # type: ignore[union-attr]
+        child_ids=requested, fields=record.fields,
+        detail={"break_glass": access.purpose is Purpose.VITAL_INTERESTS}))
+    return record
+
+
+def open_break_glass(*, user: policy.Principal | None, child_id: object, justification: object) -> dt.datetime:
+    """Grant the user emergency access to one child for the configured hours; returns the expiry.
+
+    Raises AccessDenied unless the role may break glass and a written justification (at least 20
+    characters) is given. The grant is audited, flagged for review and listed for IG officers.
+    """
+    try:
+        role = policy.role_of(user)
+        if not role.break_glass:
+            raise AccessDenied("Your role cannot use emergency (break-glass) access.")
+        if not isinstance(child_id, int) or isinstance(child_id, bool):
+            raise InvalidRequest("Field 'child_id' must be a record reference.")
+        text = justification.strip() if isinstance(justification, str) else ""
+        if len(text) < 20:
+            raise AccessDenied("Give a written justification of at least 20 characters.")
+    except (AccessDenied, InvalidRequest) as exc:
+        _refusal(user, "break_glass", Purpose.VITAL_INTERESTS.value, exc)
+        raise
+    now = _now()
+    expires = now + dt.timedelta(hours=current().settings.break_glass_hours)
+    with appstore.write_transaction(current().app) as conn:
+        conn.execute(appstore.break_glass_grants.insert().values(
+            user_id=user.user_id, child_id=child_id, justification=text[:2000],  # type: ignore[union-attr]
+            granted_at=appstore.iso_utc(now), expires_at=appstore.iso_utc(expires)))
+    _audit(audit.AuditEvent(action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child",
+                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
+                            purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
+                            child_ids=(child_id,), reason="break-glass: flagged for IG review",
+                            detail={"expires_at": appstore.iso_utc(expires)}))
+    return expires
+
+
+def break_glass_review_list(*, user: policy.Principal | None) -> list[dict[str, Any]]:
+    """Break-glass grants awaiting review (IG officers only; raises AccessDenied otherwise)."""
+    role = policy.role_of(user)
+    if not role.audit_trail:
+        _refusal(user, "break_glass_review", None, AccessDenied("not an IG officer"))
+        raise AccessDenied("Only information governance officers review emergency access.")
+    g, u = appstore.break_glass_grants.c, appstore.users.c
+    with current().app.connect() as conn:
+        rows = conn.execute(sa.select(g.grant_id, u.username, g.child_id, g.justification, g.granted_at,
+                                      g.expires_at).join(appstore.users, u.user_id == g.user_id)
+                            .where(g.reviewed_at.is_(None)).order_by(g.granted_at.desc())).all()
+    return [r._asdict() for r in rows]

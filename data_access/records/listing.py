@@ -1,0 +1,117 @@
+"""Child-level rows: identifiable lists for caseworkers and team managers, pseudonymised for analysts.
+
+Paging, sorting and filtering run in the database. Special category fields are masked in SQL
+(the value is never fetched) unless the role permits them and an Art 9 condition is recorded on a
+qualifying involvement. Pseudonymised rows carry a keyed-hash id, birth month and postcode sector
+only: no name, UPN, LA child ID, full date of birth or postcode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access import schema
+from data_access.aggregates._scope import child_conditions
+from data_access.filters import Filters
+from data_access.records.scope import Access, scope_subquery
+
+CH = schema.children.c
+WITHHELD = "withheld"
+MAX_PAGE_SIZE = 200
+
+IDENTIFIABLE_FIELDS = ("child_id", "la_child_id", "upn", "forename", "surname", "birth_date", "sex",
+                       "postcode", "locality", "ethnicity", "religion", "lawful_basis")
+PSEUDONYMISED_FIELDS = ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")
+SORTABLE = {"surname": CH.surname, "forename": CH.forename, "birth_date": CH.birth_date, "sex": CH.sex,
+            "locality": CH.locality, "la_child_id": CH.la_child_id}
+
+
+class InvalidRequest(ValueError):
+    """A paging or sorting value that is not allowed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: pd.DataFrame
+    total: int  # rows in scope matching the filters
+    page: int
+    page_size: int
+    fields: tuple[str, ...]
+    lawful_bases: tuple[str, ...]
+
+
+def parse_paging(page: object, page_size: object, sort: object, descending: object) -> tuple[int, int, str, bool]:
+    if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+        raise InvalidRequest("Field 'page' must be a whole number from 0.")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"Field 'page_size' must be from 1 to {MAX_PAGE_SIZE}.")
+    if sort not in SORTABLE:
+        raise InvalidRequest("Field 'sort' must name a sortable column.")
+    if not isinstance(descending, bool):
+        raise InvalidRequest("Field 'descending' must be true or false.")
+    return page, page_size, str(sort), descending
+
+
+def _special(access: Access, column: sa.ColumnElement, art9: sa.ColumnElement) -> sa.ColumnElement:
+    if not access.role.special_category_rows:
+        return sa.literal(WITHHELD)
+    return sa.case((art9 == 1, column), else_=sa.literal(WITHHELD))
+
+
+def identifiable_page(conn: sa.Connection, access: Access, filters: Filters, *, page: int, page_size: int,
+                      sort: str, descending: bool) -> Page:
+    """One page of the children in scope with the fields the user may see (special category masked)."""
+    scoped = scope_subquery(access)
+    where = child_conditions(filters, access.day)
+    base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
+    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()
+    query = (sa.select(CH.child_id, CH.la_child_id, CH.upn, CH.forename, CH.surname, CH.birth_date, CH.sex,
+                       CH.postcode, CH.locality,
+                       _special(access, CH.ethnicity, scoped.c.art9).label("ethnicity"),
+                       _special(access, CH.religion, scoped.c.art9).label("religion"),
+                       scoped.c.lawful_basis)
+             .join(scoped, scoped.c.child_id == CH.child_id).where(*where)
+             .order_by(order, CH.child_id).limit(page_size).offset(page * page_size))
+    rows = pd.DataFrame(conn.execute(query).all(), columns=list(IDENTIFIABLE_FIELDS))
+    return Page(rows, int(total), page, page_size, IDENTIFIABLE_FIELDS,
+                tuple(sorted(set(rows["lawful_basis"]))))
+
+
+def pseudonym(key: bytes, la_child_id: str) -> str:
+    """A keyed hash (HMAC-SHA-256) of the LA child ID: stable per key, not reversible without it."""
+    return hmac.new(key, la_child_id.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def pseudonymised_page(conn: sa.Connection, access: Access, filters: Filters, *, key: bytes, page: int,
+                       page_size: int) -> Page:
+    """One page of pseudonymised rows for statistical purposes (no direct identifiers)."""
+    scoped = scope_subquery(access)
+    where = child_conditions(filters, access.day)
+    base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
+    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    query = (sa.select(CH.la_child_id, CH.birth_date, CH.sex, CH.postcode_sector, CH.locality,
+                       scoped.c.lawful_basis)
+             .join(scoped, scoped.c.child_id == CH.child_id).where(*where)
+             .order_by(CH.child_id).limit(page_size).offset(page * page_size))
+    fetched = conn.execute(query).all()
+    rows = pd.DataFrame({
+        "pseudo_id": [pseudonym(key, r.la_child_id) for r in fetched],
+        "birth_month": [_month(r.birth_date) for r in fetched],
+        "sex": [r.sex for r in fetched],
+        "postcode_sector": [r.postcode_sector for r in fetched],
+        "locality": [r.locality for r in fetched],
+        "lawful_basis": [r.lawful_basis for r in fetched],
+    }, columns=list(PSEUDONYMISED_FIELDS))
+    return Page(rows, int(total), page, page_size, PSEUDONYMISED_FIELDS,
+                tuple(sorted(set(rows["lawful_basis"]))))
+
+
+def _month(day: dt.date | None) -> str | None:
+    return None if day is None else f"{day:%Y-%m}"

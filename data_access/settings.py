@@ -1,0 +1,85 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every setting is read once into a frozen ``Settings``; nothing else in the project reads the
+environment. The secret key is generated on first run and kept in the data directory (mode 0600),
+never hard-coded.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and its data layer need to know about where they run."""
+
+    data_dir: Path
+    analytics_url: str
+    app_db_url: str
+    demo: bool = False
+    demo_scale: float = 1.0
+    demo_seed: int = 20250331
+    suppression_threshold: int = 5
+    caseworker_grace_days: int = 28
+    break_glass_hours: int = 24
+    pseudonym_key: bytes = field(default=b"", repr=False)
+    secret_key: str = field(default="", repr=False)
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    https: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read CSI_* variables (see README 'Configuration'); ``overrides`` win over the environment."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(str(overrides.pop("data_dir", env.get("CSI_DATA_DIR") or PROJECT_ROOT / "var")))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        settings = cls(
+            data_dir=data_dir,
+            analytics_url=env.get("CSI_ANALYTICS_URL") or f"duckdb:///{data_dir / 'analytics.duckdb'}",
+            app_db_url=env.get("CSI_APP_DB_URL") or f"sqlite:///{data_dir / 'app.sqlite'}",
+            demo=_flag(env.get("CSI_DEMO"), False),
+            demo_scale=float(env.get("CSI_DEMO_SCALE") or 1.0),
+            demo_seed=int(env.get("CSI_DEMO_SEED") or 20250331),
+            suppression_threshold=int(env.get("CSI_SUPPRESSION_THRESHOLD") or 5),
+            caseworker_grace_days=int(env.get("CSI_CASEWORKER_GRACE_DAYS") or 28),
+            break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 24),
+            pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
+            secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
+            session_idle_minutes=int(env.get("CSI_SESSION_IDLE_MINUTES") or 30),
+            session_max_hours=int(env.get("CSI_SESSION_MAX_HOURS") or 12),
+            https=_flag(env.get("CSI_HTTPS"), False),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def analytics_path(self) -> Path | None:
+        """The DuckDB file behind the analytics store, when it is one."""
+        prefix = "duckdb:///"
+        return Path(self.analytics_url[len(prefix):]) if self.analytics_url.startswith(prefix) else None
+
+
+def _kept_secret(data_dir: Path, name: str, given: str | None) -> str:
+    """A secret from the environment, else one generated on first run and kept in the data dir."""
+    if given:
+        return given
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value

@@ -1,0 +1,88 @@
+"""Named fixtures for the demo analytics store, configured settings and the app (loaded by conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import data_access
+from data_access.settings import Settings
+
+AS_OF = dt.date(2025, 10, 31)
+SEED = 20250331
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scale-1 demo analytics store (DuckDB file) built once per test session."""
+    from data_access import demo
+
+    path = tmp_path_factory.mktemp("analytics") / "analytics.duckdb"
+    demo.build(f"duckdb:///{path}", seed=SEED, scale=1.0, as_of=AS_OF, progress=False)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, demo_store: Path) -> Settings:
+    """Settings for one test: the shared demo store, a fresh app store, demo mode on."""
+    return Settings.from_env({}, data_dir=tmp_path, analytics_url=f"duckdb:///{demo_store}",
+                             app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}", demo=True)
+
+
+@pytest.fixture
+def configured(settings: Settings) -> Iterator[Settings]:
+    """data_access configured on ``settings`` (fresh app store) for the test."""
+    data_access.configure(settings)
+    yield settings
+    data_access.current().analytics.dispose()
+    data_access.current().app.dispose()
+
+
+@pytest.fixture
+def dash_app(settings: Settings):  # type: ignore[no-untyped-def]
+    """The full Dash app on ``settings`` with the demo accounts."""
+    import app as app_module
+
+    application = app_module.create_app(settings)
+    application.server.config.update(TESTING=True)
+    yield application
+    data_access.current().analytics.dispose()
+    data_access.current().app.dispose()
+
+
+@pytest.fixture
+def client(dash_app):  # type: ignore[no-untyped-def]
+    return dash_app.server.test_client()
+
+
+class Login:
+    """Logs a test client in and out through the real /login form (with its CSRF token)."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        import re
+
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, "no CSRF token on " + path
+        return match.group(1)
+
+    def login(self, username: str, password: str | None = None, next_path: str | None = None):  # type: ignore[no-untyped-def]
+        from app import DEMO_PASSWORD
+
+        url = "/login" + (f"?next={next_path}" if next_path else "")
+        return self.client.post(url, data={"username": username, "password": password or DEMO_PASSWORD,
+                                           "csrf_token": self.csrf()})
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self.client.post("/logout", data={"csrf_token": self.csrf("/logout")})
+
+
+@pytest.fixture
+def auth(client) -> Login:  # type: ignore[no-untyped-def]
+    return Login(client)

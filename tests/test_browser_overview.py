@@ -1,0 +1,61 @@
+"""In a real Chromium: sign in as demo-manager and read the Overview's KPIs off the page."""
+
+from __future__ import annotations
+
+import re
+
+try:
+    from _expected import direct_counts  # type: ignore[import-not-found]
+except ImportError:
+    from ._expected import direct_counts  # type: ignore[no-redef]
+
+from app import DEMO_PASSWORD
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[^0-9.]", "", text))
+
+
+def test_manager_logs_in_and_reads_the_overview_kpis(dash_app, live_server, page, demo_store) -> None:  # type: ignore[no-untyped-def]
+    import data_access
+
+    base = live_server(dash_app)
+    page.goto(base + "/")
+    assert page.url.startswith(base + "/login")
+    page.fill("#username", "demo-manager")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#kpi-cin_now-value")
+    page.wait_for_function("document.querySelector('#kpi-ehc_active-value')?.textContent.length > 0")
+
+    expected = direct_counts(demo_store, data_access.as_of())
+    read = {key: page.inner_text(f"#kpi-{key}-value") for key in
+            ("cin_now", "referrals", "rereferral_rate", "assessments_45", "cp_open", "ehc_active")}
+    assert _number(read["cin_now"]) == expected["cin_now"]
+    assert _number(read["referrals"]) == expected["referrals"]
+    assert _number(read["rereferral_rate"]) == expected["rereferral_rate"]
+    assert _number(read["assessments_45"]) == expected["assessments_45"]
+    assert _number(read["cp_open"]) == expected["cp_open"]
+    assert _number(read["ehc_active"]) == expected["ehc_active"]
+    page.wait_for_function("document.querySelector('#shell-user')?.textContent.length > 0")
+    assert "Demo Service Manager" in page.inner_text("#shell-user")
+    # The chart has a text summary and a data-table alternative.
+    assert "Referrals per month" in page.inner_text("#overview-trend-summary")
+    assert page.locator("#overview-trend-table table tbody tr").count() == 12
+
+
+def test_a_slicer_change_updates_the_kpis(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    base = live_server(dash_app)
+    page.goto(base + "/login")
+    page.fill("#username", "demo-leader")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#kpi-cin_now-value')?.textContent.length > 0")
+    before = _number(page.inner_text("#kpi-cin_now-value"))
+    page.click("#overview-sex")
+    page.get_by_role("option", name="Female").click()
+    changed = page.wait_for_function(
+        f"(() => {{ const t = document.querySelector('#kpi-cin_now-value')?.textContent || '';"
+        f" return t.length > 0 && Number(t.replace(/[^0-9.]/g, '')) !== {before} ? t : false; }})()")
+    after = _number(changed.json_value())
+    assert 0 < after < before
