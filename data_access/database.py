@@ -59,7 +59,8 @@ def _copy_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) ->
     cols = ", ".join(f'"{c}"' for c in frame.columns)
     schema_name = conn.execute(sa.text("select current_schema()")).scalar()
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f'COPY "{schema_name}"."{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')') as copy:
+    statement = f'COPY "{schema_name}"."{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')'
+    with cursor.copy(statement) as copy:
         while chunk := buffer.read(1 << 20):
             copy.write(chunk)
 

@@ -17,13 +17,22 @@ import sqlalchemy as sa
 from data_access import appstore, audit, policy
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
-from data_access.records.detail import ChildRecord, child_record as _child_record
-from data_access.records.listing import InvalidRequest, Page, identifiable_page, parse_paging, pseudonymised_page
+from data_access.records.detail import ChildRecord
+from data_access.records.detail import child_record as _child_record
+from data_access.records.listing import (
+    InvalidRequest,
+    Page,
+    identifiable_page,
+    parse_paging,
+    pseudonymised_page,
+)
+from data_access.records.refs import make_ref, parse_ref
 from data_access.records.scope import Access, check_access
 from data_access.stores import as_of, current
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
-           "break_glass_review_list", "InvalidRequest", "Page", "ChildRecord"]
+           "break_glass_review_list", "declare_purpose", "permitted_purposes", "record_ref", "ref_to_child",
+           "InvalidRequest", "Page", "ChildRecord"]
 
 
 def _now() -> dt.datetime:
@@ -166,3 +175,35 @@ def break_glass_review_list(*, user: policy.Principal | None) -> list[dict[str, 
                                       g.expires_at).join(appstore.users, u.user_id == g.user_id)
                             .where(g.reviewed_at.is_(None)).order_by(g.granted_at.desc())).all()
     return [r._asdict() for r in rows]
+
+
+def permitted_purposes(*, user: policy.Principal | None) -> list[tuple[str, str]]:
+    """(value, label) of the purposes the user may declare; empty for roles without row access."""
+    return [(p.value, policy.PURPOSE_LABEL[p]) for p in policy.permitted_purposes(user)]
+
+
+def declare_purpose(*, user: policy.Principal | None, purpose: object, previous: object = None) -> str:
+    """Check ``purpose`` for the user's role and audit the change; returns the accepted value.
+
+    Raises AccessDenied (audited) for a purpose the role does not carry.
+    """
+    try:
+        accepted = policy.ensure_purpose(user, purpose if isinstance(purpose, str) else None)
+    except AccessDenied as exc:
+        _refusal(user, "purpose", purpose, exc)
+        raise
+    _audit(audit.AuditEvent(action=audit.AuditAction.PURPOSE_CHANGED, outcome="allowed",
+                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
+                            purpose=accepted.value,
+                            detail={"previous": str(previous)[:40] if previous else ""}))
+    return accepted.value
+
+
+def record_ref(child_id: int) -> str:
+    """The opaque reference used in URLs and component ids for ``child_id``."""
+    return make_ref(current().settings.pseudonym_key, int(child_id))
+
+
+def ref_to_child(ref: object) -> int | None:
+    """The child_id behind a reference from the page, or None for anything malformed or forged."""
+    return parse_ref(current().settings.pseudonym_key, ref)

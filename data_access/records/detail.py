@@ -62,42 +62,45 @@ def _events(conn: sa.Connection, query: sa.Select, event: str, detail: Any = Non
 
 
 def _timeline(conn: sa.Connection, child_id: int, special: bool) -> list[dict[str, Any]]:
-    e, a, s47 = S.cin_episodes.c, S.assessments.c, S.section47.c
-    cin, cp, rv = S.cin_plans.c, S.cp_plans.c, S.cp_reviews.c
-    rq, ea, pl = S.ehc_requests.c, S.ehc_assessments.c, S.ehc_plans.c
-    events: list[dict[str, Any]] = []
-    events += _events(conn, sa.select(e.referral_date, e.referral_source, e.primary_need, e.referral_nfa)
-                      .where(e.child_id == child_id), "Referral",
-                      lambda r: f"{codes.label(codes.REFERRAL_SOURCE, r[1])}; need "
-                                f"{codes.label(codes.PRIMARY_NEED, r[2])}" + ("; no further action" if r[3] else ""))
-    events += _events(conn, sa.select(e.closure_date, e.closure_reason).where(e.child_id == child_id),
-                      "Episode closed", lambda r: codes.label(codes.REASON_FOR_CLOSURE, r[1]))
+    def of(table: sa.Table, *columns: sa.ColumnElement) -> sa.Select:
+        return sa.select(*columns).where(table.c.child_id == child_id)
+
+    e, a, s47 = S.cin_episodes, S.assessments, S.section47
+    cin, cp, rv = S.cin_plans, S.cp_plans, S.cp_reviews
+    rq, ea, pl = S.ehc_requests, S.ehc_assessments, S.ehc_plans
     factors = _factors(conn, child_id) if special else {}
-    events += _events(conn, sa.select(a.start_date, a.assessment_id).where(a.child_id == child_id), "Assessment started")
-    events += _events(conn, sa.select(a.authorisation_date, a.assessment_id, a.working_days).where(a.child_id == child_id),
-                      "Assessment authorised",
-                      lambda r: f"{r[2]} working days" + (f"; factors: {factors.get(r[1], 'none')}" if special
-                                                          else "; factors withheld (special category)"))
-    events += _events(conn, sa.select(s47.start_date).where(s47.child_id == child_id), "Section 47 enquiry")
-    events += _events(conn, sa.select(s47.icpc_date, s47.icpc_working_days).where(s47.child_id == child_id),
-                      "Initial child protection conference", lambda r: f"{r[1]} working days after S47 start")
-    events += _events(conn, sa.select(cin.start_date).where(cin.child_id == child_id), "CIN plan started")
-    events += _events(conn, sa.select(cin.end_date).where(cin.child_id == child_id), "CIN plan ended")
-    events += _events(conn, sa.select(cp.start_date, cp.initial_category, cp.is_subsequent).where(cp.child_id == child_id),
-                      "CP plan started", lambda r: codes.label(codes.CATEGORY_OF_ABUSE, r[1])
-                      + ("; second or subsequent" if r[2] else ""))
-    events += _events(conn, sa.select(cp.end_date, cp.latest_category).where(cp.child_id == child_id), "CP plan ended",
-                      lambda r: codes.label(codes.CATEGORY_OF_ABUSE, r[1]))
-    events += _events(conn, sa.select(rv.review_date).where(rv.child_id == child_id), "CP review")
-    events += _events(conn, sa.select(rq.received_date, rq.outcome).where(rq.child_id == child_id), "EHC needs request",
-                      lambda r: codes.label(codes.EHC_REQUEST_OUTCOME, r[1]))
-    events += _events(conn, sa.select(ea.outcome_date, ea.outcome, ea.weeks_from_request).where(ea.child_id == child_id),
-                      "EHC assessment decision", lambda r: f"{codes.label(codes.EHC_ASSESSMENT_OUTCOME, r[1])}"
-                      + (f"; {r[2]:.0f} weeks from request" if r[2] is not None else ""))
-    events += _events(conn, sa.select(pl.start_date, pl.primary_need).where(pl.child_id == child_id), "EHC plan issued",
-                      lambda r: codes.label(codes.SEN_NEED, r[1]) if special else "primary need withheld")
-    events += _events(conn, sa.select(pl.ceased_date, pl.cease_reason).where(pl.child_id == child_id), "EHC plan ceased",
-                      lambda r: codes.label(codes.EHC_CEASE_REASON, r[1]))
+    label = codes.label
+    specs: list[tuple[sa.Select, str, Any]] = [
+        (of(e, e.c.referral_date, e.c.referral_source, e.c.primary_need, e.c.referral_nfa), "Referral",
+         lambda r: f"{label(codes.REFERRAL_SOURCE, r[1])}; need {label(codes.PRIMARY_NEED, r[2])}"
+                   + ("; no further action" if r[3] else "")),
+        (of(e, e.c.closure_date, e.c.closure_reason), "Episode closed",
+         lambda r: label(codes.REASON_FOR_CLOSURE, r[1])),
+        (of(a, a.c.start_date), "Assessment started", None),
+        (of(a, a.c.authorisation_date, a.c.assessment_id, a.c.working_days), "Assessment authorised",
+         lambda r: f"{r[2]} working days" + (f"; factors: {factors.get(r[1], 'none')}" if special
+                                             else "; factors withheld (special category)")),
+        (of(s47, s47.c.start_date), "Section 47 enquiry", None),
+        (of(s47, s47.c.icpc_date, s47.c.icpc_working_days), "Initial child protection conference",
+         lambda r: f"{r[1]} working days after S47 start"),
+        (of(cin, cin.c.start_date), "CIN plan started", None),
+        (of(cin, cin.c.end_date), "CIN plan ended", None),
+        (of(cp, cp.c.start_date, cp.c.initial_category, cp.c.is_subsequent), "CP plan started",
+         lambda r: label(codes.CATEGORY_OF_ABUSE, r[1]) + ("; second or subsequent" if r[2] else "")),
+        (of(cp, cp.c.end_date, cp.c.latest_category), "CP plan ended",
+         lambda r: label(codes.CATEGORY_OF_ABUSE, r[1])),
+        (of(rv, rv.c.review_date), "CP review", None),
+        (of(rq, rq.c.received_date, rq.c.outcome), "EHC needs request",
+         lambda r: label(codes.EHC_REQUEST_OUTCOME, r[1])),
+        (of(ea, ea.c.outcome_date, ea.c.outcome, ea.c.weeks_from_request), "EHC assessment decision",
+         lambda r: label(codes.EHC_ASSESSMENT_OUTCOME, r[1])
+                   + (f"; {r[2]:.0f} weeks from request" if r[2] is not None else "")),
+        (of(pl, pl.c.start_date, pl.c.primary_need), "EHC plan issued",
+         lambda r: label(codes.SEN_NEED, r[1]) if special else "primary need withheld"),
+        (of(pl, pl.c.ceased_date, pl.c.cease_reason), "EHC plan ceased",
+         lambda r: label(codes.EHC_CEASE_REASON, r[1])),
+    ]
+    events = [event for query, name, detail in specs for event in _events(conn, query, name, detail)]
     return sorted(events, key=lambda ev: (ev["date"], ev["event"]))
 
 

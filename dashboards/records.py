@@ -1,0 +1,141 @@
+"""Records: the children the user may see for their declared purpose, paged and sorted in the database.
+
+Questions it answers:
+- Which children on my caseload (caseworker) or my team's (team manager) need my attention?
+- For statistical work (analyst): pseudonymised rows, with no direct identifiers.
+Every other role is told that child-level records are not available to it; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from auth import current_app_user
+from dashboards import _components as ui
+from dashboards._session import declared_purpose, set_declared_purpose
+from data_access import AccessDenied, InvalidFilter, records
+
+dash.register_page(__name__, path="/records", name="Records", title="Records - Children's Services Insight")
+
+URL, PURPOSE, PURPOSE_SET, BANNER = "records-url", "records-purpose", "records-purpose-set", "records-banner"
+GRID, STATUS, MESSAGE = "records-grid", "records-status", "records-message"
+
+IDENTIFIABLE_COLUMNS = [
+    {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True},
+    {"field": "la_child_id", "headerName": "LA child ID", "sortable": True},
+    {"field": "upn", "headerName": "UPN"},
+    {"field": "birth_date", "headerName": "Date of birth", "sortable": True},
+    {"field": "sex", "headerName": "Sex", "sortable": True},
+    {"field": "locality", "headerName": "Locality", "sortable": True},
+    {"field": "ethnicity", "headerName": "Ethnicity"},
+    {"field": "religion", "headerName": "Religion"},
+    {"field": "lawful_basis", "headerName": "Lawful basis"},
+]
+PSEUDONYMISED_COLUMNS = [{"field": f, "headerName": f.replace("_", " ").capitalize()}
+                         for f in ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")]
+SORT_FIELDS = {"name": "surname", "la_child_id": "la_child_id", "birth_date": "birth_date", "sex": "sex",
+               "locality": "locality"}
+
+
+def layout(**_query: str) -> html.Div:
+    """Skeleton only: purposes, rows and counts arrive through callbacks."""
+    return html.Div([
+        dcc.Location(id=URL),
+        html.H1("Records"),
+        html.Div([
+            html.Label("Purpose of this work", htmlFor=PURPOSE, className="form-label"),
+            html.Div([
+                html.Div(dcc.Dropdown(id=PURPOSE, clearable=False, placeholder="Choose a purpose"),
+                         className="col-md-6"),
+                html.Div(html.Button("Use this purpose", id=PURPOSE_SET, className="btn btn-primary"),
+                         className="col-auto"),
+            ], className="row g-2"),
+        ], className="panel"),
+        html.Div(id=BANNER, role="status"),
+        html.Div(id=MESSAGE),
+        html.P(id=STATUS, className="chart-summary"),
+        dag.AgGrid(id=GRID, rowModelType="infinite", columnDefs=[], className="ag-theme-alpine",
+                   dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 4, "rowBuffer": 0,
+                                    "suppressMultiSort": True},
+                   style={"height": "600px"}),
+    ])
+
+
+@callback(Output(PURPOSE, "options"), Output(PURPOSE, "value"), Output(BANNER, "children"),
+          Output(GRID, "columnDefs"), Input(URL, "pathname"))
+def show_purposes(_path: str | None) -> tuple:
+    user = current_app_user()
+    options = [{"label": label, "value": value} for value, label in records.permitted_purposes(user=user)]
+    if not options:
+        return [], None, ui.message("Child-level records are not available to your role."), []
+    current = declared_purpose()
+    allowed = {o["value"] for o in options}
+    current = current if current in allowed else None
+    columns = PSEUDONYMISED_COLUMNS if user is not None and user.role == "analyst" else IDENTIFIABLE_COLUMNS
+    return options, current, _banner(current, options), columns
+
+
+@callback(Output(BANNER, "children", allow_duplicate=True), Output(GRID, "columnDefs", allow_duplicate=True),
+          Input(PURPOSE_SET, "n_clicks"), State(PURPOSE, "value"), State(PURPOSE, "options"),
+          prevent_initial_call=True)
+def choose_purpose(_clicks: int | None, purpose: object, options: list | None) -> tuple:
+    user = current_app_user()
+    try:
+        accepted = records.declare_purpose(user=user, purpose=purpose, previous=declared_purpose())
+    except AccessDenied as exc:
+        return ui.message(str(exc)), no_update
+    set_declared_purpose(accepted)
+    labels = [{"label": label, "value": value} for value, label in records.permitted_purposes(user=user)]
+    columns = PSEUDONYMISED_COLUMNS if user.role == "analyst" else IDENTIFIABLE_COLUMNS
+    return _banner(accepted, labels), [dict(c) for c in columns]  # a new list makes the grid re-fetch
+
+
+# A new purpose means new rows: ask the grid to fetch its pages again (rows never sit in a Store).
+clientside_callback(
+    """function(_banner) {
+        const grid = window.dash_ag_grid;
+        const api = grid && grid.getApi ? grid.getApi('records-grid') : null;
+        if (api) { api.purgeInfiniteCache(); }
+        return window.dash_clientside.no_update;
+    }""",
+    Output(STATUS, "className"), Input(BANNER, "children"), prevent_initial_call=True,
+)
+
+
+def _banner(purpose: str | None, options: list[dict]) -> html.Div:
+    if purpose is None:
+        return ui.message("Choose the purpose of your work before viewing records. Your choice is recorded.", "info")
+    label = next((o["label"] for o in options if o["value"] == purpose), purpose)
+    return html.Div(f"Purpose: {label}. Every record you open is recorded with this purpose.",
+                    className="alert alert-secondary csi-alert")
+
+
+@callback(Output(GRID, "getRowsResponse"), Output(STATUS, "children"), Output(MESSAGE, "children"),
+          Input(GRID, "getRowsRequest"))
+def fetch_rows(request: dict | None) -> tuple:
+    if not request:
+        return no_update, no_update, no_update
+    purpose = declared_purpose()
+    if purpose is None:
+        return {"rowData": [], "rowCount": 0}, "", None
+    start, end = request.get("startRow"), request.get("endRow")
+    if not isinstance(start, int) or not isinstance(end, int) or end <= start:
+        return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood.")
+    sort = (request.get("sortModel") or [{}])[0]
+    sort_key = SORT_FIELDS.get(sort.get("colId"), "surname")
+    try:
+        page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
+                                     page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc")
+    except (AccessDenied, InvalidFilter, ValueError) as exc:
+        return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc))
+    rows = page.rows
+    if "child_id" in rows:
+        rows = rows.assign(
+            name=[f"[{f} {s}](/child?ref={records.record_ref(c)})" for f, s, c in
+                  zip(rows["forename"], rows["surname"], rows["child_id"], strict=True)],
+            birth_date=rows["birth_date"].map(lambda d: d.isoformat() if d else ""),
+        ).drop(columns=["child_id", "forename", "surname"])
+    status = f"{page.total:,} children in your scope for this purpose."
+    return {"rowData": rows.to_dict("records"), "rowCount": page.total}, status, None
