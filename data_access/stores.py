@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -18,6 +19,16 @@ class Stores:
     settings: Settings
     analytics: sa.Engine
     app: sa.Engine
+    analytics_file: tuple[int, int] | None = field(default=None)  # (inode, mtime_ns) when opened
+
+
+def _file_identity(settings: Settings) -> tuple[int, int] | None:
+    path = settings.analytics_path
+    try:
+        stat = os.stat(path) if path is not None else None
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns) if stat else None
 
 
 _lock = threading.Lock()
@@ -30,7 +41,9 @@ def configure(settings: Settings) -> Stores:
 
     global _current
     appstore.migrate(settings.app_db_url)
-    stores = Stores(settings, analytics_engine(settings.analytics_url), appstore.app_engine(settings.app_db_url))
+    identity = _file_identity(settings)
+    stores = Stores(settings, _open_analytics(settings, identity), appstore.app_engine(settings.app_db_url),
+                    identity)
     with _lock:
         old, _current = _current, stores
     if old is not None:
@@ -40,10 +53,44 @@ def configure(settings: Settings) -> Stores:
 
 
 def current() -> Stores:
-    """The configured stores; raises RuntimeError before ``configure``."""
-    if _current is None:
+    """The configured stores; raises RuntimeError before ``configure``.
+
+    A refresh swaps a new DuckDB file in with ``os.replace``; open connections keep the old copy, so
+    when the file on disk is no longer the one opened, the pool is dropped and the next query opens
+    the new copy (one ``stat`` per call; every worker process notices on its own).
+    """
+    stores = _current
+    if stores is None:
         raise RuntimeError("data_access is not configured: call data_access.configure(settings) first")
-    return _current
+    if stores.settings.analytics_path is not None:
+        identity = _file_identity(stores.settings)
+        if identity is not None and identity != stores.analytics_file:
+            with _lock:
+                if identity != stores.analytics_file:
+                    old, stores.analytics = stores.analytics, _open_analytics(stores.settings, identity)
+                    stores.analytics_file = identity
+                    old.dispose()  # connections still in use close when they are returned
+    return stores
+
+
+def _open_analytics(settings: Settings, identity: tuple[int, int] | None) -> sa.Engine:
+    """An engine on the analytics store. A DuckDB file is opened through a hard link named for its
+    inode: DuckDB hands back an instance already open on the same path (the old copy, after a swap),
+    so each copy gets its own path; links to copies no longer served are removed."""
+    path = settings.analytics_path
+    if path is None or identity is None:
+        return analytics_engine(settings.analytics_url)
+    link = path.with_name(f"{path.name}.open-{identity[0]}")
+    for stale in path.parent.glob(f"{path.name}.open-*"):
+        if stale != link:
+            stale.unlink(missing_ok=True)
+    try:
+        os.link(path, link)
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links here (another filesystem): fall back to the path itself
+        return analytics_engine(settings.analytics_url)
+    return analytics_engine(f"duckdb:///{link}")
 
 
 def reopen_analytics() -> None:

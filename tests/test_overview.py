@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -101,3 +100,30 @@ def test_zero_is_shown_as_zero() -> None:
            "cp_open": 0, "ehc_active": 0}
     cards = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
     assert cards["cin_now"].value == 0 and cards["cp_open"].value == 0
+
+
+def test_a_swapped_in_store_is_served_without_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A refresh replaces the DuckDB file; the next request sees the new copy (old readers keep theirs)."""
+    import datetime as dt
+
+    from data_access import database, store_facts
+    from data_access.settings import Settings
+
+    try:
+        import _tiny_store as tiny  # type: ignore[import-not-found]
+    except ImportError:
+        from . import _tiny_store as tiny  # type: ignore[no-redef]
+
+    url = f"duckdb:///{tmp_path / 'a.duckdb'}"
+    database.build_store(url, lambda: iter(tiny.frames().items()))
+    data_access.configure(Settings.from_env({}, data_dir=tmp_path, analytics_url=url,
+                                            app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}"))
+    assert data_access.as_of() == tiny.DAY
+    held = data_access.current().analytics.connect()  # a request still in flight during the swap
+    newer = tiny.frames()
+    newer["store_metadata"].loc[newer["store_metadata"]["key"] == "as_of", "value"] = "2026-01-31"
+    database.build_store(url, lambda: iter(newer.items()))
+    assert data_access.as_of() == dt.date(2026, 1, 31)
+    assert store_facts()["as_of"] == "2026-01-31"
+    held.close()
+    data_access.current().analytics.dispose()
