@@ -1,4 +1,7 @@
-"""python -m data_access.demo --url duckdb:///path/analytics.duckdb [--seed N] [--scale X] [--as-of YYYY-MM-DD]"""
+"""Command line: build a demo store.
+
+    python -m data_access.demo --url duckdb:///path/analytics.duckdb [--seed N] [--scale X] [--as-of YYYY-MM-DD]
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from data_access.demo import DEFAULT_SEED, build, last_day_of_previous_month
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.demo",
                                      description="Build the analytics store from synthetic demo data.")
-    parser.add_argument("--url", required=True, help="analytics store URL, e.g. duckdb:///var/analytics.duckdb")
+    parser.add_argument("--url", required=True,
+                        help="analytics store URL, e.g. duckdb:///var/analytics.duckdb")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--scale", type=float, default=1.0,
                         help="volume multiplier (1.0 = a borough like Dudley; 20 gives over 1M involvements)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,7 @@ import pandas as pd
 from data_access import workdays
 
 NAT = np.datetime64("NaT", "D")
+NONE = np.array(None, dtype=object)  # a missing code, for np.where
 DAY = np.timedelta64(1, "D")
 YEAR_DAYS = 365.25
 
@@ -40,7 +42,7 @@ class Calendar:
 
     as_of: dt.date
     history_years: int = 6
-    burn_in_years: int = 6
+    burn_in_years: int = 12
 
     @cached_property
     def history_start(self) -> dt.date:
@@ -62,7 +64,8 @@ class Calendar:
     @cached_property
     def holidays(self) -> np.ndarray:
         years = range(self.as_of.year - 40, self.as_of.year + 3)
-        days = [d for y in years if workdays.FIRST_YEAR <= y <= workdays.LAST_YEAR for d in workdays.bank_holidays(y)]
+        known = (y for y in years if workdays.FIRST_YEAR <= y <= workdays.LAST_YEAR)
+        days = [d for y in known for d in workdays.bank_holidays(y)]
         return np.array(days, dtype="datetime64[D]")
 
     def busday(self, days: np.ndarray) -> np.ndarray:
@@ -82,14 +85,31 @@ def rng_for(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
-def choose(rng: np.random.Generator, codes: dict[str, float] | list[str], n: int,
-           p: np.ndarray | list[float] | None = None) -> np.ndarray:
-    """``n`` codes drawn with the given weights (a dict of code -> weight, or codes plus ``p``)."""
-    if isinstance(codes, dict):
-        keys, weights = list(codes), np.array(list(codes.values()), dtype=float)
+GOLDEN = (5**0.5 - 1) / 2
+# Other irrational steps, so that two spread draws over the same rows are not correlated.
+STEPS = {"golden": GOLDEN, "root2": 2**0.5 - 1, "root3": 3**0.5 - 1, "root5": 5**0.5 - 2, "root7": 7**0.5 - 2}
+
+
+def spread(rng: np.random.Generator, key: np.ndarray, step: str = "golden") -> np.ndarray:
+    """Uniform [0, 1) values evenly spread along ``key`` order (a randomly shifted Weyl sequence).
+
+    Used instead of independent uniforms where a published share must hold in every time window (e.g.
+    the route of referrals in each census year): any run of consecutive values is close to uniform.
+    """
+    u = np.empty(len(key))
+    u[np.argsort(key, kind="stable")] = (rng.random() + np.arange(len(key)) * STEPS[step]) % 1.0
+    return u
+
+
+def choose(rng: np.random.Generator, codes: Mapping[str, float], n: int, *,
+           spread_by: np.ndarray | None = None, step: str = "golden") -> np.ndarray:
+    """``n`` codes drawn with the given weights (code -> weight), evenly along ``spread_by`` if given."""
+    keys, weights = list(codes), np.array(list(codes.values()), dtype=float)
+    if spread_by is None:
+        index = rng.choice(len(keys), size=n, p=weights / weights.sum())
     else:
-        keys, weights = list(codes), np.asarray(p if p is not None else np.ones(len(codes)), dtype=float)
-    index = rng.choice(len(keys), size=n, p=weights / weights.sum())
+        cut = np.cumsum(weights / weights.sum())
+        index = np.minimum(np.searchsorted(cut, spread(rng, spread_by, step), side="right"), len(keys) - 1)
     return np.array(keys, dtype=object)[index]
 
 
@@ -153,10 +173,11 @@ def age_days(years: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(years) * YEAR_DAYS).astype(np.int64)
 
 
-def piecewise_uniform(rng: np.random.Generator, bands: list[tuple[float, float, float]], n: int) -> np.ndarray:
-    """Draws from a mixture of uniform bands (low, high, weight)."""
-    weights = np.array([w for _, _, w in bands], dtype=float)
-    which = rng.choice(len(bands), size=n, p=weights / weights.sum())
+def piecewise_uniform(rng: np.random.Generator, bands: Sequence[tuple[float, float, float]], n: int, *,
+                      spread_by: np.ndarray | None = None, step: str = "golden") -> np.ndarray:
+    """Draws from a mixture of uniform bands (low, high, weight); bands evenly along ``spread_by``."""
+    weights = {str(i): w for i, (_, _, w) in enumerate(bands)}
+    which = choose(rng, weights, n, spread_by=spread_by, step=step).astype(np.int64)
     low = np.array([lo for lo, _, _ in bands])[which]
     high = np.array([hi for _, hi, _ in bands])[which]
     return low + rng.random(n) * (high - low)

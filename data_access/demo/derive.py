@@ -33,7 +33,8 @@ def rereferrals(episodes: pd.DataFrame) -> pd.DataFrame:
 
 def assessment_timeliness(assessments: pd.DataFrame) -> pd.DataFrame:
     """working_days (start to authorisation) and within_45_days, for authorised assessments."""
-    wd = workdays.working_days_between(_days(assessments["start_date"]), _days(assessments["authorisation_date"]))
+    wd = workdays.working_days_between(_days(assessments["start_date"]),
+                                       _days(assessments["authorisation_date"]))
     ok = wd >= 0
     within = pd.array(wd <= ASSESSMENT_TARGET_WD, dtype="boolean")
     within[~ok] = pd.NA

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from data_access.demo import names
-from data_access.demo._core import NAT, YEAR_DAYS, Calendar, as_dates, choose, strings
+from data_access.demo._core import NAT, NONE, YEAR_DAYS, Calendar, as_dates, choose, strings
 
 LOCALITY = {"NORTH": 22, "SOUTH": 22, "EAST": 20, "WEST": 20, "CENTRAL": 16}
 ETHNICITY = {
@@ -28,8 +28,8 @@ RELIGION_BY_GROUP = {
     "other": {"NONE": 30, "CHR": 20, "MUS": 15, "BUD": 10, "OTH": 10, "NOBT": 15},
 }
 DISABILITY_BY_NEED = {
-    "ASD": ("AUT", "COMM"), "SLCN": ("COMM",), "SLD": ("LD", "COMM"), "PMLD": ("LD", "PC", "MOB"), "MLD": ("LD",),
-    "PD": ("MOB", "HAND"), "HI": ("HEAR",), "VI": ("VIS",), "MSI": ("HEAR", "VIS"), "SEMH": ("BEH",),
+    "ASD": ("AUT", "COMM"), "SLCN": ("COMM",), "SLD": ("LD", "COMM"), "PMLD": ("LD", "PC", "MOB"),
+    "MLD": ("LD",), "PD": ("MOB", "HAND"), "HI": ("HEAR",), "VI": ("VIS",), "MSI": ("HEAR", "VIS"), "SEMH": ("BEH",),
 }
 OTHER_DISABILITY = {"LD": 30, "BEH": 20, "COMM": 15, "AUT": 15, "MOB": 8, "DDA": 12}
 
@@ -52,22 +52,24 @@ def children_frame(rng: np.random.Generator, cal: Calendar, births: np.ndarray, 
     former = has_upn & (rng.random(n) < 0.01)
     former_upn = np.full(n, None, dtype=object)
     former_upn[former] = names.upns(rng, entry_year[former] - 1)
-    unknown = np.where(has_upn, None, np.where(school, choose(rng, {"UN2": 40, "UN3": 20, "UN5": 25, "UN6": 15}, n),
-                                               "UN1"))
+    reason = choose(rng, {"UN2": 40, "UN3": 20, "UN5": 25, "UN6": 15}, n)
+    unknown = np.where(has_upn, NONE, np.where(school, reason, "UN1"))
     ethnicity = choose(rng, ETHNICITY, n)
     ethnicity = np.where(unborn & (rng.random(n) < 0.6), "NOBT", ethnicity)
     postcode = names.postcodes(rng, locality)
     no_address = rng.random(n) < 0.01
-    postcode = np.where(no_address, None, postcode)
+    postcode = np.where(no_address, NONE, postcode)
     la_child_id = np.char.add("DU", np.char.zfill(rng.choice(10**8, size=n, replace=False).astype(str), 8))
     return pd.DataFrame({
         "child_id": child_id, "la_child_id": strings(la_child_id.astype(object)), "upn": strings(upn),
         "former_upn": strings(former_upn), "upn_unknown": strings(unknown),
-        "forename": strings(np.where(unborn, None, names.forenames(rng, males))),
+        "forename": strings(np.where(unborn, NONE, names.forenames(rng, males))),
         "surname": strings(names.surnames(rng, n)),
-        "birth_date": as_dates(np.where(unborn, NAT, births)), "expected_birth_date": as_dates(np.where(unborn, births, NAT)),
+        "birth_date": as_dates(np.where(unborn, NAT, births)),
+        "expected_birth_date": as_dates(np.where(unborn, births, NAT)),
         "sex": strings(sex), "ethnicity": strings(ethnicity), "religion": strings(_religion(rng, ethnicity)),
-        "postcode": strings(postcode), "postcode_sector": strings(np.full(n, None)), "locality": strings(locality),
+        "postcode": strings(postcode), "postcode_sector": strings(np.full(n, None)),
+        "locality": strings(locality),
         "death_date": as_dates(np.full(n, NAT)), "retention_date": as_dates(np.full(n, NAT))})
 
 
@@ -90,7 +92,7 @@ def disabilities_frame(rng: np.random.Generator, child_id: np.ndarray, in_need: 
     n = len(child_id)
     need = pd.Series(ehc_need, dtype=object)
     has_need_map = need.isin(list(DISABILITY_BY_NEED)).to_numpy()
-    p = np.where(in_need, 0.04, 0.03)
+    p = np.where(in_need, 0.035, 0.03)
     p = np.where(has_need_map, np.where(need.isin(["SEMH", "MLD", "SLCN"]).to_numpy(), 0.25, 0.6), p)
     disabled = n2 | (rng.random(n) < p)
     rows, codes_ = [child_id[~disabled]], [np.full(int((~disabled).sum()), "NONE", dtype=object)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_access.demo._core import NAT, Calendar, as_dates, choose, strings
+from data_access.demo._core import NAT, NONE, Calendar, as_dates, choose, strings
 
 BASIS = {
     "CSC": {"legal_obligation": 85, "public_task": 15}, "SEND": {"legal_obligation": 100},
@@ -43,8 +43,8 @@ def processing_columns(rng: np.random.Generator, cal: Calendar, service: np.ndar
         basis[sel] = choose(rng, BASIS[key], int(sel.sum()))
         art9[sel] = choose(rng, ART9[key], int(sel.sum()))
     consent = basis == "consent"
-    art9 = np.where(consent, np.where(rng.random(n) < 0.8, "explicit_consent", None), art9)
-    purpose = np.where(consent, pd.Series(itype).map(PURPOSE).to_numpy(dtype=object), None)
+    art9 = np.where(consent, np.where(rng.random(n) < 0.8, "explicit_consent", NONE), art9)
+    purpose = np.where(consent, pd.Series(itype).map(PURPOSE).to_numpy(dtype=object), NONE)
     given = np.where(consent, start - rng.integers(0, 15, n), NAT)
     # Withdrawn: a day between consent and the end (or as_of), for ~5%; some while still open.
     stop = np.where(np.isnat(end), cal.end, end)
@@ -52,5 +52,6 @@ def processing_columns(rng: np.random.Generator, cal: Calendar, service: np.ndar
     span = np.maximum((stop - given).astype(np.int64), 1)
     day = given + 1 + np.floor(rng.random(n) * span).astype(np.int64)
     withdrawn_on = np.where(withdrawn, np.minimum(day, stop), NAT)
-    return {"lawful_basis": strings(basis), "art9_condition": strings(art9), "consent_purpose": strings(purpose),
-            "consent_given_date": as_dates(given), "consent_withdrawn_date": as_dates(withdrawn_on)}
+    return {"lawful_basis": strings(basis), "art9_condition": strings(art9),
+            "consent_purpose": strings(purpose), "consent_given_date": as_dates(given),
+            "consent_withdrawn_date": as_dates(withdrawn_on)}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from data_access.demo._core import (
     NAT,
+    NONE,
     YEAR_DAYS,
     Calendar,
     Registry,
@@ -36,9 +37,10 @@ from data_access.demo._core import (
 REQUESTS_PER_YEAR = 895.0  # at as_of, scale 1
 GROWTH = 0.065
 SIMULATED_YEARS = 24
-REQUEST_AGE = [(2.0, 5.0, 0.27), (5.0, 11.0, 0.42), (11.0, 16.0, 0.24), (16.0, 20.0, 0.06), (20.0, 24.0, 0.01)]
-EXIT_AGE = [(16.0, 16.9, 0.13), (17.0, 18.0, 0.08), (18.0, 20.0, 0.40), (20.0, 23.0, 0.20), (23.0, 25.0, 0.07),
-            (25.0, 25.2, 0.12)]
+REQUEST_AGE = [(2.0, 5.0, 0.27), (5.0, 11.0, 0.42), (11.0, 16.0, 0.24), (16.0, 20.0, 0.06),
+               (20.0, 24.0, 0.01)]  # (years from, to, share)
+EXIT_AGE = [(16.0, 16.9, 0.13), (17.0, 18.0, 0.08), (18.0, 20.0, 0.40), (20.0, 23.0, 0.20),
+            (23.0, 25.0, 0.07), (25.0, 25.2, 0.12)]  # age a plan would end at, if nothing else ends it
 EARLY_CEASE_PER_YEAR = 0.026
 TRANSFER_IN_SHARE = 0.06
 CONVERSION = (dt.date(2014, 9, 1), dt.date(2018, 3, 31))
@@ -99,8 +101,8 @@ def simulate(rng: np.random.Generator, cal: Calendar, registry: Registry, scale:
     # Assessments for agreed requests: plan issued (94%) or not, weeks from the request.
     agreed = outcome == "A"
     issue = rng.random(n) < 0.936
-    weeks = np.where(issue, piecewise_uniform(rng, [(12.5, 20.0, 47.5), (20.01, 52.0, 45.5), (52.0, 75.0, 7.0)], n),
-                     piecewise_uniform(rng, [(10.0, 19.0, 1.0)], n))
+    issue_weeks = piecewise_uniform(rng, [(12.5, 20.0, 47.5), (20.01, 52.0, 45.5), (52.0, 75.0, 7.0)], n)
+    weeks = np.where(issue, issue_weeks, piecewise_uniform(rng, [(10.0, 19.0, 1.0)], n))
     a_date = np.maximum(received + np.round(weeks * 7).astype(np.int64), decided + 28)
     a_outcome = np.where(issue, "Y", "N")
     a_pending = agreed & (a_date > cal.end)
@@ -143,7 +145,7 @@ def _cease(rng: np.random.Generator, cal: Calendar, start: np.ndarray, birth: np
     reason = np.where(early < by_age, choose(rng, EARLY_REASON, n),
                       np.where(exit_age >= 25.0, "1", choose(rng, AGE_REASON, n)))
     active = ceased > cal.end
-    return np.where(active, NAT, ceased), np.where(active, None, reason)
+    return np.where(active, NAT, ceased), np.where(active, NONE, reason)
 
 
 def _requests_frame(rng: np.random.Generator, received: np.ndarray, outcome: np.ndarray, decided: np.ndarray,
@@ -159,14 +161,17 @@ def _requests_frame(rng: np.random.Generator, received: np.ndarray, outcome: np.
         "decided_within_6_weeks": pd.array(np.full(n, None), dtype="boolean")})
 
 
-def _assessments_frame(rng: np.random.Generator, received: np.ndarray, outcome: np.ndarray, decided: np.ndarray,
-                       child: np.ndarray, request_id: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
+def _assessments_frame(rng: np.random.Generator, received: np.ndarray, outcome: np.ndarray,
+                       decided: np.ndarray, child: np.ndarray, request_id: np.ndarray,
+                       keep: np.ndarray) -> pd.DataFrame:
     n = int(keep.sum())
     return pd.DataFrame({
-        "ehc_assessment_id": np.arange(1, n + 1, dtype=np.int64), "request_id": request_id[keep].astype(np.int64),
+        "ehc_assessment_id": np.arange(1, n + 1, dtype=np.int64),
+        "request_id": request_id[keep].astype(np.int64),
         "child_id": child[keep], "outcome": strings(outcome[keep]), "outcome_date": as_dates(decided[keep]),
         "exceptions_apply": rng.random(n) < 0.05,
-        "weeks_from_request": np.full(n, np.nan), "within_20_weeks": pd.array(np.full(n, None), dtype="boolean")})
+        "weeks_from_request": np.full(n, np.nan),
+        "within_20_weeks": pd.array(np.full(n, None), dtype="boolean")})
 
 
 def _plans(rng: np.random.Generator, cal: Calendar, child: np.ndarray, birth: np.ndarray, start: np.ndarray,
@@ -194,7 +199,8 @@ def _plans(rng: np.random.Generator, cal: Calendar, child: np.ndarray, birth: np
         "plan_id": np.concatenate([plan_id, plan_id[has_second]]),
         "child_id": np.concatenate([child, child[has_second]]),
         "need": strings(np.concatenate([primary, second[has_second]])),
-        "rank": np.concatenate([np.ones(n, dtype=np.int64), np.full(int(has_second.sum()), 2, dtype=np.int64)])})
+        "rank": np.concatenate([np.ones(n, dtype=np.int64),
+                                np.full(int(has_second.sum()), 2, dtype=np.int64)])})
     needs = needs.sort_values(["plan_id", "rank"], ignore_index=True)
     return plans, needs, _placements(rng, cal, plan_id, child, birth, start, stop, ceased)
 
@@ -221,7 +227,8 @@ def _placements(rng: np.random.Generator, cal: Calendar, plan_id: np.ndarray, ch
     n = len(plan_id)
     born_autumn = pd.DatetimeIndex(birth).month >= 9
     school_year = pd.DatetimeIndex(birth).year + np.where(born_autumn, 1, 0)
-    september = (np.asarray(school_year, dtype=np.int64) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 8
+    year = (np.asarray(school_year, dtype=np.int64) - 1970).astype("datetime64[Y]")
+    september = year.astype("datetime64[M]") + 8
     moves = [(september + 12 * offset).astype("datetime64[D]") for offset in (11, 16)]
     starts = [start] + [np.where((m > start) & (m < stop), m, NAT) for m in moves]
     starts[1] = np.where(rng.random(n) < 0.6, starts[1], NAT)  # many keep their (all-through/special) school
@@ -242,6 +249,7 @@ def _placements(rng: np.random.Generator, cal: Calendar, plan_id: np.ndarray, ch
         urn[sel] = (base + rng.integers(0, count, int(sel.sum()))).astype(str)
     order = np.lexsort((s, plan))
     return pd.DataFrame({
-        "placement_id": np.arange(1, len(plan) + 1, dtype=np.int64), "plan_id": plan[order], "child_id": kid[order],
+        "placement_id": np.arange(1, len(plan) + 1, dtype=np.int64), "plan_id": plan[order],
+        "child_id": kid[order],
         "urn": strings(urn[order]), "setting": strings(setting[order]), "start_date": as_dates(s[order]),
         "end_date": as_dates(e[order])})

@@ -25,12 +25,15 @@ OUTCOMES = {
     "EHA": {"ACH": 45, "PART": 20, "DISE": 14, "ESC": 9, "MOVE": 5, "DOWN": 7},
     "PAR": {"ACH": 55, "PART": 25, "DISE": 20}, "EPC": {"ACH": 70, "PART": 25, "MOVE": 5},
     "EPA": {"ACH": 100}, "VIG": {"ACH": 60, "PART": 30, "DISE": 10},
-    "FSW": {"ACH": 45, "PART": 25, "DISE": 15, "ESC": 8, "MOVE": 7}, "FGC": {"ACH": 70, "PART": 20, "DISE": 10},
-    "SBC": {"ACH": 50, "PART": 30, "MOVE": 10, "DISE": 10}, "SBR": {"ACH": 50, "PART": 30, "MOVE": 10, "DISE": 10},
+    "FSW": {"ACH": 45, "PART": 25, "DISE": 15, "ESC": 8, "MOVE": 7},
+    "FGC": {"ACH": 70, "PART": 20, "DISE": 10},
+    "SBC": {"ACH": 50, "PART": 30, "MOVE": 10, "DISE": 10},
+    "SBR": {"ACH": 50, "PART": 30, "MOVE": 10, "DISE": 10},
 }
-CSC_OUTCOME = {"RC1": "ACH", "RC2": "PART", "RC3": "ACH", "RC4": "ACH", "RC5": "MOVE", "RC6": "ACH", "RC9": "DOWN"}
-EHC_OUTCOME = {"1": "ACH", "2": "ACH", "3": "ACH", "4": "ACH", "5": "MOVE", "6": "DISE", "7": "MOVE", "8": "PART",
-               "9": "PART"}
+CSC_OUTCOME = {"RC1": "ACH", "RC2": "PART", "RC3": "ACH", "RC4": "ACH", "RC5": "MOVE", "RC6": "ACH",
+               "RC9": "DOWN"}  # RC7 and RC8: drawn
+EHC_OUTCOME = {"1": "ACH", "2": "ACH", "3": "ACH", "4": "ACH", "5": "MOVE", "6": "DISE", "7": "MOVE",
+               "8": "PART", "9": "PART"}
 SHORT_BREAK_NEEDS = ["ASD", "SLD", "PMLD", "PD", "MSI"]
 COLUMNS = ("child", "itype", "start", "end", "outcome", "episode", "plan", "allocated")
 
@@ -56,8 +59,8 @@ class _Builder:
         return int(self.rng.poisson(RATES[key] * self.scale * self.years))
 
     def add(self, child: np.ndarray, itype: str, start: np.ndarray, end: np.ndarray,
-            outcome: np.ndarray | None = None, episode: np.ndarray | None = None, plan: np.ndarray | None = None,
-            allocated: np.ndarray | None = None) -> None:
+            outcome: np.ndarray | None = None, episode: np.ndarray | None = None,
+            plan: np.ndarray | None = None, allocated: np.ndarray | None = None) -> None:
         n = len(child)
         self.parts.append({
             "child": child, "itype": np.full(n, itype, dtype=object), "start": start, "end": end,
@@ -77,7 +80,8 @@ class _Builder:
 
     def new_children(self, n: int, age_lo: float, age_hi: float) -> tuple[np.ndarray, np.ndarray]:
         """``n`` children new to services, with a start date in the streams and an age then."""
-        start = self.lo + np.floor(self.rng.random(n) * float((self.cal.end - self.lo) / DAY)).astype(np.int64)
+        span = float((self.cal.end - self.lo) / DAY)
+        start = self.lo + np.floor(self.rng.random(n) * span).astype(np.int64)
         birth = start - age_days(self.rng.uniform(age_lo, age_hi, n))
         return self.registry.add(birth, self.rng.random(n) < 0.52), start
 
@@ -120,7 +124,8 @@ def _statutory(b: _Builder, s: Stories) -> None:
               episode=np.flatnonzero(sel) + 1, allocated=~ep["nfa"][sel])
     plans = s.plans
     received = plans[["request_id"]].merge(s.requests[["request_id", "received_date"]], how="left",
-                                           on="request_id")["received_date"].to_numpy().astype("datetime64[D]")
+                                           on="request_id")["received_date"]
+    received = received.to_numpy().astype("datetime64[D]")
     start = plans["start_date"].to_numpy().astype("datetime64[D]")
     start = np.where(np.isnat(received), start, received)
     b.add(plans["child_id"].to_numpy(), "EHC", start, plans["ceased_date"].to_numpy().astype("datetime64[D]"),
@@ -170,7 +175,8 @@ def _early_help(b: _Builder, ep: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
 
 def _psychology(b: _Builder, s: Stories) -> None:
     """EP statutory advice per agreed EHC assessment; consultations; Video Interaction Guidance."""
-    a = s.assessments.merge(s.requests[["request_id", "outcome_date"]], on="request_id", suffixes=("", "_request"))
+    a = s.assessments.merge(s.requests[["request_id", "outcome_date"]], on="request_id",
+                            suffixes=("", "_request"))
     decided = a["outcome_date_request"].to_numpy().astype("datetime64[D]")
     ok = ~np.isnat(decided)
     b.add(a["child_id"].to_numpy()[ok], "EPA", decided[ok], decided[ok] + b.days(15, 42, int(ok.sum())))
@@ -184,7 +190,8 @@ def _psychology(b: _Builder, s: Stories) -> None:
     b.add(child, "VIG", start, start + b.days(60, 150, len(child)))
 
 
-def _family_support(b: _Builder, ep: dict[str, np.ndarray], eha: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def _family_support(b: _Builder, ep: dict[str, np.ndarray],
+                    eha: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Family support workers during CIN plans or early help; family group conferences on CP/CIN plans."""
     cin_end = np.where(np.isnat(ep["cin_end"]), b.cal.end, ep["cin_end"])
     rows, start = b.pick(ep["cin_start"], cin_end, b.count("FSW_CSC"))
@@ -193,7 +200,8 @@ def _family_support(b: _Builder, ep: dict[str, np.ndarray], eha: tuple[np.ndarra
     rows, start = b.pick(lo, hi, b.count("FSW_EH"))
     b.add(child[rows], "FSW", start, start + b.days(40, 200, len(rows)))
     plan_start = np.where(np.isnat(ep["cp_start"]), ep["cin_start"], ep["cp_start"])
-    plan_end = np.where(np.isnat(ep["cp_start"]), cin_end, np.where(np.isnat(ep["cp_end"]), b.cal.end, ep["cp_end"]))
+    cp_end = np.where(np.isnat(ep["cp_end"]), b.cal.end, ep["cp_end"])
+    plan_end = np.where(np.isnat(ep["cp_start"]), cin_end, cp_end)
     rows, start = b.pick(plan_start, np.minimum(plan_end, plan_start + 120), b.count("FGC"))
     b.add(ep["child"][rows], "FGC", start, start + b.days(20, 70, len(rows)))
 
@@ -203,9 +211,10 @@ def _short_breaks(b: _Builder, plans: pd.DataFrame) -> None:
     births = b.registry.births()
     child = plans["child_id"].to_numpy()
     eligible = plans["primary_need"].isin(SHORT_BREAK_NEEDS).to_numpy()
-    lo = np.maximum(plans["start_date"].to_numpy().astype("datetime64[D]"), births[child] + age_days(np.full(len(child), 5.0)))
+    five, adult = (births[child] + age_days(np.full(len(child), years)) for years in (5.0, 17.5))
+    lo = np.maximum(plans["start_date"].to_numpy().astype("datetime64[D]"), five)
     ceased = plans["ceased_date"].to_numpy().astype("datetime64[D]")
-    hi = np.minimum(np.where(np.isnat(ceased), b.cal.end, ceased), births[child] + age_days(np.full(len(child), 17.5)))
+    hi = np.minimum(np.where(np.isnat(ceased), b.cal.end, ceased), adult)
     hi = np.where(eligible, hi, lo)
     for itype, (low, high) in (("SBC", (180, 900)), ("SBR", (180, 720))):
         rows, start = b.pick(lo, hi, b.count(itype))

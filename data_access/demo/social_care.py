@@ -12,17 +12,21 @@ The constants are calibrated (see tests/test_demo_data.py) to England 2024-25 ra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from data_access.demo._core import (
     DAY,
     NAT,
+    NONE,
     YEAR_DAYS,
     Calendar,
     Registry,
     age_days,
     choose,
     piecewise_uniform,
+    spread,
     uniform_days,
 )
 
@@ -30,14 +34,16 @@ from data_access.demo._core import (
 NFA, ASSESSED, CIN, CP, LONG = range(5)
 
 MAX_EPISODES = 10
-FIRST_REFERRALS_PER_YEAR = 1_960.0  # new chains a year at scale 1: ~3,400 referrals a year in all
+FIRST_REFERRALS_PER_YEAR = 1_760.0  # new chains a year at scale 1: ~3,400 referrals a year in all
 PRE_BIRTH_SHARE = 0.085
-FIRST_AGE_BANDS = [(0.0, 1.0, 0.12), (1.0, 5.0, 0.18), (5.0, 10.0, 0.23), (10.0, 16.0, 0.33), (16.0, 17.7, 0.14)]
-# Route probabilities: [NFA, ASSESSED, CIN, CP, LONG], without / with an earlier CP plan.
-ROUTE_P = np.array([[0.065, 0.325, 0.497, 0.068, 0.045],
-                    [0.065, 0.210, 0.335, 0.350, 0.040]])
+FIRST_AGE_BANDS = [(0.0, 1.0, 0.12), (1.0, 5.0, 0.19), (5.0, 10.0, 0.22), (10.0, 16.0, 0.30),
+                   (16.0, 17.7, 0.17)]  # age at the first referral (years from, to, share)
+# Route probabilities: [NFA, ASSESSED, CIN, CP, LONG], after no, one, or several earlier CP plans.
+ROUTE_P = np.array([[0.065, 0.323, 0.495, 0.072, 0.045],
+                    [0.065, 0.200, 0.305, 0.395, 0.035],
+                    [0.065, 0.300, 0.400, 0.200, 0.035]])
 NEXT_P = np.array([0.55, 0.55, 0.33, 0.45, 0.15])  # chance of another referral, by route
-QUICK_SHARE = 0.68  # of re-referrals, the share coming back within a few months of closure
+QUICK_SHARE = 0.69  # of re-referrals, the share coming back within a few months of closure
 
 # Working days, assessment start -> authorisation (EES C2 2025 bands; 85.7% within 45).
 ASSESSMENT_WD = [(0, 0.99, 1.8), (1, 10.99, 11.6), (11, 20.99, 17.3), (21, 30.99, 15.8), (31, 40.99, 20.2),
@@ -50,38 +56,45 @@ CATEGORY = {"NEG": 50.5, "EMO": 35.7, "PHY": 7.4, "SAB": 3.8, "MUL": 2.6}
 SOURCE = {"6": 27, "2A": 19, "2B": 2, "3A": 3, "3B": 3, "3C": 1, "3D": 2, "3E": 2, "3F": 4, "1A": 6, "1B": 1,
           "1C": 1, "1D": 2, "5A": 4, "5B": 3, "5C": 2, "5D": 6, "4": 2, "7": 2, "8": 3, "9": 1, "10": 1}
 NEED_BY_ROUTE = {
-    ASSESSED: {"N1": 38, "N2": 5, "N3": 6, "N4": 12, "N5": 17, "N6": 6, "N7": 2, "N8": 3, "N9": 9},
-    CIN: {"N1": 43, "N2": 8, "N3": 6, "N4": 11, "N5": 17, "N6": 5, "N7": 1, "N8": 4, "N9": 1},
+    ASSESSED: {"N1": 38, "N2": 3, "N3": 6, "N4": 12, "N5": 17, "N6": 6, "N7": 2, "N8": 3, "N9": 9},
+    CIN: {"N1": 43, "N2": 5, "N3": 6, "N4": 11, "N5": 17, "N6": 5, "N7": 1, "N8": 4, "N9": 1},
     CP: {"N1": 93, "N4": 2, "N5": 5},
-    LONG: {"N1": 64, "N2": 6, "N4": 6, "N5": 10, "N8": 12},
+    LONG: {"N1": 64, "N2": 4, "N4": 6, "N5": 10, "N8": 12},
 }
 
 
-def _lognormal_days(rng: np.random.Generator, median: float, sigma: float, n: int, lo: int, hi: int) -> np.ndarray:
+def _lognormal_days(rng: np.random.Generator, median: float, sigma: float, n: int, lo: int,
+                    hi: int) -> np.ndarray:
     return np.clip(np.round(median * np.exp(sigma * rng.standard_normal(n))), lo, hi).astype(np.int64)
 
 
-def _workdays(rng: np.random.Generator, bands: list[tuple[float, float, float]], n: int) -> np.ndarray:
-    return np.floor(piecewise_uniform(rng, bands, n)).astype(np.int64)
+def _workdays(rng: np.random.Generator, bands: Sequence[tuple[float, float, float]], when: np.ndarray,
+              step: str) -> np.ndarray:
+    """Working-day durations from ``bands``, spread evenly over time (``when``)."""
+    return np.floor(piecewise_uniform(rng, bands, len(when), spread_by=when, step=step)).astype(np.int64)
 
 
 def _episodes(rng: np.random.Generator, cal: Calendar, ref: np.ndarray, prior_cp: np.ndarray) -> dict:
     """One episode per chain starting on ``ref``: its route and every (intended) activity date."""
     n = len(ref)
-    u = rng.random(n)[:, None]
-    route = (u > np.cumsum(ROUTE_P[prior_cp.astype(int)], axis=1)).sum(axis=1).astype(np.int8)
+    # Routes spread evenly over time within each history (so every census year gets the published mix).
+    stratum = np.minimum(prior_cp, 2)
+    u = spread(rng, stratum * 100_000 + (ref - ref.min()).astype(np.int64))[:, None]
+    route = (u > np.cumsum(ROUTE_P[stratum], axis=1)).sum(axis=1).astype(np.int8)
+    route = np.minimum(route, LONG)
     nfa = route == NFA
     ep: dict[str, np.ndarray] = {"route": route, "nfa": nfa}
     # Assessment (every route but NFA), starting 0-3 working days after the referral.
     a_start = cal.add_workdays(ref, rng.integers(0, 4, n))
-    auth = cal.add_workdays(a_start, _workdays(rng, ASSESSMENT_WD, n))
+    auth = cal.add_workdays(a_start, _workdays(rng, ASSESSMENT_WD, ref, "root2"))
     a_start[nfa], auth[nfa] = NAT, NAT
     # S47 enquiries: every CP route, some others; ICPC for CP and a few CIN routes.
     s47_share = np.array([0.0, 0.22, 0.24, 1.0, 0.5])[route]
     has_s47 = rng.random(n) < s47_share
     icpc_held = (route == CP) | ((route == CIN) & has_s47 & (rng.random(n) < 0.12))
     s47 = np.where(has_s47, cal.add_workdays(ref, rng.integers(0, 4, n)), NAT)
-    icpc = np.where(icpc_held, cal.add_workdays(s47, _workdays(rng, ICPC_WD, n)), NAT)
+    icpc = np.full(n, NAT)
+    icpc[icpc_held] = cal.add_workdays(s47[icpc_held], _workdays(rng, ICPC_WD, ref[icpc_held], "root3"))
     ep.update(a_start=a_start, auth=auth, s47=s47, icpc=icpc, icpc_held=icpc_held,
               icpc_target=np.where(has_s47, cal.add_workdays(s47, np.full(n, 15)), NAT))
     # CP plans start at the ICPC.
@@ -89,7 +102,8 @@ def _episodes(rng: np.random.Generator, cal: Calendar, ref: np.ndarray, prior_cp
     cp_end = icpc + np.floor(piecewise_uniform(rng, CP_DAYS, n)).astype(np.int64)
     ep["cp_start"] = np.where(cp, icpc, NAT)
     ep["cp_end"] = np.where(cp, cp_end, NAT)
-    ep["initial_category"] = choose(rng, CATEGORY, n)
+    ep["initial_category"] = np.full(n, "NEG", dtype=object)
+    ep["initial_category"][cp] = choose(rng, CATEGORY, int(cp.sum()), spread_by=icpc[cp], step="root5")
     keep = rng.random(n) < 0.85
     ep["latest_category"] = np.where(keep, ep["initial_category"], choose(rng, CATEGORY, n))
     # After a CP plan: step down to a CIN plan, close, or stay open long (looked after).
@@ -100,7 +114,7 @@ def _episodes(rng: np.random.Generator, cal: Calendar, ref: np.ndarray, prior_cp
     cin_start = np.where(route == CIN, auth + rng.integers(0, 11, n), NAT)
     cin_start = np.where(step_down, cp_end, cin_start)
     cin_len = np.where(step_down, _lognormal_days(rng, 120, 0.7, n, 20, 900),
-                       _lognormal_days(rng, 190, 0.85, n, 25, 2000))
+                       _lognormal_days(rng, 180, 0.85, n, 25, 2000))
     has_cin = (route == CIN) | step_down
     ep["cin_start"] = np.where(has_cin, cin_start, NAT)
     ep["cin_end"] = np.where(has_cin, cin_start + cin_len, NAT)
@@ -123,7 +137,8 @@ def _reason(rng: np.random.Generator, ep: dict, n: int) -> np.ndarray:
     after_assessment = choose(rng, {"RC8": 60, "RC9": 40}, n)
     ceased = choose(rng, {"RC7": 88, "RC5": 6, "RC3": 3, "RC4": 2, "RC6": 1}, n)
     long_end = choose(rng, {"RC7": 45, "RC4": 18, "RC1": 10, "RC3": 7, "RC5": 10, "RC6": 10}, n)
-    return np.select([route == NFA, route == ASSESSED, ep["long"]], ["RC8", after_assessment, long_end], ceased)
+    return np.select([route == NFA, route == ASSESSED, ep["long"]], ["RC8", after_assessment, long_end],
+                     ceased)
 
 
 def simulate_chains(rng: np.random.Generator, cal: Calendar, registry: Registry, scale: float,
@@ -139,7 +154,7 @@ def simulate_chains(rng: np.random.Generator, cal: Calendar, registry: Registry,
     prebirth = rng.random(n_chains) < PRE_BIRTH_SHARE
     age = age_days(piecewise_uniform(rng, FIRST_AGE_BANDS, n_chains))
     birth = np.where(prebirth, first + rng.integers(20, 220, n_chains), first - age)
-    child = registry.add(birth, rng.random(n_chains) < 0.535)
+    child = registry.add(birth, rng.random(n_chains) < 0.52)
     if borrow is not None and len(borrow[0]):
         known, known_birth = borrow
         pick = rng.choice(len(known), size=min(len(known), int(0.07 * n_chains)), replace=False)
@@ -151,7 +166,7 @@ def simulate_chains(rng: np.random.Generator, cal: Calendar, registry: Registry,
         birth = np.concatenate([birth, known_birth[pick]])
         first = np.concatenate([first, uniform_days(rng, lo, hi)])
     propensity = rng.gamma(2.0, 0.5, len(child))
-    prior_cp = np.zeros(len(child), dtype=bool)
+    prior_cp = np.zeros(len(child), dtype=np.int64)
     ref, alive = first, np.ones(len(child), dtype=bool)
     parts: list[dict[str, np.ndarray]] = []
     adult = birth + age_days(np.full(len(child), 18.0))
@@ -174,11 +189,12 @@ def simulate_chains(rng: np.random.Generator, cal: Calendar, registry: Registry,
         ep.update(ref=ref[idx], child=child[idx], birth=birth[idx], reason=reason,
                   number=np.full(n, number, dtype=np.int8))
         parts.append(ep)
-        prior_cp[idx] |= ep["had_cp"]
+        prior_cp[idx] += ep["had_cp"]
         # Another referral? Only after this episode has closed, and before 18.
         p_next = np.minimum(NEXT_P[ep["route"]] * propensity[idx], 0.92)
         quick = rng.random(n) < QUICK_SHARE
-        gap = np.where(quick, rng.integers(7, 260, n), 240 + np.round(rng.exponential(800, n)).astype(np.int64))
+        later = 240 + np.round(rng.exponential(800, n)).astype(np.int64)
+        gap = np.where(quick, rng.integers(7, 260, n), later)
         nxt = ep["closure"] + gap
         go_on = (rng.random(n) < p_next) & (nxt <= cal.end) & (nxt < adult[idx] - 60) & ~capped
         alive[idx] = go_on
@@ -198,5 +214,5 @@ def primary_need(rng: np.random.Generator, route: np.ndarray) -> np.ndarray:
         sel = route == key
         need[sel] = choose(rng, mix, int(sel.sum()))
     nfa = route == NFA
-    need[nfa] = np.where(rng.random(int(nfa.sum())) < 0.2, "N9", None)
+    need[nfa] = np.where(rng.random(int(nfa.sum())) < 0.2, "N9", NONE)
     return need

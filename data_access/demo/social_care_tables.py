@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from data_access.demo import social_care as sc
-from data_access.demo._core import NAT, Calendar, as_dates, strings
+from data_access.demo._core import NAT, NONE, Calendar, as_dates, strings
 
 # Factors at the end of assessment (share of episodes, %; EES C3 2025 with small extras).
 FACTORS = {
@@ -36,7 +36,7 @@ def clip_to_window(ep: dict[str, np.ndarray], cal: Calendar) -> dict[str, np.nda
     ep["cp_end"] = np.where(np.isnat(ep["cp_start"]), NAT, ep["cp_end"])
     open_now = after("closure")
     ep["closure"] = np.where(open_now, NAT, ep["closure"])
-    ep["reason"] = np.where(open_now, None, ep["reason"])
+    ep["reason"] = np.where(open_now, NONE, ep["reason"])
     keep = (ep["ref"] <= end) & (np.isnat(ep["closure"]) | (ep["closure"] >= cal.start))
     order = np.lexsort((ep["child"][keep], ep["ref"][keep]))
     return {key: value[keep][order] for key, value in ep.items()}
@@ -53,7 +53,8 @@ def episode_frames(rng: np.random.Generator, cal: Calendar, ep: dict[str, np.nda
     episode_id = np.arange(1, n + 1, dtype=np.int64)
     frames = {"cin_episodes": pd.DataFrame({
         "episode_id": episode_id, "child_id": child_id, "referral_date": as_dates(ep["ref"]),
-        "referral_source": strings(ep["source"]), "primary_need": strings(ep["need"]), "referral_nfa": ep["nfa"],
+        "referral_source": strings(ep["source"]), "primary_need": strings(ep["need"]),
+        "referral_nfa": ep["nfa"],
         "closure_date": as_dates(ep["closure"]), "closure_reason": strings(ep["reason"]),
         "team_id": strings(team), "is_rereferral": np.zeros(n, dtype=bool)})}
     has_a = ~np.isnat(ep["a_start"])
@@ -75,7 +76,8 @@ def episode_frames(rng: np.random.Generator, cal: Calendar, ep: dict[str, np.nda
         "icpc_working_days": pd.array(np.full(int(has_s.sum()), None), dtype="Int64")})
     has_cin = ~np.isnat(ep["cin_start"])
     frames["cin_plans"] = pd.DataFrame({
-        "cin_plan_id": np.arange(1, int(has_cin.sum()) + 1, dtype=np.int64), "episode_id": episode_id[has_cin],
+        "cin_plan_id": np.arange(1, int(has_cin.sum()) + 1, dtype=np.int64),
+        "episode_id": episode_id[has_cin],
         "child_id": child_id[has_cin], "start_date": as_dates(ep["cin_start"][has_cin]),
         "end_date": as_dates(ep["cin_end"][has_cin])})
     has_cp = ~np.isnat(ep["cp_start"])
@@ -91,7 +93,7 @@ def episode_frames(rng: np.random.Generator, cal: Calendar, ep: dict[str, np.nda
         "latest_category": strings(ep["latest_category"][has_cp]),
         "number_of_previous_cpp": previous,
         "is_subsequent": np.zeros(len(cp_id), dtype=bool)})
-    frames["cp_reviews"] = _reviews(rng, cp_id, child_id[has_cp], ep["cp_start"][has_cp], ep["cp_end"][has_cp], cal)
+    frames["cp_reviews"] = _reviews(rng, cp_id, cp_child, cp_start, ep["cp_end"][has_cp], cal)
     return frames
 
 
@@ -112,7 +114,8 @@ def _factors(rng: np.random.Generator, assessment_id: np.ndarray, child_id: np.n
     kids = np.concatenate([child_id[rows], child_id[none]])
     factor = np.concatenate([codes[top[rows, cols]], np.full(int(none.sum()), "21", dtype=object)])
     order = np.lexsort((factor.astype(str), ids))
-    return pd.DataFrame({"assessment_id": ids[order], "child_id": kids[order], "factor": strings(factor[order])})
+    return pd.DataFrame({"assessment_id": ids[order], "child_id": kids[order],
+                         "factor": strings(factor[order])})
 
 
 def _reviews(rng: np.random.Generator, cp_id: np.ndarray, child_id: np.ndarray, start: np.ndarray,

@@ -16,14 +16,17 @@ from data_access.demo import names
 from data_access.demo._core import NAT, Calendar, as_dates, choose, strings
 
 TEAMS = (  # team_id, name, service, locality
-    ("CSC-AST-N", "Assessment Team North", "CSC", "NORTH"), ("CSC-AST-S", "Assessment Team South", "CSC", "SOUTH"),
+    ("CSC-AST-N", "Assessment Team North", "CSC", "NORTH"),
+    ("CSC-AST-S", "Assessment Team South", "CSC", "SOUTH"),
     ("CSC-SGA", "Safeguarding Team A", "CSC", None), ("CSC-SGB", "Safeguarding Team B", "CSC", None),
-    ("CSC-SGC", "Safeguarding Team C", "CSC", None), ("CSC-CWD", "Children with Disabilities Team", "CSC", None),
+    ("CSC-SGC", "Safeguarding Team C", "CSC", None),
+    ("CSC-CWD", "Children with Disabilities Team", "CSC", None),
     ("CSC-CIC", "Children in Care Team", "CSC", None),
     ("EH-NORTH", "Early Help North", "EH", "NORTH"), ("EH-SOUTH", "Early Help South", "EH", "SOUTH"),
     ("EH-EAST", "Early Help East", "EH", "EAST"), ("EH-WEST", "Early Help West", "EH", "WEST"),
     ("EH-CENTRAL", "Early Help Central", "EH", "CENTRAL"),
-    ("EPS-1", "Educational Psychology North", "EPS", "NORTH"), ("EPS-2", "Educational Psychology South", "EPS", "SOUTH"),
+    ("EPS-1", "Educational Psychology North", "EPS", "NORTH"),
+    ("EPS-2", "Educational Psychology South", "EPS", "SOUTH"),
     ("SEND-1", "SEND Casework Team", "SEND", None), ("SEND-2", "SEND Post-16 Team", "SEND", None),
     ("FS-1", "Family Support Service", "FS", None), ("SB-1", "Short Breaks Team", "SB", None),
 )
@@ -33,7 +36,8 @@ DEMO_CASELOAD = {"W00002": 18, "W00003": 16}  # open allocations at as_of
 DEMO_RECENT = {"W00002": 8, "W00003": 5}  # allocations ended 1-90 days before as_of
 CASELOAD = {"CSC": 25, "EH": 35, "EPS": 35, "SEND": 220, "FS": 25, "SB": 60}
 TITLES = {
-    "CSC": {"Social worker": 55, "Senior social worker": 25, "Advanced practitioner": 10, "ASYE social worker": 10},
+    "CSC": {"Social worker": 55, "Senior social worker": 25, "Advanced practitioner": 10,
+            "ASYE social worker": 10},
     "EH": {"Early help practitioner": 70, "Senior early help practitioner": 20, "Family practitioner": 10},
     "EPS": {"Educational psychologist": 60, "Senior educational psychologist": 25,
             "Trainee educational psychologist": 15},
@@ -67,7 +71,7 @@ def assign_teams(rng: np.random.Generator, service: np.ndarray, locality: np.nda
         "SB-1").astype(object)
 
 
-def workers_frame(rng: np.random.Generator, open_by_team: dict[str, int], scale: float) -> pd.DataFrame:
+def workers_frame(rng: np.random.Generator, open_by_team: dict[str, int]) -> pd.DataFrame:
     """Team managers and case holders; the demo users' workers first (stable ids)."""
     team_col, title_col, user_col = [], [], []
     for team_id, _, service, _ in TEAMS:
