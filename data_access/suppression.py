@@ -2,27 +2,22 @@
 
 Rules (DfE children's social care convention; shared/reference/security-and-disclosure.md §4):
 
-* **Primary.** A count in 1..threshold (default 5) is shown as ``"c"``; a true zero is shown as 0.
-  Totals (margins) are counts too: a total in 1..threshold is ``"c"``.
-* **Line rule** (secondary, per view). Each line is a set of cells plus the total the view shows
-  for it (a table's rows, its columns, and the row/column of totals; a series and its total).
-  If the total is shown and any cell is suppressed, at least two cells are, and they add up to
-  more than the threshold, so "total minus the shown cells" is neither one cell nor a small number.
-  If the total is suppressed, at least one cell is (otherwise the total is their sum). The extra
-  ("secondary") cell is the smallest non-zero shown cell of the line (zeros are known, so they
-  protect nothing; ties go to the first); a line with none left has its total suppressed instead.
-* **Cycle check.** The line rule is not enough in two-way tables (two blocks of ``c`` joined by a
-  single cell give that cell away by differencing), so every ``c`` is then checked against an
-  attacker who knows every shown number and that every ``c`` is at least 1: a ``c`` is safe when
-  another table consistent with all that gives it a different value. Such a table exists exactly
-  when the ``c`` lies on a cycle of ``c`` cells (row, column, row, ...) along which one can be
-  moved without taking any ``c`` below 1 (a difference of two solutions decomposes into such
-  cycles). An unsafe ``c`` gets the smallest single extra suppression that makes it safe, failing
-  that its row, column and grand totals; then the line rule runs again, until nothing changes.
-* **Rates** are ``"c"`` when their numerator or denominator is suppressed, ``"z"`` (not
-  applicable) when the denominator is 0, otherwise rounded half-up.
+* Primary: a count in 1..threshold (default 5), totals included, is shown as ``"c"``; 0 stays 0.
+* Line rule (secondary, per view). A line is some cells and the total the view shows for them (each
+  row and column of a table, the rows/columns of totals, a series and its total). If its total is
+  shown and a cell is ``c``, at least two are and they add up to more than the threshold, so "total
+  minus shown cells" is neither one cell nor a small number. If its total is ``c``, so is a cell
+  (else the total is their sum). The extra cell is the line's smallest non-zero shown cell (zeros are
+  known, so protect nothing; ties go to the first); with none left, the line's total is suppressed.
+* Cycle check, for what the line rule misses (two blocks of ``c`` joined by one cell give it away by
+  differencing). The attacker knows every shown number and that every ``c`` is >= 1. A ``c`` is safe
+  iff another consistent table gives it another value, i.e. iff it lies on a cycle of ``c`` cells
+  (row, column, row, ...) along which 1 can be moved without taking a ``c`` below 1 (the difference
+  of two solutions splits into such cycles). An unsafe ``c`` gets the smallest single extra ``c``
+  that makes it safe, else its row, column and grand totals; then the line rule again, to a fixpoint.
+* Rates are ``"c"`` when their numerator or denominator is, ``"z"`` when the denominator is 0.
 
-Apply these per rendered view: if a view shows a total, suppress with it (``margins``/``total``).
+Suppress per rendered view, with the totals that view shows (``margins``/``total``).
 """
 
 from __future__ import annotations
@@ -89,8 +84,9 @@ class SuppressedSeries:
     def frame(self) -> pd.DataFrame:
         """One column of displayed values with a ``"Total"`` row when the total is shown."""
         shown = self.values if self.total is None else pd.concat(
-            [self.values, pd.Series([self.total], index=[TOTAL], dtype=object)]).rename_axis(self.values.index.name)
-        return shown.to_frame(self.values.name if self.values.name is not None else "count")
+            [self.values, pd.Series([self.total], index=[TOTAL], dtype=object)])
+        return shown.rename_axis(self.values.index.name).to_frame(
+            self.values.name if self.values.name is not None else "count")
 
 
 class Recovered(NamedTuple):
@@ -114,6 +110,8 @@ def suppress_series(counts: pd.Series, *, threshold: int = 5, total: bool = True
     (and then so is every non-zero cell). Without it, primary suppression only. ``extra``: cells to
     suppress as well (labels as in the result, ``"Total"`` included; e.g. suppressed in a linked
     view or a previous result's mask); zeros there are ignored."""
+    if total and TOTAL in counts.index:
+        raise ValueError(f"counts already has a {TOTAL!r} label")
     values = _as_counts(counts.to_numpy(dtype=float, na_value=np.nan))
     row = np.append(values, values.sum())
     grid = np.vstack([row, row])  # the series as a 1 x n table: its column totals repeat its cells
@@ -168,7 +166,7 @@ def suppress_rates(numerators: pd.Series, denominators: pd.Series | int, *, thre
     """``suppress_rate`` element-wise (object Series on ``numerators``' index). Inputs may be raw counts
     with masks (True = suppressed, aligned by index) or displayed values containing ``"c"``."""
     index = numerators.index
-    dens = denominators.reindex(index) if isinstance(denominators, pd.Series) else pd.Series(denominators, index)
+    dens = denominators.reindex(index) if isinstance(denominators, pd.Series) else [denominators] * len(index)
     num_sup, den_sup = _forced(numerator_mask, index), _forced(denominator_mask, index)
     rates = [suppress_rate(n, d, threshold=threshold, per=per, decimals=decimals,
                            numerator_suppressed=bool(a), denominator_suppressed=bool(b))
@@ -185,20 +183,17 @@ def recoverable_cells(view: pd.DataFrame | SuppressedTable | SuppressedSeries) -
     under interval propagation (e.g. two ``c`` summing to 2). Sound, not complete: the suppression
     itself uses the exact cycle check. Raises ValueError if the view is inconsistent."""
     frame = view if isinstance(view, pd.DataFrame) else view.frame
-    grid = frame.to_numpy(dtype=object)
+    grid = frame.to_numpy(dtype=object).ravel()
     unknown = grid == SUPPRESSED
-    ids = np.cumsum(unknown).reshape(grid.shape) - 1
-    known = np.where(unknown, 0, grid).astype(np.int64)
-    lines: list[tuple[list[tuple[int, int]], tuple[int, int]]] = []
-    nrows, ncols = grid.shape
-    if ncols and frame.columns[-1] == TOTAL:
-        lines += [([(i, j) for j in range(ncols - 1)], (i, ncols - 1)) for i in range(nrows)]
-    if nrows and frame.index[-1] == TOTAL:
-        lines += [([(i, j) for i in range(nrows - 1)], (nrows - 1, j)) for j in range(ncols)]
+    ids, known = np.cumsum(unknown) - 1, np.where(unknown, 0, grid).astype(np.int64)
+    cells = np.arange(grid.size).reshape(frame.shape)  # each line: its cells, then its total
+    lines = [*(cells if frame.columns[-1:].tolist() == [TOTAL] else [])]
+    lines += [*(cells.T if frame.index[-1:].tolist() == [TOTAL] else [])]
     equations: list[tuple[list[tuple[int, int]], int]] = []  # ([(unknown id, +1 or -1)], constant)
-    for parts, total in lines:
-        terms = [(int(ids[p]), 1) for p in parts if unknown[p]] + ([(int(ids[total]), -1)] if unknown[total] else [])
-        constant = int(known[total] - sum(known[p] for p in parts))
+    for line in lines:
+        signs = np.append(np.ones(len(line) - 1, dtype=np.int64), -1)
+        terms = [(int(ids[p]), int(a)) for p, a in zip(line, signs, strict=True) if unknown[p]]
+        constant = -int((signs * known[line]).sum())
         if not terms and constant:
             raise ValueError("the view's totals do not add up")
         equations.append((terms, constant))
@@ -208,18 +203,18 @@ def recoverable_cells(view: pd.DataFrame | SuppressedTable | SuppressedSeries) -
     if n and equations:
         matrix = np.zeros((len(equations), n))
         for r, (terms, _) in enumerate(equations):
-            for j, a in terms:
-                matrix[r, j] = a
+            matrix[r, [j for j, _ in terms]] = [a for _, a in terms]
         constants = np.array([c for _, c in equations], dtype=float)
         _, singular, vt = np.linalg.svd(matrix)
         null = vt[int((singular > 1e-9).sum()):]
         solution = np.linalg.lstsq(matrix, constants, rcond=None)[0]
         found |= {j: round(float(solution[j])) for j in range(n) if np.all(np.abs(null[:, j]) < 1e-9)}
-    where = np.argwhere(unknown)
-    return [Recovered(frame.index[where[j][0]], frame.columns[where[j][1]], v) for j, v in sorted(found.items())]
+    where = [divmod(int(p), frame.shape[1]) for p in np.flatnonzero(unknown)]
+    return [Recovered(frame.index[where[j][0]], frame.columns[where[j][1]], value)
+            for j, value in sorted(found.items())]
 
 
-def _propagate(equations: Sequence[tuple[list[tuple[int, int]], int]], n: int) -> tuple[list[float], list[float]]:
+def _propagate(equations: Sequence[tuple[list[tuple[int, int]], int]], n: int) -> tuple[list[float], ...]:
     """Interval propagation of ``sum(a * x) = constant`` with every x >= 1 (integer bounds)."""
     low, high = [1.0] * n, [float("inf")] * n
     for _ in range(500):
@@ -250,12 +245,14 @@ def _with_total(labels: pd.Index) -> pd.Index:
     return labels.append(pd.Index([TOTAL])).rename(labels.name)
 
 
-def _forced(extra: pd.Series | pd.DataFrame | None, index: pd.Index, columns: pd.Index | None = None) -> np.ndarray:
+def _forced(extra: pd.Series | pd.DataFrame | None, index: pd.Index, columns: pd.Index | None = None) \
+        -> np.ndarray:
+    """``extra`` (True = suppress) aligned to the labels; missing labels are False."""
     if extra is None:
         return np.zeros((len(index),) if columns is None else (len(index), len(columns)), dtype=bool)
-    if columns is None:
-        return extra.reindex(index, fill_value=False).to_numpy(dtype=bool)
-    return extra.reindex(index=index, columns=columns, fill_value=False).to_numpy(dtype=bool)
+    aligned = extra.reindex(index, fill_value=False) if columns is None else \
+        extra.reindex(index=index, columns=columns, fill_value=False)
+    return aligned.to_numpy(dtype=bool)
 
 
 def _protect(grid: np.ndarray, sup: np.ndarray, threshold: int) -> np.ndarray:
@@ -267,7 +264,10 @@ def _protect(grid: np.ndarray, sup: np.ndarray, threshold: int) -> np.ndarray:
         unsafe = _unsafe_cells(grid, sup)
         if not unsafe:
             return sup
+        before = int(sup.sum())
         _shield(grid, sup, unsafe[0])
+        if int(sup.sum()) == before:  # cannot happen: a cell rising with its totals is always possible
+            raise RuntimeError(f"suppression cannot protect cell {unsafe[0]}")
 
 
 def _apply_line_rule(grid: np.ndarray, sup: np.ndarray, threshold: int) -> bool:
@@ -292,7 +292,8 @@ def _smallest(values: np.ndarray, hidden: np.ndarray) -> int | None:
     return None if free.size == 0 else int(free[np.argmin(values[free])])
 
 
-def _unsafe_cells(grid: np.ndarray, sup: np.ndarray, only: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+def _unsafe_cells(grid: np.ndarray, sup: np.ndarray, only: tuple[int, int] | None = None) \
+        -> list[tuple[int, int]]:
     """Suppressed cells on no cycle along which one can be moved keeping every ``c`` >= 1.
 
     Nodes are rows (0..R) and columns (R+1..); a ``c`` at (i, j) is an edge. Moving +1 along
@@ -338,13 +339,17 @@ def _shield(grid: np.ndarray, sup: np.ndarray, cell: tuple[int, int]) -> None:
         if not _unsafe_cells(grid, sup, only=cell):
             return
         sup[i, j] = False
+    sup[_rising_cycle(grid, cell)] = True
+
+
+def _rising_cycle(grid: np.ndarray, cell: tuple[int, int]) -> tuple[list[int], list[int]]:
+    """Four cells including non-zero ``cell`` that can all rise by 1 together: a body cell with its
+    row, column and grand totals (for a total, through its smallest non-zero body cell)."""
     last_row, last_col = grid.shape[0] - 1, grid.shape[1] - 1
-    i, j = cell  # every cell can rise by 1 together with its row, column and grand totals
+    body = np.where(grid[:-1, :-1] > 0, grid[:-1, :-1], np.iinfo(np.int64).max)
+    i, j = cell
     if i == last_row and j == last_col:
-        body = np.where(grid[:-1, :-1] > 0, grid[:-1, :-1], np.iinfo(np.int64).max)
         i, j = (int(v) for v in np.unravel_index(np.argmin(body), body.shape))
-    elif i == last_row:
-        i = int(np.argmin(np.where(grid[:-1, j] > 0, grid[:-1, j], np.iinfo(np.int64).max)))
-    elif j == last_col:
-        j = int(np.argmin(np.where(grid[i, :-1] > 0, grid[i, :-1], np.iinfo(np.int64).max)))
-    sup[[i, i, last_row, last_row], [j, last_col, j, last_col]] = True
+    elif i == last_row or j == last_col:
+        i, j = (int(np.argmin(body[:, j])), j) if i == last_row else (i, int(np.argmin(body[i])))
+    return [i, i, last_row, last_row], [j, last_col, j, last_col]

@@ -9,19 +9,20 @@ possible values among all tables consistent with the view.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from data_access.suppression import (
+from data_access.suppression import (  # the termination guarantee
     NOT_APPLICABLE,
     SUPPRESSED,
     TOTAL,
     Recovered,
     SuppressedTable,
+    _rising_cycle,
+    _unsafe_cells,
     recoverable_cells,
     suppress_count,
     suppress_rate,
@@ -77,7 +78,8 @@ def _assert_brute_force_safe(body: np.ndarray, mask: np.ndarray) -> None:
     values = _augmented(body)
     unknown = np.argwhere(mask[:rows, :cols])
     top = int(body.max()) + 1  # a unit move along a cycle stays within 1..max+1
-    combos = np.array(list(itertools.product(range(1, top + 1), repeat=len(unknown))), dtype=np.int64)
+    combos = np.indices((top,) * len(unknown)).reshape(len(unknown), -1).T + 1 if len(unknown) else \
+        np.zeros((1, 0), dtype=np.int64)
     tables = np.repeat(body[None], len(combos), axis=0)
     for n, (i, j) in enumerate(unknown):
         tables[:, i, j] = combos[:, n]
@@ -210,7 +212,20 @@ def test_table_helpers_give_chart_values_text_records_and_body() -> None:
     assert result.body().mask.loc["South", "CIN"]
 
 
+def test_table_by_month_keeps_dates_and_raises_no_warnings() -> None:
+    months = pd.date_range("2024-04-01", periods=4, freq="MS", name="month")
+    counts = pd.DataFrame({"referrals": [40, 2, 35, 50], "rereferrals": [9, 0, 8, 12]}, index=months)
+    result = suppress_table(counts)
+    assert list(result.frame.index[:-1]) == list(months) and result.frame.index.name == "month"
+    assert result.frame.loc[months[1], "rereferrals"] == 0
+    assert result.to_records()[1]["month"] == months[1]
+    assert recoverable_cells(result.frame) == []
+    _assert_safe_table(counts, result, 5)
+
+
 def test_table_rejects_total_label_and_bad_counts() -> None:
+    with pytest.raises(ValueError, match="Total"):
+        suppress_series(pd.Series([1, 2], index=["a", TOTAL]))
     with pytest.raises(ValueError, match="Total"):
         suppress_table(pd.DataFrame({TOTAL: [1]}))
     with pytest.raises(ValueError, match="non-negative"):
@@ -339,6 +354,35 @@ def test_tiny_tables_every_c_has_two_possible_values(seed: int) -> None:
         mask = suppress_table(pd.DataFrame(body)).mask.to_numpy()
         if int(body.max(initial=0) + 1) ** int(mask[:-1, :-1].sum()) <= 200_000:
             _assert_brute_force_safe(body, mask)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_extra_cells_totals_included_stay_safe(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    for _ in range(10):
+        shape = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        counts = pd.DataFrame(_random_counts(rng, shape, KINDS[seed % 4]))
+        extra = pd.DataFrame(rng.random((shape[0] + 1, shape[1] + 1)) < 0.15,
+                             index=[*range(shape[0]), TOTAL], columns=[*range(shape[1]), TOTAL])
+        result = suppress_table(counts, extra=extra)
+        _assert_safe_table(counts, result, 5)
+        values = _augmented(counts.to_numpy())
+        assert result.mask.to_numpy()[extra.to_numpy() & (values > 0)].all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_last_resort_cycle_through_totals_always_protects(seed: int) -> None:
+    # Whatever else is hidden, a non-zero cell hidden with its rising cycle is safe, so _protect ends.
+    rng = np.random.default_rng(2000 + seed)
+    for _ in range(20):
+        shape = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        grid = _augmented(_random_counts(rng, shape, KINDS[seed % 4]))
+        sup = (rng.random(grid.shape) < 0.3) & (grid > 0)
+        for cell in map(tuple, np.argwhere(grid > 0)):
+            hidden = sup.copy()
+            hidden[cell] = True
+            hidden[_rising_cycle(grid, cell)] = True
+            assert _unsafe_cells(grid, hidden, only=cell) == []
 
 
 def test_larger_threshold_suppresses_more() -> None:
