@@ -47,8 +47,10 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def _ref(search: str | None) -> str | None:
-    values = parse_qs((search or "").lstrip("?")).get("ref", [])
+def _ref(search: object) -> str | None:
+    if not isinstance(search, str):  # a forged request can send any JSON value as the URL's search
+        return None
+    values = parse_qs(search.lstrip("?")).get("ref", [])
     return values[0] if len(values) == 1 else None
 
 

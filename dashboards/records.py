@@ -112,19 +112,32 @@ def _banner(purpose: str | None, options: list[dict]) -> html.Div:
                     className="alert alert-secondary csi-alert")
 
 
+def _not_understood() -> tuple:
+    return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood.")
+
+
+def _first_sort(model: object) -> dict:
+    """The grid's first sort entry, or {} for anything that is not a list of dicts (forged)."""
+    first = model[0] if isinstance(model, list) and model else None
+    return first if isinstance(first, dict) else {}
+
+
 @callback(Output(GRID, "getRowsResponse"), Output(STATUS, "children"), Output(MESSAGE, "children"),
           Input(GRID, "getRowsRequest"))
-def fetch_rows(request: dict | None) -> tuple:
+def fetch_rows(request: object) -> tuple:
     if not request:
         return no_update, no_update, no_update
+    if not isinstance(request, dict):  # a forged request can send any JSON value
+        return _not_understood()
     purpose = declared_purpose()
     if purpose is None:
         return {"rowData": [], "rowCount": 0}, "", None
     start, end = request.get("startRow"), request.get("endRow")
     if not isinstance(start, int) or not isinstance(end, int) or end <= start:
-        return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood.")
-    sort = (request.get("sortModel") or [{}])[0]
-    sort_key = SORT_FIELDS.get(sort.get("colId"), "surname")
+        return _not_understood()
+    sort = _first_sort(request.get("sortModel"))
+    column = sort.get("colId")
+    sort_key = SORT_FIELDS.get(column, "surname") if isinstance(column, str) else "surname"
     try:
         page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
                                      page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc")

@@ -137,28 +137,31 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
     Raises AccessDenied unless the role may break glass and a written justification (at least 20
     characters) is given. The grant is audited, flagged for review and listed for IG officers.
     """
+    # A reference decodes to at most 8 bytes; anything else (negative, past int64, not an int) is forged.
+    requested = (child_id,) if isinstance(child_id, int) and not isinstance(child_id, bool) \
+        and 0 < child_id < 2**63 else ()
     try:
         role = policy.role_of(user)
         if not role.break_glass:
             raise AccessDenied("Your role cannot use emergency (break-glass) access.")
-        if not isinstance(child_id, int) or isinstance(child_id, bool):
+        if not requested:
             raise InvalidRequest("Field 'child_id' must be a record reference.")
         text = justification.strip() if isinstance(justification, str) else ""
         if len(text) < 20:
             raise AccessDenied("Give a written justification of at least 20 characters.")
-    except (AccessDenied, InvalidRequest) as exc:
-        _refusal(user, "break_glass", Purpose.VITAL_INTERESTS.value, exc)
+    except (AccessDenied, InvalidRequest) as exc:  # audited with the child asked for
+        _refusal(user, "break_glass", Purpose.VITAL_INTERESTS.value, exc, requested)
         raise
     now = _now()
     expires = now + dt.timedelta(hours=current().settings.break_glass_hours)
     with appstore.write_transaction(current().app) as conn:
         conn.execute(appstore.break_glass_grants.insert().values(
-            user_id=user.user_id, child_id=child_id, justification=text[:2000],  # type: ignore[union-attr]
+            user_id=user.user_id, child_id=requested[0], justification=text[:2000],  # type: ignore[union-attr]
             granted_at=appstore.iso_utc(now), expires_at=appstore.iso_utc(expires)))
     _audit(audit.AuditEvent(action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child",
                             username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
                             purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
-                            child_ids=(child_id,), reason="break-glass: flagged for IG review",
+                            child_ids=requested, reason="break-glass: flagged for IG review",
                             detail={"expires_at": appstore.iso_utc(expires)}))
     return expires
 

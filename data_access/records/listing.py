@@ -24,9 +24,11 @@ from data_access.records.scope import Access, scope_subquery
 CH = schema.children.c
 WITHHELD = "withheld"
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 2**31 - 1  # rows to skip: far beyond any store, and well inside every engine's LIMIT/OFFSET
 
+# What the list shows and no more (data minimisation): the postcode is on the child's own record.
 IDENTIFIABLE_FIELDS = ("child_id", "la_child_id", "upn", "forename", "surname", "birth_date", "sex",
-                       "postcode", "locality", "ethnicity", "religion", "lawful_basis")
+                       "locality", "ethnicity", "religion", "lawful_basis")
 PSEUDONYMISED_FIELDS = ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")
 SORTABLE = {"surname": CH.surname, "forename": CH.forename, "birth_date": CH.birth_date, "sex": CH.sex,
             "locality": CH.locality, "la_child_id": CH.la_child_id}
@@ -51,7 +53,9 @@ def parse_paging(page: object, page_size: object, sort: object, descending: obje
         raise InvalidRequest("Field 'page' must be a whole number from 0.")
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidRequest(f"Field 'page_size' must be from 1 to {MAX_PAGE_SIZE}.")
-    if sort not in SORTABLE:
+    if page * page_size > MAX_OFFSET:  # a forged page number past int64 crashes the database driver
+        raise InvalidRequest("Field 'page' is beyond the last row.")
+    if not isinstance(sort, str) or sort not in SORTABLE:
         raise InvalidRequest("Field 'sort' must name a sortable column.")
     if not isinstance(descending, bool):
         raise InvalidRequest("Field 'descending' must be true or false.")
@@ -73,7 +77,7 @@ def identifiable_page(conn: sa.Connection, access: Access, filters: Filters, *, 
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
     order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()
     query = (sa.select(CH.child_id, CH.la_child_id, CH.upn, CH.forename, CH.surname, CH.birth_date, CH.sex,
-                       CH.postcode, CH.locality,
+                       CH.locality,
                        _special(access, CH.ethnicity, scoped.c.art9).label("ethnicity"),
                        _special(access, CH.religion, scoped.c.art9).label("religion"),
                        scoped.c.lawful_basis)
