@@ -1,9 +1,13 @@
 """Children's Services Insight: the app factory and command line. Wiring only.
 
-    python app.py serve [--host H] [--port N]      serve the dashboards (default 127.0.0.1:8050)
+    python app.py [serve] [--host H] [--port N]    serve the dashboards (default 127.0.0.1:8050)
     python app.py build-demo [--scale X] [--seed N] build the synthetic demo analytics store
     python app.py create-user USERNAME --role ROLE  create a local account (asks for the password)
+    python app.py disable-user|enable-user USERNAME disable (ending its sessions) or re-enable an account
+    python app.py set-role USERNAME --role ROLE [--team T] [--service S]   change role, teams, services
+    python app.py end-sessions USERNAME             log an account out everywhere
     python app.py verify-audit                      check the audit trail's hash chain
+    python app.py load cin FILE.xml [--allow-partial]  validate and load council data (also sen2, ...)
 """
 
 from __future__ import annotations
@@ -12,15 +16,30 @@ import argparse
 import datetime as dt
 import getpass
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import data_access
-from auth import current_app_user, hash_password, init_auth
+import data_access.accounts
+import data_access.sessions
+from auth import (
+    AuthConfig,
+    OidcConfig,
+    ThrottlePolicy,
+    csrf_cookie_name,
+    current_app_user,
+    hash_password,
+    init_auth,
+    parse_group_map,
+)
+from dashboards._requests import install_callback_checks
+from data_access.audit import Outcome
 from data_access.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -35,22 +54,24 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
 
     server = Flask(__name__)
-    server.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.https,
-        SESSION_COOKIE_NAME="__Host-csi_session" if settings.https else "csi_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_hours),
-        REMEMBER_COOKIE_DURATION=dt.timedelta(seconds=0),
-    )
+    server.config.update(SECRET_KEY=settings.secret_key,
+                         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_hours))
+    if settings.proxy_hops:  # trust X-Forwarded-For/-Proto/-Host from that many proxies, no more
+        hops = settings.proxy_hops
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    def on_auth_event(action: str, outcome: str, *, username: str | None, user_id: int | None) -> None:
-        data_access.record_auth_event(action, outcome, username=username, user_id=user_id,
-                                      client=request.remote_addr)
+    def on_auth_event(action: str, outcome: Outcome, *, username: str | None, user_id: int | None,
+                      reason: str | None = None, method: str | None = None) -> None:
+        data_access.sessions.record_sign_in_event(action, outcome, username=username, user_id=user_id,
+                                                  client=request.remote_addr, reason=reason, method=method)
 
-    init_auth(server, find_user=data_access.find_user, find_login=data_access.find_login,
-              on_event=on_auth_event)
+    app: dash.Dash | None = None
+    init_auth(server, _auth_config(settings, script_hashes=lambda: app.csp_hashes() if app else ()),
+              find_login=data_access.find_login,
+              sessions=data_access.sessions.SessionStore(idle_minutes=settings.session_idle_minutes,
+                                                         max_hours=settings.session_max_hours),
+              count_failures=data_access.sessions.sign_in_failures, on_event=on_auth_event,
+              provision_sso_user=data_access.accounts.provision_sso_user)
 
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "dashboards"),
@@ -59,9 +80,41 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         # validation layout from every page (which it would ship to every visitor).
         suppress_callback_exceptions=True,
         title="Children's Services Insight", update_title=None,
+        csrf_token_name=csrf_cookie_name(settings.https),  # the cookie auth sets at sign-in
     )
     app.layout = _shell
+    # On the app, not with @dash.callback at import: a global callback goes only to the first app
+    # that serves a request in the process, so a second app (tests) would lack it.
+    app.callback(Output("shell-user", "children"), Input("shell-url", "pathname"))(show_user)
+    install_callback_checks(app)
     return app
+
+
+def wsgi() -> Flask:
+    """The WSGI application for a production server: ``gunicorn -w 2 'app:wsgi()'``."""
+    return create_app().server
+
+
+def _auth_config(settings: Settings, *, script_hashes: Callable[[], Sequence[str]]) -> AuthConfig:
+    """auth's options from the settings; raises ValueError for a bad single sign-on setup."""
+    oidc = None
+    if settings.oidc_issuer:
+        if not (settings.oidc_client_id and settings.oidc_client_secret):
+            raise ValueError("CSI_OIDC_ISSUER needs CSI_OIDC_CLIENT_ID and CSI_OIDC_CLIENT_SECRET")
+        group_map = parse_group_map(settings.oidc_group_map)
+        unknown = sorted({g.role for g in group_map.values()} - set(data_access.policy.ROLES))
+        if unknown:
+            raise ValueError(f"CSI_OIDC_GROUP_MAP names roles the policy does not know: {unknown}")
+        oidc = OidcConfig(issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+                          client_secret=settings.oidc_client_secret, group_map=group_map,
+                          scopes=settings.oidc_scopes, username_claim=settings.oidc_username_claim,
+                          groups_claim=settings.oidc_groups_claim, label=settings.oidc_label)
+    throttle = ThrottlePolicy(account_limit=settings.login_account_limit,
+                              client_limit=settings.login_client_limit,
+                              window_minutes=settings.login_window_minutes,
+                              base_delay_seconds=settings.login_delay_seconds)
+    return AuthConfig(https=settings.https, local_accounts=settings.local_accounts, throttle=throttle,
+                      oidc=oidc, script_hashes=script_hashes)
 
 
 def _shell() -> html.Div:
@@ -81,7 +134,6 @@ def _shell() -> html.Div:
     ])
 
 
-@callback(Output("shell-user", "children"), Input("shell-url", "pathname"))
 def show_user(_pathname: str | None) -> str:
     user = current_app_user()
     if user is None:
@@ -92,6 +144,8 @@ def show_user(_pathname: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="with no command: serve on this address")
+    parser.add_argument("--port", type=int, default=8050, help="with no command: serve on this port")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="serve the app")
     serve.add_argument("--host", default="127.0.0.1")
@@ -107,31 +161,78 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--team", action="append", default=[])
     user.add_argument("--service", action="append", default=[])
     user.add_argument("--worker", default=None)
+    user.add_argument("--sso", action="store_true", help="no password: the user signs in through single sign-on")
+    _add_account_commands(sub)
     sub.add_parser("verify-audit", help="check the audit trail's hash chain")
+    sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
+                                  "population FILE | refresh | status (see README)", add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["load"]:  # everything after "load" belongs to the loader's own command line
+        from data_access.ingest.__main__ import main as ingest_main
+
+        return ingest_main(argv[1:])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
     if args.command == "build-demo":
         return _build_demo(settings, args.scale, args.seed, args.if_missing)
     if args.command == "create-user":
-        password = getpass.getpass("Password (12-128 characters): ")
+        password_hash = None
+        if not args.sso:  # hash_password raises ValueError naming the rule a weak password breaks
+            password_hash = hash_password(getpass.getpass("Password (12-128 characters): "),
+                                          username=args.username)
         data_access.configure(settings)
         created = data_access.create_account(
-            username=args.username, role=args.role, password_hash=hash_password(password),
+            username=args.username, role=args.role, password_hash=password_hash,
             display_name=args.name, team_ids=tuple(args.team), services=tuple(args.service),
             worker_id=args.worker)
         print(f"Created {created.username} ({created.role}).")
         return 0
-    if args.command == "verify-audit":
+    if args.command in ACCOUNT_COMMANDS:
         data_access.configure(settings)
-        result = data_access.verify_audit_trail()
-        print(result.message)
-        return 0 if result.ok else 1
-    port = getattr(args, "port", 8050)
-    host = getattr(args, "host", "127.0.0.1")
+        return _account_command(args)
+    if args.command == "verify-audit":  # never creates an app store: a mistyped URL is an error (exit 2)
+        from data_access import audit
+
+        return audit.main(["verify", "--url", settings.app_db_url])
+    port, host = args.port, args.host  # `app.py --port N` and `app.py serve --port N` both serve
     app = create_app(settings)
     print(f"Serving Children's Services Insight on http://{host}:{port}", file=sys.stderr)
     app.run(host=host, port=port, debug=False)
+    return 0
+
+
+ACCOUNT_COMMANDS = ("disable-user", "enable-user", "set-role", "end-sessions")
+
+
+def _add_account_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name, text in (("disable-user", "disable an account and end its sessions"),
+                       ("enable-user", "re-enable a disabled account"),
+                       ("end-sessions", "end every session of an account (log out everywhere)")):
+        sub.add_parser(name, help=text).add_argument("username")
+    role = sub.add_parser("set-role", help="set an account's role (and teams/services when given)")
+    role.add_argument("username")
+    role.add_argument("--role", required=True, choices=sorted(data_access.policy.ROLES))
+    role.add_argument("--team", action="append", default=None, help="replaces the teams (repeat for more)")
+    role.add_argument("--service", action="append", default=None, help="replaces the services (repeat)")
+
+
+def _account_command(args: argparse.Namespace) -> int:
+    """disable-user, enable-user, set-role, end-sessions: audited as command-line changes."""
+    accounts = data_access.accounts
+    try:
+        if args.command == "set-role":
+            user = accounts.operator_set_role(args.username, args.role, args.team, args.service)
+            print(f"{user.username}: {user.role}; teams {', '.join(user.team_ids) or '-'}; "
+                  f"services {', '.join(user.services) or '-'}. Their sessions have ended.")
+        elif args.command == "end-sessions":
+            print(f"Ended {accounts.operator_end_sessions(args.username)} session(s) of {args.username}.")
+        else:
+            user = accounts.operator_set_active(args.username, args.command == "enable-user")
+            print(f"{user.username} is now {'enabled' if user.active else 'disabled (sessions ended)'}.")
+    except (LookupError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,41 +1,64 @@
-"""Every route behind login, checked before each request (including Dash's /_dash-* endpoints)."""
+"""Every route behind login, checked before each request (including Dash's /_dash-* endpoints).
+
+Before a request: a state-changing request from another site is refused (Origin /
+Sec-Fetch-Site); a request without a live server-side session gets the login page (GET) or 401;
+and a state-changing request other than the sign-in forms (which carry their own token) must
+carry the CSRF header, as Dash's callback requests do. After it: the CSRF cookie for Dash.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, jsonify, redirect, request, session
 from flask_login import current_user
 
-from auth.login import safe_next
+from auth import csrf
+from auth.login import OnEvent, safe_next
 
-PUBLIC_PATHS = frozenset({"/login"})
+PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback"})
 PUBLIC_PREFIXES = ("/assets/",)  # static CSS only: no data lives there
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_BLUEPRINTS = frozenset({"auth"})  # /login and /logout check the form's token themselves
 
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def install_guard(server: Flask) -> None:
-    """Refuse every non-public request without a live login; add security headers to all."""
+def install_guard(server: Flask, *, https: bool, on_event: OnEvent) -> None:
+    """Refuse every non-public request without a live session, and every forged one."""
+
+    def refused(reason: str, status: int) -> Any:
+        # Audited for signed-in users (a forged request riding on their session). Anonymous ones
+        # are refused unrecorded, so nobody can flood the append-only trail without an account.
+        if current_user.is_authenticated:
+            on_event("refused", "refused", username=current_user.username, user_id=current_user.user_id,
+                     reason=f"{reason}: {request.method} {request.path}"[:300])
+        return jsonify({"error": "request refused"}), status
 
     @server.before_request
     def require_login() -> Any:
-        if is_public(request.path) or current_user.is_authenticated:
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe and not csrf.same_origin(https):
+            return refused("cross-site request", 403)
+        if is_public(request.path):
             return None
-        if request.path.startswith("/_dash") or request.method != "GET":
-            return jsonify({"error": "authentication required"}), 401
-        target = request.full_path.rstrip("?") if request.query_string else request.path
-        return redirect(f"/login?next={safe_next(target)}")
+        if not current_user.is_authenticated:
+            if request.path.startswith("/_dash") or request.method != "GET":
+                return jsonify({"error": "authentication required"}), 401
+            target = request.full_path.rstrip("?") if request.query_string else request.path
+            return redirect(f"/login?next={quote(safe_next(target), safe='/')}")
+        if unsafe and request.blueprint not in FORM_BLUEPRINTS and not csrf.header_token_ok(https):
+            return refused("missing or wrong CSRF token", 403)
+        if request.path.startswith("/_dash-update-component") and not request.is_json:
+            return refused("callback request that is not JSON", 415)
+        return None
 
     @server.after_request
-    def security_headers(response: Any) -> Any:
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if not request.path.startswith(("/assets/", "/_dash-component-suites/")):
-            headers["Cache-Control"] = "no-store"
+    def csrf_cookie(response: Any) -> Any:
+        # "_user_id" first: an anonymous request need not load (or protect) a session at all.
+        if "_user_id" in session and not request.path.startswith(PUBLIC_PREFIXES) and current_user.is_authenticated:
+            csrf.set_cookie(response, https)
         return response

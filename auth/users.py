@@ -1,42 +1,32 @@
 """The logged-in user as flask-login sees it: a thin wrapper over the app store's user record.
 
-The session holds only ``"<user_id>:<session_version>"``. The record (role, teams, active flag) is
-re-read from the app store on every request, so disabling a user or changing their role takes
-effect on their next request, and bumping ``session_version`` invalidates every session they hold.
+flask-login keeps only ``get_id()`` in the (signed) session cookie, and that is the opaque token of
+a server-side session. The record (role, teams, active flag) is re-read with the session on every
+request, so disabling a user or changing their role takes effect on their next request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask_login import UserMixin
 
 
 class LoginUser(UserMixin):
-    """Wraps any user record with ``user_id``, ``username``, ``role``, ``active``, ``session_version``."""
+    """Wraps a user record (``user_id``, ``username``, ``role``, ``active``, ...) and its session token."""
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: Any, session_token: str) -> None:
         self.record = record
+        self.session_token = session_token
 
     def __getattr__(self, name: str) -> Any:
+        if name in ("record", "session_token"):  # not yet set (copying, unpickling): no recursion
+            raise AttributeError(name)
         return getattr(self.record, name)
 
     def get_id(self) -> str:
-        return f"{self.record.user_id}:{self.record.session_version}"
+        return self.session_token
 
     @property
     def is_active(self) -> bool:
         return bool(self.record.active)
-
-
-def load_user(session_id: str, find_user: Callable[[int], Any]) -> LoginUser | None:
-    """The user for a session id, or None if it is malformed, unknown, disabled or revoked."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except ValueError:
-        return None
-    record = find_user(user_id)
-    if record is None or not record.active or record.session_version != version:
-        return None
-    return LoginUser(record)

@@ -8,7 +8,6 @@ import pandas as pd
 from dash import dcc, html
 
 
-
 def format_value(value: object, unit: str = "count") -> str:
     if value is None:
         return "n/a"
@@ -16,21 +15,53 @@ def format_value(value: object, unit: str = "count") -> str:
         return value
     if unit == "percent":
         return f"{float(value):.1f}%"  # type: ignore[arg-type]
+    if unit == "rate":
+        return f"{float(value):,.1f}"  # type: ignore[arg-type]
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
-def kpi_card(*, key: str, label: str, value: str, sub: str | None, definition: str, na: bool = False) -> html.Div:
+def kpi_card(*, key: str, label: str, value: str, sub: str | None, definition: str, na: bool = False,
+             lines: Sequence[html.Div] = ()) -> html.Div:
+    """One KPI: label, value, a sub-line, comparison ``lines`` (previous period, England) and its definition."""
     return html.Div(
         html.Section([
             html.H2(label, id=f"kpi-{key}-label"),
             html.Div(value, className="kpi-value", id=f"kpi-{key}-value", **{"aria-describedby": f"kpi-{key}-label"}),
             html.Div(sub, className="kpi-sub") if sub else None,
+            *lines,
             html.Details([html.Summary("Definition"), html.P(definition)]),
         ], className="kpi-card" + (" kpi-na" if na else ""), **{"data-kpi": key}),
         className="col-12 col-sm-6 col-lg-4 col-xl-2 mb-3",
     )
+
+
+ARROWS = {"up": "\u25B2 up", "down": "\u25BC down", "same": "\u25B6 no change"}
+
+
+def comparison_lines(kpi: object, previous_label: str) -> list[html.Div]:
+    """Direction of travel against the previous period and the England figure, in words as well as arrows."""
+    lines: list[html.Div] = []
+    previous = getattr(kpi, "previous", None)
+    unit = getattr(kpi, "unit", "count")
+    key = getattr(kpi, "key", "")
+    if previous is not None and getattr(kpi, "value", None) is not None:
+        direction = getattr(kpi, "direction", None)
+        judgement = getattr(kpi, "judgement", None)
+        words = ARROWS.get(direction or "", "change not shown (suppressed)")
+        text = f"{words} on {previous_label} ({format_value(previous, unit)})"
+        if judgement:
+            text += f": {judgement}"
+        lines.append(html.Div(text, className=f"kpi-trend kpi-{judgement or 'neutral'}", id=f"kpi-{key}-trend"))
+    if getattr(kpi, "england", None) is not None:
+        local = getattr(kpi, "local_comparable", None)
+        percent = unit == "percent" or key == "ehc_active"
+        shown = format_value(local, "percent" if percent else "rate")
+        here = "" if local is None else f"Here {shown}{'' if percent else ' per 10,000'}; "
+        lines.append(html.Div(f"{here}{kpi.england_note}", className="kpi-england",  # type: ignore[attr-defined]
+                              id=f"kpi-{key}-england"))
+    return lines
 
 
 def data_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[tuple[str, str]]) -> html.Table:

@@ -123,3 +123,24 @@ def user_banner(*, user: Principal | None) -> dict[str, Any]:
     role = policy.role_of(user)
     return {"name": getattr(user, "display_name", None) or user.username,  # type: ignore[union-attr]
             "role": role.label}
+
+
+# The aggregate dashboards' pages, view state and exports (data_access/views.py, data_access/export.py).
+from data_access.views import (  # noqa: E402
+    PageData,
+    children_in_need_page,
+    export_visual,
+    interventions_page,
+    overview_page,
+    record_image_export,
+    send_page,
+    service_users_page,
+    slicer_options,
+    trend_measures,
+    trends_page,
+    view_state,
+)
+
+__all__ += ["PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
+            "record_image_export", "send_page", "service_users_page",
+            "slicer_options", "trend_measures", "trends_page", "view_state"]

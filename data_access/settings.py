@@ -39,6 +39,22 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     https: bool = False
+    proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    # Sign-in throttling (failed password attempts, counted from the audit trail in the app store).
+    login_account_limit: int = 5  # failures per username before delays start
+    login_client_limit: int = 50  # failures per client address before delays start
+    login_window_minutes: int = 15  # failures older than this are forgotten
+    login_delay_seconds: int = 30  # first delay; doubles with each further failure (max: the window)
+    # Single sign-on (OpenID Connect) and whether local (password) accounts may sign in at all.
+    local_accounts: bool = True
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_group_map: str = "{}"  # JSON: {"group": {"role": ..., "team_ids": [...], "services": [...]}}
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    oidc_label: str = "Sign in with your organisation account"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -61,6 +77,20 @@ class Settings:
             session_idle_minutes=int(env.get("CSI_SESSION_IDLE_MINUTES") or 30),
             session_max_hours=int(env.get("CSI_SESSION_MAX_HOURS") or 12),
             https=_flag(env.get("CSI_HTTPS"), False),
+            proxy_hops=int(env.get("CSI_PROXY_HOPS") or 0),
+            login_account_limit=int(env.get("CSI_LOGIN_ACCOUNT_LIMIT") or 5),
+            login_client_limit=int(env.get("CSI_LOGIN_CLIENT_LIMIT") or 50),
+            login_window_minutes=int(env.get("CSI_LOGIN_WINDOW_MINUTES") or 15),
+            login_delay_seconds=int(env.get("CSI_LOGIN_DELAY_SECONDS") or 30),
+            local_accounts=_flag(env.get("CSI_LOCAL_ACCOUNTS"), True),
+            oidc_issuer=env.get("CSI_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("CSI_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("CSI_OIDC_CLIENT_SECRET") or None,
+            oidc_group_map=env.get("CSI_OIDC_GROUP_MAP") or "{}",
+            oidc_scopes=env.get("CSI_OIDC_SCOPES") or "openid profile email",
+            oidc_username_claim=env.get("CSI_OIDC_USERNAME_CLAIM") or "preferred_username",
+            oidc_groups_claim=env.get("CSI_OIDC_GROUPS_CLAIM") or "groups",
+            oidc_label=env.get("CSI_OIDC_LABEL") or "Sign in with your organisation account",
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

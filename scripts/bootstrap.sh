@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared setup for ./serve and ./test (sourced, not run): a virtualenv in .venv with the project
 # installed from pyproject.toml, and - for ./test, as root on Debian - the system packages that
-# the tests drive (Chromium, PostgreSQL).
+# the tests drive (Chromium, PostgreSQL, Node.js for the test OpenID provider).
 #
 # Environment:
 #   CSI_PYTHON=python3.12   interpreter used to create .venv (default: first python3 >= 3.11)
@@ -143,6 +143,13 @@ csi_ensure_test_system_packages() {
     local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    # Node.js and npm run the OpenID provider that the single sign-on tests sign in through
+    # (tests/_oidc: `npm ci` into ~/.cache/csi-oidc on first use, from package-lock.json).
+    if ! command -v node >/dev/null 2>&1; then
+        missing+=(nodejs npm)
+    elif ! command -v npm >/dev/null 2>&1; then
+        missing+=(npm)
+    fi
     [ "${#missing[@]}" -eq 0 ] && return 0
     if csi_no_install || ! csi_can_apt; then
         csi_warn "not installed: ${missing[*]} (run ./test as root on Debian to install them); those tests will be skipped"

@@ -9,6 +9,8 @@ try:
 except ImportError:
     from ._expected import direct_counts  # type: ignore[no-redef]
 
+from playwright.sync_api import expect
+
 from app import DEMO_PASSWORD
 
 
@@ -26,7 +28,7 @@ def test_manager_logs_in_and_reads_the_overview_kpis(dash_app, live_server, page
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#kpi-cin_now-value")
-    page.wait_for_function("document.querySelector('#kpi-ehc_active-value')?.textContent.length > 0")
+    expect(page.locator("#kpi-ehc_active-value")).not_to_be_empty()
 
     expected = direct_counts(demo_store, data_access.as_of())
     read = {key: page.inner_text(f"#kpi-{key}-value") for key in
@@ -37,7 +39,7 @@ def test_manager_logs_in_and_reads_the_overview_kpis(dash_app, live_server, page
     assert _number(read["assessments_45"]) == expected["assessments_45"]
     assert _number(read["cp_open"]) == expected["cp_open"]
     assert _number(read["ehc_active"]) == expected["ehc_active"]
-    page.wait_for_function("document.querySelector('#shell-user')?.textContent.length > 0")
+    expect(page.locator("#shell-user")).not_to_be_empty()
     assert "Demo Service Manager" in page.inner_text("#shell-user")
     # The chart has a text summary and a data-table alternative.
     assert "Referrals per month" in page.inner_text("#overview-trend-summary")
@@ -50,12 +52,11 @@ def test_a_slicer_change_updates_the_kpis(dash_app, live_server, page) -> None: 
     page.fill("#username", "demo-leader")
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_function("document.querySelector('#kpi-cin_now-value')?.textContent.length > 0")
-    before = _number(page.inner_text("#kpi-cin_now-value"))
-    page.click("#overview-sex")
-    page.get_by_role("option", name="Female").click()
-    changed = page.wait_for_function(
-        f"(() => {{ const t = document.querySelector('#kpi-cin_now-value')?.textContent || '';"
-        f" return t.length > 0 && Number(t.replace(/[^0-9.]/g, '')) !== {before} ? t : false; }})()")
-    after = _number(changed.json_value())
+    kpi = page.locator("#kpi-cin_now-value")
+    expect(kpi).not_to_be_empty()
+    shown = kpi.inner_text()
+    before = _number(shown)
+    page.select_option("#overview-sex", "F")
+    expect(kpi).not_to_have_text(re.compile(rf"^({re.escape(shown)})?$"))  # neither the old value nor empty
+    after = _number(kpi.inner_text())
     assert 0 < after < before

@@ -34,7 +34,7 @@ def test_caseworker_sees_own_caseload_and_opens_a_timeline(dash_app, live_server
     page.goto(base + "/records")
     choose_purpose(page, "Direct work with the child and family")
     page.wait_for_selector(".ag-row [col-id=la_child_id]")
-    page.wait_for_function("document.querySelectorAll('.ag-center-cols-container .ag-row').length > 5")
+    page.locator(".ag-center-cols-container .ag-row").nth(5).wait_for(state="attached")  # more than 5 rows
     shown = set(page.locator(".ag-center-cols-container [col-id=la_child_id]").all_inner_texts())
     mine, colleague = caseload("demo-caseworker"), caseload("demo-caseworker2")
     assert shown and shown <= mine and not shown & colleague

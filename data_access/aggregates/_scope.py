@@ -89,3 +89,12 @@ def population_on(conn: sa.Connection, day: dt.date) -> int | None:
     if row is None:
         row = conn.execute(sa.select(pop.children_0_17).order_by(pop.year).limit(1)).first()
     return int(row[0]) if row else None
+
+
+def age_band_of(birth_date: sa.ColumnElement, day: dt.date) -> sa.ColumnElement[str]:
+    """The AGE_BAND code of a child on ``day`` (as ``child_conditions`` slices it), in SQL."""
+    whens = [(sa.or_(birth_date.is_(None), birth_date > day), "unborn")]
+    for band, (_low, high) in AGE_BOUNDS.items():
+        if band != "18+":
+            whens.append((birth_date > years_before(day, high), band))
+    return sa.case(*whens, else_="18+")

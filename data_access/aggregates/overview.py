@@ -16,8 +16,7 @@ from data_access import policy, schema, suppression
 from data_access.aggregates._scope import Period, open_on, population_on, restrict_children
 from data_access.filters import Filters
 
-E, A, CP, EHC, INV = (schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans,
-                      schema.involvements)
+E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
 
 DEFINITIONS = {
     "cin_now": ("Children in need now",
@@ -55,6 +54,14 @@ class Kpi:
     denominator: int | str | None = None
     rate_per_10k: float | str | None = None
     note: str | None = None
+    # Comparisons (the Overview): the previous period's shown value, the direction of travel and
+    # whether that is better or worse, and the published England figure this KPI is compared with.
+    previous: int | float | str | None = None
+    direction: str | None = None  # "up", "down", "same"; None when either value is suppressed
+    judgement: str | None = None  # "better", "worse" or None (a volume: neither)
+    england: float | None = None
+    england_note: str | None = None
+    local_comparable: float | str | None = None  # this area's figure on England's basis (rate or %)
 
 
 def _service_for(key: str) -> str:
@@ -68,46 +75,48 @@ def _episode_conds(filters: Filters, as_of: dt.date) -> list[sa.ColumnElement[bo
     return conds
 
 
-def _episode_ids(filters: Filters, as_of: dt.date) -> sa.Select:
-    return sa.select(E.c.episode_id).where(*_episode_conds(filters, as_of))
+def raw_measures(conn: sa.Connection, filters: Filters, as_of: dt.date, wanted: set[str], *,
+                 period: Period | None = None, services: tuple[str, ...] | None = None,
+                 visual: str | None = None) -> dict[str, int]:
+    """Unsuppressed counts behind the KPIs (internal: never returned to a caller outside data_access).
 
+    ``period`` defaults to the ``filters.period_months`` months to ``as_of``; stock measures (open
+    now) are taken on the period's last day. Slicers and a cross-filter selection (unless ``visual``
+    is its source) are applied in SQL by ``_facts.conditions``, as on every other page."""
+    from data_access.aggregates._facts import conditions
 
-def raw_measures(conn: sa.Connection, filters: Filters, as_of: dt.date, wanted: set[str]) -> dict[str, int]:
-    """Unsuppressed counts behind the KPIs (internal: never returned to a caller outside data_access)."""
-    period = Period.trailing(as_of, filters.period_months)
-    scoped = bool(_episode_conds(filters, as_of))
+    period = period or Period.trailing(as_of, filters.period_months)
+    day = period.end
+
+    def where(fact: str) -> list[sa.ColumnElement[bool]]:
+        return conditions(fact, filters, day, services=services, visual=visual).conds
+
     out: dict[str, int] = {}
     if "cin_now" in wanted:
         out["cin_now"] = conn.execute(
             sa.select(sa.func.count(sa.distinct(E.c.child_id)))
-            .where(open_on(E.c.referral_date, E.c.closure_date, as_of), *_episode_conds(filters, as_of))
+            .where(open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes"))
         ).scalar_one()
     if wanted & {"referrals", "rereferral_rate"}:
         total, rerefs = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((E.c.is_rereferral, 1), else_=0)), 0))
-            .where(period.contains(E.c.referral_date), *_episode_conds(filters, as_of))
+            .where(period.contains(E.c.referral_date), *where("episodes"))
         ).one()
         out["referrals"], out["rereferrals"] = int(total), int(rerefs)
     if "assessments_45" in wanted:
         done, within = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((A.c.within_45_days, 1), else_=0)), 0))
-            .where(period.contains(A.c.authorisation_date),
-                   *([A.c.episode_id.in_(_episode_ids(filters, as_of))] if scoped else []))
+            .where(period.contains(A.c.authorisation_date), *where("assessments"))
         ).one()
         out["assessments_done"], out["assessments_45"] = int(done), int(within)
     if "cp_open" in wanted:
         out["cp_open"] = conn.execute(
             sa.select(sa.func.count(sa.distinct(CP.c.child_id)))
-            .where(open_on(CP.c.start_date, CP.c.end_date, as_of),
-                   *([CP.c.episode_id.in_(_episode_ids(filters, as_of))] if scoped else []))
+            .where(open_on(CP.c.start_date, CP.c.end_date, day), *where("cp_plans"))
         ).scalar_one()
     if "ehc_active" in wanted:
-        conds = restrict_children(EHC, filters, as_of)
-        if filters.team:
-            conds.append(EHC.c.plan_id.in_(
-                sa.select(INV.c.ehc_plan_id).where(INV.c.team_id == filters.team)))
         out["ehc_active"] = conn.execute(
-            sa.select(sa.func.count()).where(open_on(EHC.c.start_date, EHC.c.ceased_date, as_of), *conds)
+            sa.select(sa.func.count()).where(open_on(EHC.c.start_date, EHC.c.ceased_date, day), *where("plans"))
         ).scalar_one()
     return out
 

@@ -1,0 +1,188 @@
+"""How fast is one slicer change on each dashboard page? Server-side, against the bare engine, cold and warm.
+
+    .venv/bin/python bench/dashboards.py --url duckdb:////tmp/csi-bench/scale20.duckdb     # 1.17M involvements
+    .venv/bin/python bench/dashboards.py --scale 20 --repeat 3                             # build, then measure
+
+One slicer change runs the page's two server callbacks: ``sync`` (``data_access.view_state``) and
+``render`` (the page's data_access function, then the cards, figures, summaries and tables, then
+JSON as Dash would send it). Each is called here as its callback calls it, with a leadership user.
+The bare engine time is the same SQL (captured from SQLAlchemy as it runs, with its parameters)
+replayed on a raw DuckDB connection in the same run: the floor any Python layer adds to.
+
+Cold: the first change after the store is opened (DuckDB's buffers empty; the OS file cache may be
+warm). Warm: every later change. Prints p50 / p95 per page and overall, and the app / engine ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from plotly.io.json import to_json_plotly
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+import data_access  # noqa: E402
+from data_access.settings import Settings  # noqa: E402
+
+# One slicer change after another, as a user would make them (each differs from the one before).
+CHANGES: list[dict[str, object]] = [
+    {}, {"sex": "F"}, {"sex": "M"}, {"sex": "M", "age_band": "10-15"}, {"age_band": "5-9"},
+    {"locality": "NORTH"}, {"locality": "SOUTH", "sex": "F"}, {"period": "last_census_year"},
+    {"period": "this_census_year"}, {"period_months": 24}, {"grain": "quarter"}, {"grain": "year"},
+]
+PAGE_EXTRAS: dict[str, list[dict[str, object]]] = {
+    "children_in_need": [{"selection": "by_source:referral_source:6"}, {"need": "N1"}],
+    "service_users": [{"drill_org": "EH"}, {"selection": "by_sex:sex:F"}],
+    "interventions": [{"service": "EH"}, {"selection": "by_type:intervention_type:EHA"}],
+    "send": [{"need": "ASD"}, {"selection": "primary_need:need:SEMH"}],
+    "trends": [{"measure": "assessments_45", "grain": "year"}, {"measure": "ehc_requests"}],
+    "overview": [{"team": "CSC-SGA"}, {"selection": "trend:time:2025-03-01_2025-03-31"}],
+}
+
+
+class Leader:
+    role, user_id, username, team_ids, services, worker_id = "leadership", 0, "bench", (), (), None
+    display_name = "Bench"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class Capture:
+    """Records every statement the analytics engine runs (text and parameters), to replay them raw."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.statements: list[tuple[str, object]] = []
+        sa.event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        self.statements.append((statement, parameters))
+
+
+def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    """What the page's callbacks do for one slicer change (sync, then render), minus HTTP."""
+    from dashboards._render import render_page
+
+    query = {k: str(v) for k, v in state.items()}
+    validated = data_access.view_state(user=Leader(), query=query)
+    data = fetch(user=Leader(), filters=validated)
+    outputs = render_page(spec, data, None)
+    to_json_plotly(list(outputs))  # as Dash serialises a callback's outputs (orjson when installed)
+
+
+def replay(raw, statements: list[tuple[str, object]]) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    for statement, parameters in statements:
+        raw.execute(statement, parameters).fetchall()
+    return time.perf_counter() - start
+
+
+def measure(url: str, repeat: int, pages: list[str]) -> list[dict[str, object]]:
+    import duckdb
+
+    from dashboards import _page  # noqa: F401  (import order: dashboards imports data_access)
+
+    specs = _page_specs()
+    tmp = Path(tempfile.mkdtemp())
+    settings = Settings.from_env({}, data_dir=tmp, analytics_url=url, app_db_url=f"sqlite:///{tmp / 'app.sqlite'}")
+    results = []
+    for name in pages:
+        spec, fetch = specs[name]
+        changes = CHANGES + PAGE_EXTRAS.get(name, [])
+        cold_app, cold_raw, warm_app, warm_raw = [], [], [], []
+        cached = []
+        for _run in range(repeat):
+            data_access.views.CACHE.clear()  # every change below is a cache miss: the engine does the work
+            data_access.configure(settings)  # a fresh engine: DuckDB opens the file again (cold)
+            engine = data_access.current().analytics
+            capture = Capture(engine)
+            raw = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
+            for i, state in enumerate(changes):
+                capture.statements.clear()
+                start = time.perf_counter()
+                one_change(spec, fetch, state)
+                app_s = time.perf_counter() - start
+                raw_s = replay(raw, capture.statements)
+                (cold_app if i == 0 else warm_app).append(app_s)
+                (cold_raw if i == 0 else warm_raw).append(raw_s)
+            start = time.perf_counter()
+            one_change(spec, fetch, changes[0])  # back to a view already seen: the scope-keyed cache answers
+            cached.append(time.perf_counter() - start)
+            raw.close()
+            engine.dispose()
+        results.append(_row(name, cold_app, cold_raw, warm_app, warm_raw, len(capture.statements)))
+        results[-1]["cached_p50"] = statistics.median(cached) * 1000
+    return results
+
+
+def _row(name, cold_app, cold_raw, warm_app, warm_raw, queries) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    ms = 1000
+    return {"page": name, "queries": queries,
+            "cold_p50": statistics.median(cold_app) * ms, "cold_engine_p50": statistics.median(cold_raw) * ms,
+            "warm_p50": statistics.median(warm_app) * ms, "warm_p95": pct(warm_app, 0.95) * ms,
+            "engine_p50": statistics.median(warm_raw) * ms, "engine_p95": pct(warm_raw, 0.95) * ms,
+            "ratio_p95": pct(warm_app, 0.95) / max(pct(warm_raw, 0.95), 1e-9),
+            "samples": (cold_app, warm_app, warm_raw)}
+
+
+def _page_specs() -> dict[str, tuple[object, object]]:
+    import importlib
+
+    import dash
+
+    dash.Dash(__name__, use_pages=True, pages_folder="", suppress_callback_exceptions=True)
+    specs = {}
+    for module, fetch in (("overview", "overview_page"), ("service_users", "service_users_page"),
+                          ("children_in_need", "children_in_need_page"), ("interventions", "interventions_page"),
+                          ("send", "send_page"), ("trends", "trends_page")):
+        page = importlib.import_module(f"dashboards.{module}")
+        specs[module] = (page.SPEC, getattr(data_access, fetch))
+    return specs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="an existing analytics store, e.g. duckdb:////tmp/analytics.duckdb")
+    parser.add_argument("--scale", type=float, default=20.0, help="build a demo store at this scale if no --url")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per page (each starts cold)")
+    parser.add_argument("--pages", default="overview,service_users,children_in_need,interventions,send,trends")
+    args = parser.parse_args()
+    url = args.url
+    if url is None:
+        from data_access import demo
+
+        url = f"duckdb:///{Path(tempfile.mkdtemp()) / 'bench.duckdb'}"
+        counts = demo.build(url, scale=args.scale, as_of=dt.date(2025, 10, 31), progress=False)
+        print(f"built scale {args.scale:g}: {counts['involvements']:,} involvements")
+    results = measure(url, args.repeat, args.pages.split(","))
+    with sa.create_engine(url, connect_args={"read_only": True}).connect() as conn:
+        rows = conn.execute(sa.text("select count(*) from involvements")).scalar_one()
+    print(f"\nstore: {url} ({rows:,} involvement rows); {args.repeat} cold start(s) per page; times in ms")
+    head = f"{'page':<18}{'queries':>8}{'cold':>8}{'engine':>8}{'warm p50':>10}{'p95':>8}{'engine p50':>12}" \
+           f"{'p95':>8}{'app/engine p95':>16}{'cached':>8}"
+    print(head)
+    for r in results:
+        print(f"{r['page']:<18}{r['queries']:>8}{r['cold_p50']:>8.0f}{r['cold_engine_p50']:>8.0f}{r['warm_p50']:>10.0f}"
+              f"{r['warm_p95']:>8.0f}{r['engine_p50']:>12.0f}{r['engine_p95']:>8.0f}{r['ratio_p95']:>16.2f}"
+              f"{r['cached_p50']:>8.1f}")
+    every_app = [s for r in results for s in r["samples"][1]]
+    every_raw = [s for r in results for s in r["samples"][2]]
+    every_cold = [s for r in results for s in r["samples"][0]]
+    print(f"{'all pages':<18}{'':>8}{pct(every_cold, 0.5) * 1000:>8.0f}{'':>8}{pct(every_app, 0.5) * 1000:>10.0f}"
+          f"{pct(every_app, 0.95) * 1000:>8.0f}{pct(every_raw, 0.5) * 1000:>12.0f}{pct(every_raw, 0.95) * 1000:>8.0f}"
+          f"{pct(every_app, 0.95) / pct(every_raw, 0.95):>16.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Figures and text summaries for a suppressed ``Visual`` (pure: frame in, graph_objects figure out).
+
+Built with ``go.Figure`` (not plotly.express). Every number drawn, hovered or put in ``customdata``
+comes from the visual's suppressed frame: a ``c`` is drawn as an empty bar labelled "c". The selected
+category (cross-filter) is outlined and the others faded, and the selection is also named in text
+above the chart, so colour is never the only cue; series differ by pattern as well as colour.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboards._components import format_value
+from data_access.suppression import NOT_APPLICABLE, SUPPRESSED
+
+COLOURS = ["#1f4e79", "#b34700", "#3f7f3f", "#6b4c9a", "#8a5a00", "#2b6f77", "#a4262c"]
+PATTERNS = ["", "/", ".", "x", "-", "|", "+"]
+INK, GRID = "#1d2433", "#e3e7ee"
+
+
+def _number(value: object) -> float | None:
+    if value in (SUPPRESSED, NOT_APPLICABLE, None):
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def figure(visual) -> go.Figure:  # type: ignore[no-untyped-def]
+    """The chart for ``visual`` (a data_access Visual)."""
+    frame = visual.frame
+    if frame.empty:
+        return empty("No data for these filters")
+    horizontal = visual.kind == "hbar" or (visual.kind == "stack" and len(frame) > 6)
+    labels = [str(v) for v in frame["label"]]
+    codes = [str(v) for v in frame["code"]]
+    selected = visual.selected
+    columns = visual.plotted
+    traces = []
+    for i, column in enumerate(columns):
+        shown = frame[column].tolist()
+        values = [_number(v) for v in shown]
+        text = [format_value(v, visual.unit) for v in shown]
+        marker: dict[str, object] = {"color": COLOURS[i % len(COLOURS)]}
+        if i:
+            marker["pattern"] = {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff"}
+        if selected is not None:
+            marker["opacity"] = [1.0 if code == selected else 0.35 for code in codes]
+            marker["line"] = {"color": INK, "width": [3 if code == selected else 0 for code in codes]}
+        ys = [0 if v is None else v for v in values]
+        traces.append(dict(
+            type="bar", x=ys if horizontal else labels, y=labels if horizontal else ys,
+            orientation="h" if horizontal else "v",
+            name=visual.values[column], marker=marker,
+            customdata=[[c, t, visual.dim or "", visual.level or "", visual.drill or ""]
+                        for c, t in zip(codes, text, strict=True)],
+            text=[SUPPRESSED if v == SUPPRESSED else "" for v in shown], textposition="outside", cliponaxis=False,
+            hovertemplate="%{customdata[1]}<extra>" + visual.values[column] + "</extra>",
+        ))
+    height = max(260, 28 * len(labels) + 90) if horizontal else 340
+    value_axis = {"rangemode": "tozero", "gridcolor": GRID, "title": {"text": "%" if visual.unit == "percent" else ""}}
+    # A graph_objects Figure built from plain dicts without re-validating them (this module only ever
+    # builds the fixed, known-good shape above): half the time of validated construction.
+    return go.Figure(data=traces, _validate=False, layout=dict(
+        barmode="stack" if visual.kind == "stack" else "group", height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 40}, plot_bgcolor="#fff", paper_bgcolor="#fff",
+        font={"color": INK}, showlegend=len(columns) > 1, legend={"orientation": "h", "y": -0.2},
+        clickmode="event", dragmode=False,
+        xaxis=value_axis if horizontal else {"type": "category", "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"} if horizontal else value_axis,
+    ))
+
+
+def empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(annotations=[{"text": message, "showarrow": False, "font": {"size": 14}}],
+                      xaxis={"visible": False}, yaxis={"visible": False}, height=160,
+                      plot_bgcolor="#fff", paper_bgcolor="#fff", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def summary(visual, period_label: str) -> str:  # type: ignore[no-untyped-def]
+    """One or two sentences a screen reader user gets instead of the chart."""
+    if not visual.available:
+        return visual.message or "Not available."
+    frame = visual.frame
+    if frame.empty:
+        return f"{visual.title}: no data for these filters."
+    column = visual.plotted[0]
+    name = visual.values[column]
+    numeric = [(label, v, _number(v)) for label, v in zip(frame["label"], frame[column], strict=True)]
+    shown = [(label, v, n) for label, v, n in numeric if n is not None]
+    hidden = sum(1 for _, _, n in numeric if n is None)
+    parts = [f"{visual.title}, {period_label}."]
+    if visual.totals and column in visual.totals:
+        parts.append(f"Total {name.lower()}: {format_value(visual.totals[column], visual.unit)}.")
+    if shown:
+        top = max(shown, key=lambda item: item[2])
+        parts.append(f"Highest: {top[0]} ({format_value(top[1], visual.unit)}).")
+        if visual.kind == "time":
+            last_label, last_value = frame["label"].iloc[-1], frame[column].iloc[-1]
+            parts.append(f"Latest: {last_label} ({format_value(last_value, visual.unit)}).")
+    if hidden:
+        parts.append(f"{hidden} value{'s' if hidden != 1 else ''} suppressed (shown as c).")
+    if visual.selected:
+        chosen = frame.loc[frame["code"] == visual.selected, "label"]
+        if not chosen.empty:
+            parts.append(f"Selected: {chosen.iloc[0]}.")
+    return " ".join(parts)

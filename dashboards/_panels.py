@@ -1,0 +1,116 @@
+"""A chart panel: title, drill controls, text summary, the chart, its data table and export buttons.
+
+``panel`` builds the skeleton (no data: layouts carry none); ``table`` renders a suppressed frame as
+an accessible HTML table whose rows carry keyboard-operable "Filter by" and "Drill into" buttons,
+the keyboard route to the same cross-filter and drill-down a click on the chart gives.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboards._components import format_value
+
+PICK, EXPORT, UP = "csi-pick", "csi-export", "csi-up"
+
+
+def ids(prefix: str, key: str) -> dict[str, str]:
+    base = f"{prefix}-{key}"
+    return {"graph": base, "summary": f"{base}-summary", "table": f"{base}-table", "notes": f"{base}-notes",
+            "level": f"{base}-level", "title": f"{base}-title", "up": f"{base}-up"}
+
+
+def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: bool = False) -> html.Div:
+    """The skeleton of one chart; every value arrives through the page's render callback."""
+    i = ids(prefix, key)
+    tools = [
+        html.Button("CSV", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "csv"}, className="btn-tool",
+                    title=f"Download the data behind {title} as CSV", **{"aria-label": f"Download {title} as CSV"}),
+        html.Button("Excel", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "xlsx"}, className="btn-tool",
+                    **{"aria-label": f"Download {title} as an Excel workbook"}),
+        html.Button("PNG", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "png"}, className="btn-tool",
+                    **{"aria-label": f"Save {title} as a PNG image"}),
+    ]
+    if drill:
+        tools.insert(0, html.Button("Up one level", id={"type": UP, "page": prefix, "visual": key, "drill": drill},
+                                    className="btn-tool btn-up", hidden=True,
+                                    **{"aria-label": f"Drill {title} up one level"}))
+    return html.Div(html.Section([
+        html.Div([html.H2(title, id=i["title"]), html.Div(tools, className="panel-tools")], className="panel-head"),
+        html.P(id=i["level"], className="drill-level"),
+        html.P(id=i["summary"], className="chart-summary", **{"aria-live": "polite"}),
+        html.Div(dcc.Graph(id=i["graph"], config={"displayModeBar": False, "responsive": True},
+                           figure={"data": [], "layout": {"height": 260}}),
+                 role="img", className="chart", **{"aria-labelledby": i["summary"]}),
+        html.P(id=i["notes"], className="chart-notes"),
+        html.Details([html.Summary("Show the data as a table"), html.Div(id=i["table"])], className="chart-data"),
+    ], className="panel", **{"aria-labelledby": i["title"], "data-visual": key}),
+        className="col-12" + ("" if wide else " col-xl-6"))
+
+
+def table(prefix: str, visual, caption: str):  # type: ignore[no-untyped-def]
+    """The visual's suppressed frame as an HTML table (the chart's text alternative), with actions."""
+    columns = [c for c in visual.values]
+    can_drill = visual.drill == "time" and visual.level in ("year", "quarter") or \
+        visual.drill == "org" and visual.level == "service"
+    head = [html.Th(_row_header(visual), scope="col")] + [html.Th(visual.values[c], scope="col") for c in columns]
+    if visual.dim or can_drill:
+        head.append(html.Th("Actions", scope="col"))
+    meta = {"dim": visual.dim or "", "level": visual.level or "", "drill": visual.drill or ""}
+    body = []
+    for _, row in visual.frame.iterrows():
+        cells = [html.Th(str(row["label"]), scope="row")]
+        cells += [html.Td(format_value(row[c], visual.unit if c == visual.plotted[0] else "count")) for c in columns]
+        actions = []
+        if visual.dim:
+            chosen = row["code"] == visual.selected
+            actions.append(html.Button(
+                "Clear" if chosen else "Filter by",
+                id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(row["code"]), "action": "select",
+                    **meta},
+                className="btn-row", **{"aria-pressed": "true" if chosen else "false",
+                                        "aria-label": f"{'Clear the filter' if chosen else 'Filter the page by'} "
+                                                      f"{row['label']}"}))
+        if can_drill:
+            actions.append(html.Button(
+                "Drill into", id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(row["code"]),
+                                  "action": "drill", **meta},
+                className="btn-row", **{"aria-label": f"Drill into {row['label']}"}))
+        if visual.dim or can_drill:
+            cells.append(html.Td(actions))
+        body.append(html.Tr(cells, className="is-selected" if row["code"] == visual.selected else None))
+    foot = None
+    if visual.totals:
+        total_cells = [html.Th("Total", scope="row")] + [
+            html.Td(format_value(visual.totals.get(c), visual.unit if c == visual.plotted[0] else "count")
+                    if c in visual.totals else "") for c in columns]
+        if visual.dim or can_drill:
+            total_cells.append(html.Td())
+        foot = html.Tfoot(html.Tr(total_cells))
+    return html.Table([html.Caption(caption), html.Thead(html.Tr(head)), html.Tbody(body), foot],
+                      className="table table-sm data-table")
+
+
+def _row_header(visual) -> str:  # type: ignore[no-untyped-def]
+    return {"month": "Month", "quarter": "Quarter", "year": "Year", "service": "Service",
+            "team": "Team"}.get(visual.level or "", "Category")
+
+
+def level_text(visual) -> str:  # type: ignore[no-untyped-def]
+    """Where a drillable chart is: e.g. "Showing months of Q2 CY 2024-25" (empty when not drillable)."""
+    if not visual.drill:
+        return ""
+    level = {"month": "months", "quarter": "quarters", "year": "years", "service": "services",
+             "team": "teams"}.get(visual.level or "", "")
+    where = f" of {visual.drill_label}" if visual.drill_label else ""
+    hint = {"year": " Use drill mode, or a row's Drill into button, to see its quarters.",
+            "quarter": " Use drill mode, or a row's Drill into button, to see its months.",
+            "service": " Use drill mode, or a row's Drill into button, to see its teams."}.get(visual.level or "", "")
+    return f"Showing {level}{where}.{hint}"
+
+
+def notes(visual) -> str:  # type: ignore[no-untyped-def]
+    parts = list(visual.notes)
+    if visual.definition:
+        parts.append(visual.definition)
+    return " ".join(parts)

@@ -1,0 +1,158 @@
+"""Users: the user administrator's page (create, disable, re-enable, set role, teams and services).
+
+Questions it answers:
+- Who can sign in, with which role, teams and services, and how (password or single sign-on)?
+- Who still has live sessions, and can I end them?
+The page shows users and team names only: no child data. Every callback asks
+``data_access.accounts``, which refuses (and audits) anyone who is not a user administrator and
+audits every change.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+import data_access
+from auth import current_app_user, hash_password
+from dashboards import _components as ui
+from data_access import AccessDenied, accounts, codes, policy
+
+dash.register_page(__name__, path="/admin", name="Users", title="Users - Children's Services Insight")
+
+URL, REFRESH, MESSAGE, TABLE, FORMS = "admin-url", "admin-refresh", "admin-message", "admin-users", "admin-forms"
+PICK, ROLE, TEAMS, SERVICES = "admin-pick", "admin-role", "admin-teams", "admin-services"
+SAVE, DISABLE, ENABLE, END = "admin-save", "admin-disable", "admin-enable", "admin-end-sessions"
+NEW_NAME, NEW_DISPLAY, NEW_ROLE = "admin-new-username", "admin-new-display", "admin-new-role"
+NEW_TEAMS, NEW_SERVICES, NEW_WORKER = "admin-new-teams", "admin-new-services", "admin-new-worker"
+NEW_PASSWORD, CREATE = "admin-new-password", "admin-create"
+
+ROLE_OPTIONS = [{"label": role.label, "value": name} for name, role in policy.ROLES.items()]
+SERVICE_OPTIONS = [{"label": label, "value": code} for code, label in codes.SERVICE.items()]
+COLUMNS = ("Username", "Name", "Role", "Teams", "Services", "Signs in with", "Status", "Live sessions")
+
+
+def _field(label: str, component: object, component_id: str, width: str = "col-md-4") -> html.Div:
+    return html.Div([html.Label(label, htmlFor=component_id, className="form-label"), component], className=width)
+
+
+def layout(**_query: str) -> html.Div:
+    """Skeleton only: the user list and team names arrive through ``show_users``."""
+    return html.Div([
+        dcc.Location(id=URL), dcc.Store(id=REFRESH, data=0),
+        html.H1("Users"),
+        html.P("Create accounts, disable or re-enable them, and set roles, teams and services. "
+               "Every change is recorded in the audit trail and ends the user's sessions.", className="csi-asof"),
+        html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),
+        html.Div(id=FORMS, hidden=True, children=[html.Section([
+            html.H2("Change a user"),
+            html.Div([
+                _field("User", dcc.Dropdown(id=PICK, placeholder="Choose a user"), PICK),
+                _field("Role", dcc.Dropdown(id=ROLE, options=ROLE_OPTIONS, clearable=False), ROLE),
+                _field("Teams", dcc.Dropdown(id=TEAMS, multi=True), TEAMS),
+                _field("Services", dcc.Dropdown(id=SERVICES, options=SERVICE_OPTIONS, multi=True), SERVICES),
+            ], className="row g-2"),
+            html.Div([
+                html.Button("Save role, teams and services", id=SAVE, className="btn btn-primary me-2"),
+                html.Button("Disable", id=DISABLE, className="btn btn-outline-danger me-2"),
+                html.Button("Re-enable", id=ENABLE, className="btn btn-outline-secondary me-2"),
+                html.Button("End their sessions", id=END, className="btn btn-outline-secondary"),
+            ], className="mt-3"),
+        ], className="panel"),
+        html.Section([
+            html.H2("Create a user"),
+            html.Div([
+                _field("Username", dcc.Input(id=NEW_NAME, className="form-control", autoComplete="off"), NEW_NAME),
+                _field("Display name", dcc.Input(id=NEW_DISPLAY, className="form-control"), NEW_DISPLAY),
+                _field("Role", dcc.Dropdown(id=NEW_ROLE, options=ROLE_OPTIONS), NEW_ROLE),
+                _field("Teams", dcc.Dropdown(id=NEW_TEAMS, multi=True), NEW_TEAMS),
+                _field("Services", dcc.Dropdown(id=NEW_SERVICES, options=SERVICE_OPTIONS, multi=True), NEW_SERVICES),
+                _field("Worker id (caseworkers)", dcc.Input(id=NEW_WORKER, className="form-control"), NEW_WORKER),
+                _field("Initial password (leave empty for single sign-on)",
+                       dcc.Input(id=NEW_PASSWORD, type="password", className="form-control",
+                                 autoComplete="new-password"), NEW_PASSWORD, "col-md-8"),
+            ], className="row g-2"),
+            html.Button("Create user", id=CREATE, className="btn btn-primary mt-3"),
+        ], className="panel"),
+        html.Section([html.H2("All users"), html.Div(id=TABLE)], className="panel")]),
+    ])
+
+
+@callback(Output(TABLE, "children"), Output(PICK, "options"), Output(TEAMS, "options"),
+          Output(NEW_TEAMS, "options"), Output(MESSAGE, "children", allow_duplicate=True), Output(FORMS, "hidden"),
+          Input(URL, "pathname"), Input(REFRESH, "data"), prevent_initial_call="initial_duplicate")
+def show_users(_path: str | None, _refresh: int | None) -> tuple:
+    try:
+        rows = accounts.admin_list_accounts(actor=current_app_user())
+    except AccessDenied as exc:
+        return None, [], [], [], ui.message(str(exc)), True  # hiding is for clarity; data_access refuses
+    known = data_access.known_teams() if data_access.analytics_available() else []  # reference data only
+    teams = [{"label": f"{name} ({team_id})", "value": team_id} for team_id, name, _ in known]
+    picks = [{"label": f"{r.user.username} ({r.user.display_name})", "value": r.user.username} for r in rows]
+    return _table(rows), picks, teams, teams, no_update, False
+
+
+@callback(Output(ROLE, "value"), Output(TEAMS, "value"), Output(SERVICES, "value"), Input(PICK, "value"),
+          prevent_initial_call=True)
+def show_pick(username: str | None) -> tuple:
+    try:
+        rows = accounts.admin_list_accounts(actor=current_app_user())
+    except AccessDenied:
+        return None, [], []
+    found = next((r.user for r in rows if r.user.username == username), None)
+    return (found.role, list(found.team_ids), list(found.services)) if found else (None, [], [])
+
+
+@callback(Output(MESSAGE, "children"), Output(REFRESH, "data"), Output(NEW_PASSWORD, "value"),
+          Input(SAVE, "n_clicks"), Input(DISABLE, "n_clicks"), Input(ENABLE, "n_clicks"), Input(END, "n_clicks"),
+          Input(CREATE, "n_clicks"),
+          State(PICK, "value"), State(ROLE, "value"), State(TEAMS, "value"), State(SERVICES, "value"),
+          State(NEW_NAME, "value"), State(NEW_DISPLAY, "value"), State(NEW_ROLE, "value"), State(NEW_TEAMS, "value"),
+          State(NEW_SERVICES, "value"), State(NEW_WORKER, "value"), State(NEW_PASSWORD, "value"),
+          State(REFRESH, "data"), prevent_initial_call=True)
+def change_user(_save: object, _disable: object, _enable: object, _end: object, _create: object,
+                username: object, role: object, teams: object, services: object, new_name: object,
+                new_display: object, new_role: object, new_teams: object, new_services: object,
+                new_worker: object, new_password: object, refresh: int | None) -> tuple:
+    actor, action = current_app_user(), ctx.triggered_id
+    try:
+        if action == CREATE:
+            password = str(new_password) if new_password else None
+            user = accounts.admin_create_account(
+                actor=actor, username=str(new_name or "").strip().lower(), role=str(new_role or ""),
+                display_name=str(new_display).strip() if new_display else None,
+                team_ids=_strings(new_teams), services=_strings(new_services),
+                worker_id=str(new_worker).strip() if new_worker else None,
+                password_hash=hash_password(password, username=str(new_name or "")) if password else None)
+            text = f"Created {user.username} ({policy.ROLES[user.role].label})."
+        elif not isinstance(username, str) or not username:
+            return ui.message("Choose a user first."), no_update, no_update
+        elif action == SAVE:
+            user = accounts.admin_set_role(actor=actor, username=username, role=str(role or ""),
+                                           team_ids=_strings(teams), services=_strings(services))
+            text = f"{user.username} is now {policy.ROLES[user.role].label}; their sessions have ended."
+        elif action in (DISABLE, ENABLE):
+            user = accounts.admin_set_active(actor=actor, username=username, active=action == ENABLE)
+            text = f"{user.username} is {'enabled' if user.active else 'disabled; their sessions have ended'}."
+        else:
+            ended = accounts.admin_end_sessions(actor=actor, username=username)
+            text = f"Ended {ended} session(s) of {username}."
+    except (AccessDenied, ValueError, LookupError) as exc:
+        return ui.message(str(exc)), no_update, no_update
+    return ui.message(text, "success"), (refresh or 0) + 1, ""
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _table(rows: list[accounts.AccountRow]) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(c, scope="col") for c in COLUMNS]))
+    body = html.Tbody([html.Tr([
+        html.Td(r.user.username), html.Td(r.user.display_name), html.Td(policy.ROLES[r.user.role].label),
+        html.Td(", ".join(r.user.team_ids) or "-"), html.Td(", ".join(r.user.services) or "-"),
+        html.Td(r.sign_in), html.Td("active" if r.user.active else "disabled"), html.Td(str(r.live_sessions)),
+    ], **{"data-username": r.user.username}) for r in rows])
+    return html.Table([html.Caption(f"{len(rows)} users"), head, body], className="table table-sm data-table")

@@ -1,0 +1,155 @@
+"""Interventions: which types are applied, how many, for how long and with what outcome, by service and team.
+
+An intervention is one ``involvements`` row (the council's own catalogue: early help, educational
+psychology consultation, assessment and Video Interaction Guidance, family support, short breaks,
+...; there is no national standard). Volumes count involvements started in the period; durations
+and outcomes count those ended in it. Medians are suppressed when they rest on a small count.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access import codes, schema, suppression
+from data_access.aggregates import _periods
+from data_access.aggregates._context import (
+    Context,
+    Grouped,
+    as_month,
+    ignored_note,
+    labels_for,
+    month_start,
+    roll_up,
+    run_batch,
+    service_labels,
+    team_labels,
+)
+from data_access.aggregates._scope import open_on
+from data_access.aggregates._visual import Visual, columns, series, table
+from data_access.aggregates.overview import Kpi
+
+INV = schema.involvements
+DURATION = {"1m": "Under 1 month", "3m": "1 to 3 months", "6m": "3 to 6 months", "12m": "6 to 12 months",
+            "12m+": "Over 12 months"}
+
+
+def _days() -> sa.ColumnElement[int]:
+    return INV.c.end_date - INV.c.start_date  # whole days on DuckDB and PostgreSQL
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """Every card and chart from one statement (``run_batch``), each count scoped for its chart."""
+    p = ctx.period_for(None)
+    scoped = ctx.scoped("involvements", None)
+    started, ended = p.contains(INV.c.start_date), p.contains(INV.c.end_date)
+    is_open = open_on(INV.c.start_date, INV.c.end_date, p.end)
+    service = ctx.filters.drill_org
+    sel = ctx.filters.selection
+    ended_source = "outcomes" if sel is not None and sel.visual == "outcomes" else None
+    days = _days()
+    band = sa.case((days <= 30, "1m"), (days <= 91, "3m"), (days <= 182, "6m"), (days <= 365, "12m"), else_="12m+")
+    outcome = sa.func.coalesce(INV.c.outcome, "")
+    volumes = _periods.drill_period(ctx.filters, ctx.period_for("volumes"))
+    volume_conds = ctx.scoped("involvements", "volumes").conds
+    queries = {
+        "cards": Grouped([], [_sum(started), _sum(ended), _sum(is_open)], INV,
+                         [sa.or_(started, ended, is_open), *scoped.conds]),
+        "median": Grouped([], [sa.func.round(sa.func.percentile_cont(0.5).within_group(days))], INV,
+                          [ended, *scoped.conds]),
+        "by_type": Grouped([INV.c.intervention_type], [sa.func.count()], INV, [
+            ctx.period_for("by_type").contains(INV.c.start_date), *ctx.scoped("involvements", "by_type").conds]),
+        "by_service_team": Grouped([INV.c.team_id if service else INV.c.service], [sa.func.count()], INV, [
+            ctx.period_for("by_service_team").contains(INV.c.start_date),
+            *([INV.c.service == service] if service else []), *ctx.scoped("involvements", "by_service_team").conds]),
+        "ended": Grouped([INV.c.intervention_type, outcome, band], [sa.func.count()], INV, [
+            ctx.period_for(ended_source).contains(INV.c.end_date), *ctx.scoped("involvements", ended_source).conds]),
+        "started_monthly": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
+                                   [volumes.contains(INV.c.start_date), *volume_conds]),
+        "ended_monthly": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
+                                 [volumes.contains(INV.c.end_date), *volume_conds]),
+    }
+    result = run_batch(ctx.conn, queries)
+    notes = ignored_note(scoped.ignored)
+    charts = [_volumes(ctx, result, volumes), _by_type(ctx, result, notes), _by_service_team(ctx, result, notes),
+              *_ended(ctx, result, ended_source, notes)]
+    return _cards(ctx, result), charts
+
+
+def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
+    n_started, n_ended, n_open = (int(v or 0) for v in (result["cards"][0] if result["cards"] else (0, 0, 0)))
+    median = result["median"][0][0] if result["median"] else None
+    t = ctx.threshold
+
+    def count(n: int) -> int | str:
+        return suppression.suppress_count(int(n), threshold=t)
+
+    shown_median: int | str | None = None if median is None else (
+        suppression.SUPPRESSED if n_ended <= t else int(median))
+    return [
+        Kpi("started", "Interventions started", count(n_started), "count", "Involvements starting in the period."),
+        Kpi("ended", "Interventions ended", count(n_ended), "count", "Involvements ending in the period."),
+        Kpi("open", "Interventions open", count(n_open), "count",
+            "Involvements open on the last day of the period."),
+        Kpi("median_days", "Median duration (days)", shown_median, "count",
+            "Median days from start to end of the involvements ending in the period; shown as c when it "
+            "rests on 5 or fewer."),
+    ]
+
+
+def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
+    return {("" if code is None else code): int(n) for code, n in result[name]}
+
+
+def _by_type(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...]) -> Visual:
+    key = "by_type"
+    labels = {c: f"{lab} ({codes.SERVICE[svc]})" for c, (svc, lab) in codes.INTERVENTION_TYPE.items()
+              if ctx.services is None or svc in ctx.services}
+    return series(key, "Interventions started, by type", _counts(result, key), labels, threshold=ctx.threshold,
+                  value="started", value_label="Started", dim="intervention_type", kind="hbar",
+                  selected=ctx.selected(key), notes=notes)
+
+
+def _by_service_team(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...]) -> Visual:
+    key, service = "by_service_team", ctx.filters.drill_org
+    labels = team_labels(ctx.conn, service, ctx.services) if service else service_labels(ctx.services)
+    title = f"Interventions started, by team: {codes.SERVICE[service]}" if service else \
+        "Interventions started, by service"
+    return series(key, title, _counts(result, key), labels, threshold=ctx.threshold, value="started",
+                  value_label="Started", dim="team" if service else "service", kind="hbar",
+                  level="team" if service else "service", drill="org",
+                  drill_label=codes.SERVICE[service] if service else None, selected=ctx.selected(key), notes=notes)
+
+
+def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, notes: tuple[str, ...]) -> list[Visual]:
+    """Outcomes, duration bands and type x outcome of involvements ended in the period, from one cube."""
+    sel = ctx.filters.selection
+    cube = pd.DataFrame(result["ended"], columns=["type", "outcome", "band", "n"]).astype({"n": "int64"})
+    others = cube if source is None else cube[cube["outcome"] == sel.value]  # type: ignore[union-attr]
+    by_outcome = cube.groupby("outcome")["n"].sum().to_dict()
+    outcome_labels = labels_for({k: v for k, v in codes.INTERVENTION_OUTCOME.items() if k != "OPEN"},
+                                list(by_outcome))
+    types = {c: lab for c, (svc, lab) in codes.INTERVENTION_TYPE.items()
+             if ctx.services is None or svc in ctx.services}
+    grid = others.pivot_table(index="type", columns="outcome", values="n", aggfunc="sum", fill_value=0)
+    return [
+        series("outcomes", "Interventions ended, by outcome", by_outcome, outcome_labels, threshold=ctx.threshold,
+               value="ended", value_label="Ended", dim="outcome", kind="hbar", selected=ctx.selected("outcomes"),
+               notes=notes),
+        series("durations", "Interventions ended, by duration", others.groupby("band")["n"].sum().to_dict(),
+               DURATION, threshold=ctx.threshold, value="ended", value_label="Ended", notes=notes),
+        table("type_outcome", "Outcomes of interventions ended, by type", grid, types, outcome_labels,
+              threshold=ctx.threshold, notes=notes),
+    ]
+
+
+def _volumes(ctx: Context, result: dict[str, list[tuple]], period) -> Visual:  # type: ignore[no-untyped-def]
+    monthly = {name: {as_month(m): int(n) for m, n in result[f"{name}_monthly"]} for name in ("started", "ended")}
+    rows, counts = roll_up(monthly, period, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    return columns("volumes", "Interventions started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
+                   threshold=ctx.threshold,
+                   **ctx.time_options("volumes", ctx.scoped("involvements", "volumes")))  # type: ignore[arg-type]

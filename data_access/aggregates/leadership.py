@@ -1,0 +1,146 @@
+"""The Overview for leadership: statutory KPIs against the previous period and England, with direction of travel.
+
+Each KPI is computed for the period and for the one before it (same length; the previous census year
+for the census presets) with the same slicers, both suppressed; the direction of travel compares
+the two shown values (none when either is ``c``), and says whether the change is better or worse
+for measures where DfE treats lower or higher as better. England figures are published statistics
+(``national.ENGLAND``), compared on their own basis (rate per 10,000 or percentage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from data_access import schema, suppression
+from data_access.aggregates import _periods
+from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access.aggregates._facts import conditions
+from data_access.aggregates._scope import Period, open_on, population_on
+from data_access.aggregates._visual import Visual, columns
+from data_access.aggregates.national import ENGLAND, HIGHER_IS_BETTER, LOWER_IS_BETTER
+from data_access.aggregates.overview import DEFINITIONS, Kpi, build_kpis
+
+E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
+# KPI key -> the England entry it is compared with, and how this area's figure is put on that basis.
+ENGLAND_BASIS = {"cin_now": "cin_rate", "referrals": "referral_rate", "rereferral_rate": "rereferral_rate",
+                 "assessments_45": "assessments_45", "cp_open": "cp_rate", "ehc_active": "ehc_growth"}
+
+
+def _wanted(ctx: Context) -> set[str]:
+    services, service = ctx.services, ctx.filters.service
+    return {k for k in DEFINITIONS
+            if (services is None or _service_for(k) in services) and (service is None or service == _service_for(k))}
+
+
+def _service_for(key: str) -> str:
+    return "SEND" if key == "ehc_active" else "CSC"
+
+
+def _previous(ctx: Context, period: Period) -> Period:
+    if ctx.filters.selection is not None and ctx.filters.selection.dim == "time":
+        length = period.end - period.start  # a selected month, quarter or year: the one before it
+        return Period(period.start - length, period.start)
+    return _periods.previous(ctx.filters, period)
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
+    """The KPIs' counts for ``period`` (as ``overview.raw_measures`` defines them), as batch queries."""
+    day = period.end
+
+    def where(fact: str) -> list[sa.ColumnElement[bool]]:
+        return list(conditions(fact, ctx.filters, day, services=ctx.services).conds)
+
+    referred = period.contains(E.c.referral_date)
+    return {
+        f"{tag}_cin": Grouped([], [sa.func.count(sa.distinct(E.c.child_id))], E,
+                              [open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes")]),
+        f"{tag}_referrals": Grouped([], [sa.func.count(), _sum(E.c.is_rereferral)], E, [referred, *where("episodes")]),
+        f"{tag}_assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A,
+                                      [period.contains(A.c.authorisation_date), *where("assessments")]),
+        f"{tag}_cp": Grouped([], [sa.func.count(sa.distinct(CP.c.child_id))], CP,
+                             [open_on(CP.c.start_date, CP.c.end_date, day), *where("cp_plans")]),
+        f"{tag}_ehc": Grouped([], [sa.func.count()], EHC, [open_on(EHC.c.start_date, EHC.c.ceased_date, day),
+                                                           *where("plans")]),
+    }
+
+
+def _raw(result: dict[str, list[tuple]], tag: str) -> dict[str, int]:
+    def one(name: str, width: int) -> list[int]:
+        rows = result.get(f"{tag}_{name}") or [(0,) * width]
+        return [int(v or 0) for v in rows[0]]
+
+    (cin,), (refs, rerefs), (done, within), (cp,), (ehc,) = (
+        one("cin", 1), one("referrals", 2), one("assessments", 2), one("cp", 1), one("ehc", 1))
+    return {"cin_now": cin, "referrals": refs, "rereferrals": rerefs, "assessments_done": done,
+            "assessments_45": within, "cp_open": cp, "ehc_active": ehc}
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """The KPI cards (this period and the one before) and the referrals chart, in one statement."""
+    wanted = _wanted(ctx)
+    period = ctx.period_for(None)
+    before = _previous(ctx, period)
+    queries = {**_kpi_queries(ctx, period, "now"), **_kpi_queries(ctx, before, "then")}
+    trend_period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    if ctx.may_see("episodes"):
+        queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
+                                   [sa.func.count(), _sum(E.c.is_rereferral)], E,
+                                   [trend_period.contains(E.c.referral_date), *ctx.scoped("episodes", "trend").conds])
+    if ctx.services is not None:  # only the KPIs within the user's services are queried at all
+        queries = {k: q for k, q in queries.items() if k == "trend" or _KPI_OF[k.split("_", 1)[1]] in wanted}
+    result = run_batch(ctx.conn, queries)
+    population = population_on(ctx.conn, period.end)
+    now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold)
+    then = build_kpis(_raw(result, "then"), wanted, population_on(ctx.conn, before.end), ctx.threshold)
+    cards = [_compare(k, p, population, ctx.threshold) for k, p in zip(now, then, strict=True)]
+    return cards, [_trend(ctx, result, trend_period)]
+
+
+_KPI_OF = {"cin": "cin_now", "referrals": "referrals", "assessments": "assessments_45", "cp": "cp_open",
+           "ehc": "ehc_active"}
+
+
+def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi:
+    if now.value is None:
+        return now
+    direction = judgement = None
+    if isinstance(now.value, int | float) and isinstance(then.value, int | float):
+        direction = "up" if now.value > then.value else "down" if now.value < then.value else "same"
+        if direction != "same" and now.key in LOWER_IS_BETTER | HIGHER_IS_BETTER:
+            good = "down" if now.key in LOWER_IS_BETTER else "up"
+            judgement = "better" if direction == good else "worse"
+    basis = ENGLAND_BASIS.get(now.key)
+    local: float | str | None = None
+    if basis in ("cin_rate", "cp_rate"):
+        local = now.rate_per_10k
+    elif basis == "referral_rate" and population:
+        local = suppression.suppress_rate(now.value, population, threshold=threshold, per=10_000)  # type: ignore[arg-type]
+    elif basis == "ehc_growth" and isinstance(then.value, int) and then.value > 0:
+        local = suppression.suppress_rate(now.value, then.value, threshold=threshold, per=100)  # type: ignore[arg-type]
+        local = round(local - 100, 1) if isinstance(local, float) else local
+    elif basis:
+        local = now.value  # type: ignore[assignment]
+    england, note = ENGLAND[basis] if basis else (None, None)
+    label = "Referrals in the period" if now.key == "referrals" else now.label
+    return replace(now, label=label, previous=then.value, direction=direction, judgement=judgement, england=england,
+                   england_note=note, local_comparable=local)
+
+
+def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:
+    """Referrals and re-referrals per month, quarter or year (drillable): the Overview's chart."""
+    key = "trend"
+    if not ctx.may_see("episodes"):
+        return ctx.outside(key, "Referrals per month")
+    monthly = {m: {as_month(row[0]): int(row[i]) for row in result["trend"]}
+               for i, m in enumerate(("referrals", "rereferrals"), start=1)}
+    level = _periods.time_level(ctx.filters)
+    rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
+    return columns(key, f"Referrals per {level}", rows, counts,
+                   {"referrals": "Referrals", "rereferrals": "Re-referrals"}, threshold=ctx.threshold,
+                   **ctx.time_options(key, ctx.scoped("episodes", key)))  # type: ignore[arg-type]

@@ -1,0 +1,169 @@
+"""SEND: EHC needs assessment requests, decisions, assessments, plans, primary need, placements, reviews.
+
+Definitions follow SEN2 (data-standards.md §2.4, §6.3): a decision whether to assess is due within
+6 weeks of the request; a plan is due within 20 weeks of the request, reported including and
+excluding cases where an exception applies (reg 10(4)); plans must be reviewed at least every 12
+months. "Active" plans are issued on or before the period's last day and not ceased by it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access import codes, schema, suppression
+from data_access.aggregates import _periods
+from data_access.aggregates._context import (
+    Context,
+    Grouped,
+    as_month,
+    ignored_note,
+    labels_for,
+    month_start,
+    roll_up,
+    run_batch,
+)
+from data_access.aggregates._scope import months_before, open_on
+from data_access.aggregates._visual import Visual, columns, rate, series, table
+from data_access.aggregates.national import ENGLAND
+from data_access.aggregates.overview import Kpi
+
+REQ, EHA, EHP, PL = schema.ehc_requests, schema.ehc_assessments, schema.ehc_plans, schema.sen_placements
+REVIEW = {"reviewed": "Reviewed in the last 12 months", "overdue": "Review overdue",
+          "not_due": "First review not yet due"}
+TIMELINESS_ROWS = {"within": "Within 20 weeks", "over": "Over 20 weeks"}
+TIMELINESS_COLS = {"no_exception": "No exception applies", "exception": "Exception applies"}
+TITLES = {"requests_time": "EHC requests received and plans issued",
+          "request_outcomes": "Requests received, by decision",
+          "timeliness_20w": "Plans issued within 20 weeks, with and without exceptions",
+          "primary_need": "Active plans by primary need", "placements": "Placements of active plans, by setting",
+          "reviews": "Active plans by annual review"}
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _queries(ctx: Context) -> dict[str, Grouped]:
+    """Every count the page needs, each scoped for the chart it feeds."""
+    p = ctx.period_for(None)
+
+    def where(fact: str, visual: str | None = None) -> list[sa.ColumnElement[bool]]:
+        return list(ctx.scoped(fact, visual).conds)
+
+    decided = p.contains(REQ.c.outcome_date) & REQ.c.outcome.in_(("A", "N"))
+    issued = p.contains(EHA.c.outcome_date) & (EHA.c.outcome == "Y")
+    no_exc = issued & sa.not_(EHA.c.exceptions_apply)
+    trend = _periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
+    row = sa.case((EHA.c.within_20_weeks, "within"), else_="over")
+    col = sa.case((EHA.c.exceptions_apply, "exception"), else_="no_exception")
+    need_day, place_day, review_day = (ctx.period_for(k).end for k in ("primary_need", "placements", "reviews"))
+    year_ago = months_before(review_day, 12)
+    status = sa.case((EHP.c.start_date > year_ago, "not_due"), (EHP.c.last_review_date > year_ago, "reviewed"),
+                     else_="overdue")
+    active_then = sa.select(EHP.c.plan_id).where(open_on(EHP.c.start_date, EHP.c.ceased_date, place_day))
+    return {
+        "requests": Grouped([], [_sum(p.contains(REQ.c.received_date)), _sum(decided),
+                                 _sum(decided & REQ.c.decided_within_6_weeks)], REQ,
+                            [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")]),
+        "issued": Grouped([], [sa.func.count(), _sum(EHA.c.within_20_weeks), _sum(no_exc),
+                               _sum(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")]),
+        "active": Grouped([], [sa.func.count()], EHP,
+                          [open_on(EHP.c.start_date, EHP.c.ceased_date, p.end), *where("plans")]),
+        "received_monthly": Grouped([month_start(ctx.conn, REQ.c.received_date)], [sa.func.count()], REQ,
+                                    [trend.contains(REQ.c.received_date), *where("requests", "requests_time")]),
+        "issued_monthly": Grouped([month_start(ctx.conn, EHA.c.outcome_date)], [sa.func.count()], EHA,
+                                  [trend.contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
+                                   *where("ehc_assessments", "requests_time")]),
+        "request_outcomes": Grouped([REQ.c.outcome], [sa.func.count()], REQ, [
+            ctx.period_for("request_outcomes").contains(REQ.c.received_date), *where("requests", "request_outcomes")]),
+        "timeliness_20w": Grouped([row, col], [sa.func.count()], EHA, [
+            ctx.period_for("timeliness_20w").contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
+            *where("ehc_assessments", "timeliness_20w")]),
+        "primary_need": Grouped([EHP.c.primary_need], [sa.func.count()], EHP, [
+            open_on(EHP.c.start_date, EHP.c.ceased_date, need_day), *where("plans", "primary_need")]),
+        "placements": Grouped([PL.c.setting], [sa.func.count()], PL, [
+            open_on(PL.c.start_date, PL.c.end_date, place_day), PL.c.plan_id.in_(active_then),
+            *where("placements", "placements")]),
+        "reviews": Grouped([status], [sa.func.count()], EHP, [
+            open_on(EHP.c.start_date, EHP.c.ceased_date, review_day), *where("plans", "reviews")]),
+    }
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    if not ctx.may_see("requests"):
+        return [], [ctx.outside(k, t) for k, t in TITLES.items()]
+    result = run_batch(ctx.conn, _queries(ctx))
+    return _cards(ctx, result), _charts(ctx, result)
+
+
+def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[int]:
+    row = result[name][0] if result[name] else (0,) * width
+    return [int(v or 0) for v in row]
+
+
+def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
+    return {("" if code is None else code): int(n) for code, n in result[name]}
+
+
+def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
+    t = ctx.threshold
+    received, decided, in6 = _one(result, "requests", 3)
+    issued, in20, issued_no_exc, in20_no_exc = _one(result, "issued", 4)
+    (n_active,) = _one(result, "active", 1)
+
+    def count(n: int) -> int | str:
+        return suppression.suppress_count(n, threshold=t)
+
+    def pct(key: str, label: str, num: int, den: int, definition: str) -> Kpi:
+        return Kpi(key, label, rate(num, den, threshold=t), "percent", definition, count(num), count(den),
+                   note=ENGLAND.get(key, (None, ""))[1] or None)
+
+    return [
+        Kpi("requests", "EHC needs assessment requests", count(received), "count",
+            "Requests for an EHC needs assessment received in the period (SEN2)."),
+        pct("ehc_6_weeks", "Decisions within 6 weeks", in6, decided,
+            "Requests decided (agreed or not agreed to assess) in the period within 6 weeks of receipt ÷ "
+            "requests decided in the period."),
+        Kpi("issued", "EHC plans issued", count(issued), "count", "New EHC plans issued in the period."),
+        pct("ehc_20_weeks_all", "Plans within 20 weeks (all)", in20, issued,
+            "Plans issued in the period within 20 weeks of the request ÷ plans issued, including cases where "
+            "an exception applies (SEN2)."),
+        pct("ehc_20_weeks", "Plans within 20 weeks (no exceptions)", in20_no_exc, issued_no_exc,
+            "As above, excluding plans where an exception to the 20-week limit applies (SEN2)."),
+        Kpi("ehc_active", "Active EHC plans", count(n_active), "count",
+            "EHC plans issued on or before the last day of the period and not ceased by it."),
+    ]
+
+
+def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
+    t = ctx.threshold
+    notes = ignored_note(ctx.scoped("requests", None).ignored)
+    trend = _periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
+    monthly = {name: {as_month(m): int(n) for m, n in result[f"{source}_monthly"]}
+               for name, source in (("requests", "received"), ("issued", "issued"))}
+    rows, counts = roll_up(monthly, trend, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    outcomes, needs, settings = (_counts(result, k) for k in ("request_outcomes", "primary_need", "placements"))
+    grid = pd.DataFrame(result["timeliness_20w"], columns=["row", "col", "n"]).astype({"n": "int64"}).pivot_table(
+        index="row", columns="col", values="n", aggfunc="sum", fill_value=0)
+    return [
+        columns("requests_time", TITLES["requests_time"], rows, counts,
+                {"requests": "Requests received", "issued": "Plans issued"}, threshold=t,
+                **ctx.time_options("requests_time", ctx.scoped("requests", "requests_time"))),  # type: ignore[arg-type]
+        series("request_outcomes", TITLES["request_outcomes"], outcomes,
+               labels_for(codes.EHC_REQUEST_OUTCOME, list(outcomes)), threshold=t, value="requests",
+               value_label="Requests", dim="request_outcome", selected=ctx.selected("request_outcomes"), notes=notes),
+        table("timeliness_20w", TITLES["timeliness_20w"], grid, TIMELINESS_ROWS, TIMELINESS_COLS, threshold=t,
+              notes=notes, definition="Plans issued in the period by weeks from request to issue; SEN2 reports the "
+                                      "share within 20 weeks both including and excluding exception cases."),
+        series("primary_need", TITLES["primary_need"], needs, labels_for(codes.SEN_NEED, list(needs)), threshold=t,
+               value="plans", value_label="Plans", dim="need", kind="hbar", selected=ctx.selected("primary_need"),
+               notes=notes),
+        series("placements", TITLES["placements"], settings, labels_for(codes.SEN_SETTING, list(settings)),
+               threshold=t, value="placements", value_label="Placements", dim="setting", kind="hbar",
+               selected=ctx.selected("placements"), notes=notes),
+        series("reviews", TITLES["reviews"], _counts(result, "reviews"), REVIEW, threshold=t, value="plans",
+               value_label="Plans", notes=notes,
+               definition="Active plans at the period's end: reviewed within the last 12 months, overdue, "
+                          "or issued less than 12 months ago (first review not yet due)."),
+    ]

@@ -1,0 +1,177 @@
+"""Service users: children open to each service and team, new and ended involvements, and who they are.
+
+Counts come from ``involvements`` (one row per child per service involvement). "Open" means open on
+the last day of the period (or of the selected month, quarter or year). Ethnicity and disability
+breakdowns are special category aggregates, built only when the policy allows them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access import codes, schema, suppression
+from data_access.aggregates import _periods
+from data_access.aggregates._context import (
+    Context,
+    Grouped,
+    as_month,
+    ignored_note,
+    labels_for,
+    month_start,
+    roll_up,
+    run_batch,
+    service_labels,
+    team_labels,
+)
+from data_access.aggregates._facts import Scoped
+from data_access.aggregates._scope import age_band_of, open_on
+from data_access.aggregates._visual import Visual, columns, series, unavailable
+from data_access.aggregates.overview import Kpi
+
+INV, CH, DIS = schema.involvements, schema.children, schema.child_disabilities
+SPECIAL = "Breakdowns by ethnicity or disability are not available to your role."
+DEFINITIONS = {
+    "open": ("Children open now", "Children with at least one involvement open on the last day of the period "
+             "(started on or before it, not ended by it); a child open to two services counts once."),
+    "started": ("Involvements started", "Involvements whose start date falls in the period."),
+    "ended": ("Involvements ended", "Involvements whose end date falls in the period."),
+}
+
+
+def _open(day) -> sa.ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    return open_on(INV.c.start_date, INV.c.end_date, day)
+
+
+DEMOGRAPHIC = {"by_age": ("age_band", "Children open by age band", codes.AGE_BAND),
+               "by_sex": ("sex", "Children open by sex", codes.SEX),
+               "by_locality": ("locality", "Children open by locality", codes.LOCALITY)}
+
+
+def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.CTE, Scoped]:
+    """The distinct (child, service) pairs open on the chart's day, and the distinct children in them."""
+    scoped = ctx.scoped("involvements", visual)
+    day = ctx.period_for(visual).end
+    rows = sa.select(INV.c.child_id, INV.c.service).where(_open(day), *scoped.conds).distinct()
+    # MATERIALIZED (DuckDB and PostgreSQL 12+): computed once however many charts read it.
+    open_rows = rows.cte(f"open_{name}").prefix_with("MATERIALIZED")
+    kids = sa.select(open_rows.c.child_id).distinct().cte(f"kids_{name}").prefix_with("MATERIALIZED")
+    return open_rows, kids, scoped
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """Every card and chart of the page from ONE statement: the open children are found once (a CTE)
+    for all charts that share the same conditions (all but the chart a selection came from)."""
+    sel = ctx.filters.selection
+    source = sel.visual if sel is not None else None
+    common = _open_set(ctx, None, "all")
+    sets: dict[str | None, tuple[sa.CTE, sa.CTE, Scoped]] = {None: common}
+    for visual in ("by_service", *DEMOGRAPHIC, "flow"):
+        if visual == source:
+            sets[visual] = _open_set(ctx, visual, "src")
+
+    def open_for(visual: str) -> tuple[sa.CTE, sa.CTE, Scoped]:
+        return sets.get(visual, common) if visual == source else common
+
+    period, scoped = ctx.period_for(None), common[2]
+    started, ended = period.contains(INV.c.start_date), period.contains(INV.c.end_date)
+    svc_rows, _, svc_scoped = open_for("by_service")
+    service = ctx.filters.drill_org
+    if service:  # the teams of one service: children open to each team (a child may be in two teams)
+        by_service = Grouped([INV.c.team_id], [sa.func.count(sa.distinct(INV.c.child_id))], INV, [
+            _open(ctx.period_for("by_service").end), INV.c.service == service, *svc_scoped.conds])
+    else:  # the pairs are distinct already: a count per service is the number of children
+        by_service = Grouped([svc_rows.c.service], [sa.func.count()], svc_rows)
+    demo_source = source if source in DEMOGRAPHIC else None
+    _, demo_kids, _ = open_for(demo_source) if demo_source else common
+    day = ctx.period_for(demo_source).end
+    dims = [age_band_of(CH.c.birth_date, day), CH.c.sex, sa.func.coalesce(CH.c.locality, "")]
+    if ctx.special:
+        dims.append(sa.func.coalesce(CH.c.ethnicity, ""))
+    flow_scoped = ctx.scoped("involvements", "flow")
+    flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
+    queries = {
+        "open": Grouped([], [sa.func.count()], common[1]),
+        "flow_totals": Grouped([], [_sum(started), _sum(ended)], INV, [sa.or_(started, ended), *scoped.conds]),
+        "by_service": by_service,
+        "cube": Grouped(dims, [sa.func.count()], CH.join(demo_kids, demo_kids.c.child_id == CH.c.child_id)),
+        "started": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
+                           [flow_period.contains(INV.c.start_date), *flow_scoped.conds]),
+        "ended": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
+                         [flow_period.contains(INV.c.end_date), *flow_scoped.conds]),
+    }
+    if ctx.special:
+        queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()],
+                                        DIS.join(common[1], common[1].c.child_id == DIS.c.child_id))
+    result = run_batch(ctx.conn, queries)
+    notes = ignored_note(scoped.ignored)
+    cards = _cards(ctx, result)
+    charts = [_flow(ctx, result, flow_period, notes), _by_service(ctx, result, svc_scoped),
+              *_demographics(ctx, result, demo_source, notes)]
+    if ctx.special:
+        counts = {code: int(n) for code, n in result["disability"]}
+        charts.append(series("by_disability", "Children open by disability", counts,
+                             labels_for(codes.DISABILITY, list(counts)), threshold=ctx.threshold, value="children",
+                             value_label="Children", kind="hbar", show_total=False, notes=notes,
+                             definition="Children open with each recorded disability; a child may have several."))
+    else:
+        charts.append(unavailable("by_disability", "Children open by disability", SPECIAL))
+    return cards, charts
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
+    n_open = int(result["open"][0][0]) if result["open"] else 0
+    totals = result["flow_totals"][0] if result["flow_totals"] else (0, 0)
+    values = [n_open, int(totals[0] or 0), int(totals[1] or 0)]
+    return [Kpi(key, label, suppression.suppress_count(n, threshold=ctx.threshold), "count", definition)
+            for (key, (label, definition)), n in zip(DEFINITIONS.items(), values, strict=True)]
+
+
+def _by_service(ctx: Context, result: dict[str, list[tuple]], scoped: Scoped) -> Visual:
+    key, service = "by_service", ctx.filters.drill_org
+    counts = {code: int(n) for code, n in result["by_service"]}
+    labels = team_labels(ctx.conn, service, ctx.services) if service else service_labels(ctx.services)
+    title = f"Children open to each team: {codes.SERVICE[service]}" if service else "Children open to each service"
+    return series(key, title, counts, labels, threshold=ctx.threshold, value="children", value_label="Children",
+                  show_total=False, dim="team" if service else "service", kind="hbar",
+                  level="team" if service else "service", drill="org",
+                  drill_label=codes.SERVICE[service] if service else None,
+                  selected=ctx.selected(key), notes=ignored_note(scoped.ignored),
+                  definition="Children with an involvement open on the last day of the period; a child "
+                             "open to two services or teams counts in each.")
+
+
+def _flow(ctx: Context, result: dict[str, list[tuple]], period, notes: tuple[str, ...]) -> Visual:  # type: ignore[no-untyped-def]
+    monthly = {name: {as_month(month): int(n) for month, n in result[name]} for name in ("started", "ended")}
+    rows, counts = roll_up(monthly, period, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    options = ctx.time_options("flow", ctx.scoped("involvements", "flow"))
+    return columns("flow", "Involvements started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
+                   threshold=ctx.threshold, **options)  # type: ignore[arg-type]
+
+
+def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | None,
+                  notes: tuple[str, ...]) -> list[Visual]:
+    """Age band, sex and locality (and ethnicity where allowed) from one cube of open children.
+
+    Each child has one value of each, so the breakdowns are exact partitions of the same children: a
+    selection on one of them filters the others here, in the frame, without another query."""
+    names = ["age_band", "sex", "locality", "ethnicity"][:4 if ctx.special else 3]
+    cube = pd.DataFrame(result["cube"], columns=[*names, "n"]).astype({"n": "int64"})
+    sel = ctx.filters.selection
+    out = []
+    for key, (dim, title, code_list) in DEMOGRAPHIC.items():
+        rows = cube if source in (None, key) else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]
+        counts = rows.groupby(dim)["n"].sum().to_dict()
+        out.append(series(key, title, counts, labels_for(code_list, list(counts)), threshold=ctx.threshold,
+                          value="children", value_label="Children", dim=dim, selected=ctx.selected(key), notes=notes))
+    if not ctx.special:
+        return out + [unavailable("by_ethnicity", "Children open by ethnicity", SPECIAL)]
+    rows = cube if source is None else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]
+    counts = rows.groupby("ethnicity")["n"].sum().to_dict()
+    out.append(series("by_ethnicity", "Children open by ethnicity", counts, labels_for(codes.ETHNICITY, list(counts)),
+                      threshold=ctx.threshold, value="children", value_label="Children", kind="hbar", notes=notes))
+    return out

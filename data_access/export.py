@@ -1,0 +1,110 @@
+"""Exports: the data behind one visual as CSV or XLSX, and the audit of image and PDF exports.
+
+The file is built from the visual's suppressed frame (the numbers the chart and its table show,
+``c`` where suppressed), never from raw counts. Text cells that a spreadsheet would run as a formula
+(starting ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe (OWASP CSV
+injection; ASVS 1.2.10). Every export, and every refused one, is an EXPORT / ACCESS_REFUSED event in
+the audit trail with who, what (page, visual, format, filters) and when; never the data itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from data_access import audit
+from data_access.policy import Principal
+from data_access.stores import current
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "png": "image/png", "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    mimetype: str
+    content: bytes
+
+
+def safe_cell(value: object) -> object:
+    """A cell value that a spreadsheet will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _rows(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
+    columns = list(visual.values)
+    header = ["Code", "Category", *(visual.values[c] for c in columns)]
+    rows: list[list[object]] = [header]
+    for _, row in visual.frame.iterrows():
+        rows.append([row["code"], row["label"], *(row[c] for c in columns)])
+    if visual.totals:
+        rows.append(["", "Total", *(visual.totals.get(c, "") for c in columns)])
+    return [[safe_cell(v) for v in r] for r in rows]
+
+
+def _about(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
+    filters = "; ".join(f"{k}={v}" for k, v in sorted(page.filters.to_dict().items())) or "none"
+    return [[safe_cell(v) for v in r] for r in (
+        ["Children's Services Insight", visual.title],
+        ["Period", page.period_label], ["Data to", page.as_of.isoformat()], ["Filters", filters],
+        ["Suppression", "Counts of 1 to 5 are shown as c; further cells are suppressed so none can be worked out."],
+        *(["Note", n] for n in visual.notes),
+    )]
+
+
+def to_csv(page, visual) -> bytes:  # type: ignore[no-untyped-def]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(_rows(page, visual))
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read UTF-8
+
+
+def to_xlsx(page, visual) -> bytes:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    for row in _rows(page, visual):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    about = book.create_sheet("About")
+    for row in _about(page, visual):
+        about.append(row)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text, even "=..." (already apostrophe-prefixed)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def record(user: Principal | None, *, page: str, visual: str, fmt: str, filters: Mapping[str, object],
+           outcome: str = "success", rows: int | None = None, reason: str | None = None) -> None:
+    """Append an EXPORT (or refused export) event: who, which page and visual, format and filters."""
+    detail: dict[str, str | int | None] = {"page": str(page)[:40], "visual": str(visual)[:40],
+                                           "format": str(fmt)[:8]}
+    if rows is not None:
+        detail["rows"] = rows
+    filter_text = ";".join(f"{k}={v}" for k, v in sorted(filters.items()))[:200]
+    if filter_text:
+        detail["filters"] = filter_text
+    audit.record(current().app, audit.AuditEvent(
+        action=audit.AuditAction.EXPORT if outcome == "success" else audit.AuditAction.ACCESS_REFUSED,
+        outcome="success" if outcome == "success" else "refused", resource=f"export:{str(page)[:40]}",
+        username=getattr(user, "username", None), user_id=getattr(user, "user_id", None), reason=reason,
+        detail=detail))
+
+
+def filename(page: str, visual: str, fmt: str, day: dt.date) -> str:
+    return f"{page}-{visual}-{day.isoformat()}.{fmt}".replace("_", "-")

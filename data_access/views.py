@@ -1,0 +1,276 @@
+"""The aggregate dashboards' public API: one function per page, plus view-state and slicer options.
+
+Every function takes the server-side ``user`` and the page's raw filters (slicers, selection, drill
+level; from the page or a shared URL), asks the policy first, parses the filters strictly, scopes
+its queries in SQL and returns only suppressed frames. Refusals and invalid input are audited.
+Aggregates only: no identifiable data, so reads are not audited (exports are, in ``export``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from data_access import audit, codes, export, policy
+from data_access.aggregates import (
+    _periods,
+    children_in_need,
+    interventions,
+    leadership,
+    send,
+    service_users,
+    trends,
+)
+from data_access.aggregates._context import Context
+from data_access.aggregates._visual import Visual
+from data_access.aggregates.overview import Kpi
+from data_access.filters import Filters, InvalidFilter
+from data_access.policy import AccessDenied, Principal
+from data_access.stores import current, store_facts
+
+T = TypeVar("T")
+PAGES = ("overview", "service_users", "children_in_need", "interventions", "send", "trends")
+
+
+@dataclass(frozen=True)
+class PageData:
+    """A page's cards and charts, all suppressed; ``period`` is the reporting window (inclusive)."""
+
+    page: str
+    as_of: dt.date
+    first_day: dt.date
+    last_day: dt.date
+    filters: Filters
+    cards: list[Kpi]
+    visuals: dict[str, Visual]
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.first_day:%d %B %Y} to {self.last_day:%d %B %Y}"
+
+
+def _refused(user: Principal | None, resource: str, exc: Exception) -> None:
+    audit.record(current().app, audit.AuditEvent(
+        action=audit.AuditAction.ACCESS_REFUSED, outcome="refused",
+        username=getattr(user, "username", None), user_id=getattr(user, "user_id", None),
+        resource=resource, reason=f"{type(exc).__name__}: {exc}"[:300]))
+
+
+def guarded(resource: str, user: Principal | None, run: Callable[[], T]) -> T:
+    """Run ``run``; audit and re-raise any refusal or invalid input (a forged request, typically)."""
+    try:
+        return run()
+    except (AccessDenied, InvalidFilter) as exc:
+        _refused(user, resource, exc)
+        raise
+
+
+def _known_teams() -> list[tuple[str, str, str]]:
+    from data_access import known_teams
+
+    return known_teams()
+
+
+def _teams() -> dict[str, str]:
+    """team_id -> service for every team (reference data)."""
+    return {team_id: service for team_id, _name, service in _known_teams()}
+
+
+def authorised_filters(user: Principal | None, raw: Mapping[str, object] | None, *,
+                       query: bool = False) -> tuple[Filters, tuple[str, ...] | None]:
+    """Parse ``raw`` and check every service it names is within the user's aggregates.
+
+    Raises AccessDenied unless the user may see aggregates, and for a service, team or drilled
+    service outside their services; InvalidFilter for any unknown value."""
+    policy.ensure_aggregates(user)
+    services = policy.aggregate_services(user)
+    teams = _teams()
+    parsed = (Filters.from_query if query else Filters.parse)(raw, teams=list(teams))
+    named = {parsed.service, parsed.drill_org, teams.get(parsed.team or "")}
+    sel = parsed.selection
+    if sel is not None and sel.dim in ("service", "team"):
+        named.add(sel.value if sel.dim == "service" else teams.get(sel.value))
+    if services is not None and any(s is not None and s not in services for s in named):
+        raise AccessDenied("That service is outside the services you manage.")
+    if sel is not None and sel.visual in ("by_ethnicity", "by_disability", "factors"):
+        policy.ensure_special_category_aggregates(user)
+    return parsed, services
+
+
+def view_state(*, user: Principal | None, query: Mapping[str, object] | None) -> dict[str, object]:
+    """A shared URL's query string, validated like any slicer input, as the page's filter state.
+
+    Raises AccessDenied / InvalidFilter (audited) for a view the user may not open or a forged value."""
+    return guarded("view_state", user, lambda: authorised_filters(user, query, query=True)[0].to_dict())
+
+
+def slicer_options(*, user: Principal | None) -> dict[str, dict[str, str]]:
+    """The services and teams the user may slice by (reference data, limited to their services):
+    {"service": {code: label}, "team": {team_id: name}, "team_service": {team_id: service}}."""
+    def run() -> dict[str, dict[str, str]]:
+        policy.ensure_aggregates(user)
+        services = policy.aggregate_services(user)
+        teams = {team_id: (name, service) for team_id, name, service in _known_teams()
+                 if services is None or service in services}
+        return {"service": {c: v for c, v in codes.SERVICE.items() if services is None or c in services},
+                "team": {k: v[0] for k, v in teams.items()}, "team_service": {k: v[1] for k, v in teams.items()}}
+    return guarded("slicer_options", user, run)
+
+
+class _PageCache:
+    """Recent pages' SUPPRESSED results, keyed by access scope (role, services, special-category
+    permission) as well as the page, the parsed filters and the store build, so one user's view is
+    never served to another whose scope differs, and a swapped-in store is never answered from the
+    old one. Per process (each worker its own); never the only copy of anything."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[tuple, PageData] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: tuple) -> PageData | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: PageData) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CACHE = _PageCache()
+
+
+def _page(name: str, user: Principal | None, filters: Mapping[str, object] | None,
+          build: Callable[[Context], tuple[list[Kpi], list[Visual]]]) -> PageData:
+    def run() -> PageData:
+        parsed, services = authorised_filters(user, filters)
+        stores = current()
+        facts = store_facts()
+        day = dt.date.fromisoformat(facts["as_of"])
+        special = policy.can(policy.ensure_special_category_aggregates, user)
+        role = policy.role_of(user).name
+        key = (name, role, services, special, tuple(sorted(parsed.to_dict().items())), facts.get("built_at"),
+               stores.settings.analytics_url, stores.settings.suppression_threshold)
+        cached = CACHE.get(key)
+        if cached is not None:
+            return cached
+        period = _periods.resolve(parsed, day)
+        with stores.analytics.connect() as conn:
+            ctx = Context(conn, parsed, day, period, services, stores.settings.suppression_threshold, special)
+            cards, visuals = build(ctx)
+        data = PageData(name, day, period.start + dt.timedelta(days=1), period.end, parsed, cards,
+                        {v.key: v for v in visuals})
+        CACHE.put(key, data)
+        return data
+    return guarded(name, user, run)
+
+
+def overview_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Overview for leadership: statutory KPIs against the previous period and England, and referrals
+    over time. Raises AccessDenied unless the role may see aggregates (KPIs outside a service
+    manager's services say so); InvalidFilter for a bad value. Both audited."""
+    return _page("overview", user, filters, leadership.page)
+
+
+def service_users_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Service users: children open per service and team, new and ended involvements, age, sex and
+    locality (ethnicity and disability only for roles allowed special category aggregates).
+
+    Raises AccessDenied unless the role may see aggregates (service managers: their services only);
+    InvalidFilter for a bad slicer, selection or drill value. Both audited."""
+    return _page("service_users", user, filters, service_users.page)
+
+
+def children_in_need_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Children in need: referrals, assessments, S47s and ICPCs, CIN and CP plans, closures.
+
+    Access as ``service_users_page``; charts show "outside your services" unless the user's
+    aggregates include children's social care; factors need special-category aggregates."""
+    return _page("children_in_need", user, filters, children_in_need.page)
+
+
+def interventions_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Interventions: types, volumes, durations and outcomes by service and team. Access as above."""
+    return _page("interventions", user, filters, interventions.page)
+
+
+def send_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """SEND: EHC requests, 6-week decisions, assessments, 20-week plans, primary need, placements and
+    annual reviews. Access as above (the SEND service)."""
+    return _page("send", user, filters, send.page)
+
+
+def trends_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Trends: one measure (``filters['measure']``) over months, quarters or years (calendar, census
+    or financial), with drill-down. Raises InvalidFilter for a measure the page does not have;
+    AccessDenied for a measure outside the user's services."""
+    return _page("trends", user, filters, lambda ctx: ([], trends.visuals(ctx)))
+
+
+def trend_measures(*, user: Principal | None) -> dict[str, str]:
+    """The measures the Trends page offers this user (those within their services)."""
+    def run() -> dict[str, str]:
+        services = policy.aggregate_services(user)
+        return {k: m.label for k, m in trends.MEASURES.items() if services is None or m.service in services}
+    return guarded("trends", user, run)
+
+
+def export_visual(*, user: Principal | None, page: str, visual: str, filters: Mapping[str, object] | None,
+                  fmt: str) -> export.ExportFile:
+    """The data behind one chart of ``page`` as CSV or XLSX, from its suppressed frame.
+
+    Access exactly as the page itself (the page's data function runs with the same user and
+    filters); raises InvalidFilter for an unknown page, chart or format. Records an EXPORT audit
+    event on success and an ACCESS_REFUSED event on refusal."""
+    raw = dict(filters or {})
+    try:
+        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not isinstance(visual, str) or \
+                not isinstance(fmt, str) or fmt not in ("csv", "xlsx"):
+            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
+        data = PAGE_FUNCTIONS[page](user=user, filters=raw)
+        chosen = data.visuals.get(visual)
+        if chosen is None or not chosen.available:
+            raise InvalidFilter(f"There is no chart {str(visual)[:30]!r} to export on this page.")
+    except (AccessDenied, InvalidFilter) as exc:
+        export.record(user, page=page, visual=visual, fmt=fmt, filters={}, outcome="refused",
+                      reason=f"{type(exc).__name__}: {exc}"[:300])
+        raise
+    content = export.to_csv(data, chosen) if fmt == "csv" else export.to_xlsx(data, chosen)
+    export.record(user, page=page, visual=visual, fmt=fmt, filters=data.filters.to_dict(), rows=len(chosen.frame))
+    return export.ExportFile(export.filename(page, visual, fmt, data.as_of), export.FORMATS[fmt], content)
+
+
+def record_image_export(*, user: Principal | None, page: str, visual: str, filters: Mapping[str, object] | None,
+                        fmt: str) -> None:
+    """Audit a chart saved as PNG or the page saved as PDF (rendered in the browser from what the
+    page already shows). Raises AccessDenied / InvalidFilter (audited) if the user may not see the
+    page with these filters, so nothing is exported then."""
+    try:
+        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not isinstance(visual, str) or \
+                not isinstance(fmt, str) or fmt not in ("png", "pdf"):
+            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
+        parsed, _ = authorised_filters(user, filters)
+    except (AccessDenied, InvalidFilter) as exc:
+        export.record(user, page=str(page), visual=str(visual), fmt=str(fmt), filters={}, outcome="refused",
+                      reason=f"{type(exc).__name__}: {exc}"[:300])
+        raise
+    export.record(user, page=page, visual=visual, fmt=fmt, filters=parsed.to_dict())
+
+
+PAGE_FUNCTIONS: dict[str, Callable[..., PageData]] = {
+    "overview": overview_page, "service_users": service_users_page, "children_in_need": children_in_need_page,
+    "interventions": interventions_page, "send": send_page, "trends": trends_page,
+}

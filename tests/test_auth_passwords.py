@@ -1,0 +1,76 @@
+"""Password rules (length, common passwords, no composition rules) and argon2id parameters."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import extract_parameters
+
+from auth.passwords import (
+    COMMON_PASSWORDS_FILE,
+    MAX_LENGTH,
+    MIN_LENGTH,
+    common_passwords,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+
+
+@pytest.mark.parametrize("password", [
+    "correct horse battery staple",  # a passphrase: spaces fine
+    "aaaaaaaaaaab",  # exactly 12, no composition rules (no digit, no capital, no symbol needed)
+    "x" * 127 + "y",  # exactly 128
+    "Ünïcödé passphrase ✓",  # any characters
+    "insight-demo-password",
+])
+def test_acceptable_passwords(password: str) -> None:
+    assert password_problem(password) is None
+    assert verify_password(hash_password(password), password)
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("short-pass1", "12 to 128"),  # 11 characters
+    ("x" * 129, "12 to 128"),
+    ("qwerty123456", "too common"),  # in the shipped list
+    ("1q2w3e4r5t6y", "too common"),
+    ("QWERTY123456", "too common"),  # case does not help
+    ("password2024!", "too common"),  # a listed password with digits and a symbol added
+    ("iloveyou1234", "too common"),
+    ("abcabcabcabc", "repeated"),
+    ("zzzzzzzzzzzzzz", "repeated"),
+])
+def test_refused_passwords(password: str, why: str) -> None:
+    problem = password_problem(password)
+    assert problem is not None and why in problem
+    with pytest.raises(ValueError, match=why):
+        hash_password(password)
+
+
+def test_a_password_containing_the_username_is_refused() -> None:
+    assert "username" in (password_problem("jsmith-my-long-secret", username="jsmith") or "")
+    assert password_problem("jsmith-my-long-secret", username="someone") is None
+
+
+def test_the_common_password_list_is_shipped_with_its_source_and_licence() -> None:
+    text = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
+    assert "Django" in text.split("#! begin")[0] and "BSD" in text.split("#! begin")[0]
+    listed = common_passwords()
+    assert len(listed) > 19_000  # ASVS 6.2.4 asks for at least the top 3,000
+    assert {"123456", "password", "qwerty123456"} <= listed
+    assert all(p == p.lower() for p in listed)
+
+
+def test_argon2id_parameters_meet_asvs() -> None:
+    parameters = extract_parameters(hash_password("a sufficiently long passphrase"))
+    assert parameters.type.name == "ID"
+    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2  # ASVS 5.0 appendix C
+    assert (MIN_LENGTH, MAX_LENGTH) == (12, 128)
+
+
+def test_verification() -> None:
+    stored = hash_password("a sufficiently long passphrase")
+    assert verify_password(stored, "a sufficiently long passphrase")
+    assert not verify_password(stored, "a sufficiently long passphrasE")
+    assert not verify_password(None, "anything at all")  # no hash (SSO user, unknown user): never matches
+    assert not verify_password("not-a-hash", "anything at all")
+    assert not verify_password(stored, "x" * 100_000)  # long input is cut, not hashed in full
