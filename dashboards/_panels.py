@@ -17,7 +17,7 @@ PICK, EXPORT, UP = "csi-pick", "csi-export", "csi-up"
 def ids(prefix: str, key: str) -> dict[str, str]:
     base = f"{prefix}-{key}"
     return {"graph": base, "summary": f"{base}-summary", "table": f"{base}-table", "notes": f"{base}-notes",
-            "level": f"{base}-level", "title": f"{base}-title", "up": f"{base}-up"}
+            "level": f"{base}-level", "title": f"{base}-title", "up": f"{base}-up", "toggle": f"{base}-toggle"}
 
 
 def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: bool = False) -> html.Div:
@@ -43,7 +43,8 @@ def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: 
                            figure={"data": [], "layout": {"height": 260}}),
                  role="img", className="chart", **{"aria-labelledby": i["summary"]}),
         html.P(id=i["notes"], className="chart-notes"),
-        html.Details([html.Summary("Show the data as a table"), html.Div(id=i["table"])], className="chart-data"),
+        html.Details([html.Summary("Show the data as a table", id=i["toggle"]), html.Div(id=i["table"])],
+                     className="chart-data"),
     ], className="panel", **{"aria-labelledby": i["title"], "data-visual": key}),
         className="col-12" + ("" if wide else " col-xl-6"))
 
@@ -57,28 +58,29 @@ def table(prefix: str, visual, caption: str):  # type: ignore[no-untyped-def]
     if visual.dim or can_drill:
         head.append(html.Th("Actions", scope="col"))
     meta = {"dim": visual.dim or "", "level": visual.level or "", "drill": visual.drill or ""}
+    units = [visual.unit if c == visual.plotted[0] else "count" for c in columns]
+    frame = visual.frame
     body = []
-    for _, row in visual.frame.iterrows():
-        cells = [html.Th(str(row["label"]), scope="row")]
-        cells += [html.Td(format_value(row[c], visual.unit if c == visual.plotted[0] else "count")) for c in columns]
+    for code, label, *values in zip(frame["code"], frame["label"], *(frame[c] for c in columns), strict=True):
+        chosen = code == visual.selected
+        cells = [html.Th(str(label), scope="row")]
+        cells += [html.Td(format_value(v, u)) for v, u in zip(values, units, strict=True)]
         actions = []
         if visual.dim:
-            chosen = row["code"] == visual.selected
             actions.append(html.Button(
                 "Clear" if chosen else "Filter by",
-                id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(row["code"]), "action": "select",
-                    **meta},
+                id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(code), "action": "select", **meta},
                 className="btn-row", **{"aria-pressed": "true" if chosen else "false",
                                         "aria-label": f"{'Clear the filter' if chosen else 'Filter the page by'} "
-                                                      f"{row['label']}"}))
+                                                      f"{label}"}))
         if can_drill:
             actions.append(html.Button(
-                "Drill into", id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(row["code"]),
+                "Drill into", id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(code),
                                   "action": "drill", **meta},
-                className="btn-row", **{"aria-label": f"Drill into {row['label']}"}))
+                className="btn-row", **{"aria-label": f"Drill into {label}"}))
         if visual.dim or can_drill:
             cells.append(html.Td(actions))
-        body.append(html.Tr(cells, className="is-selected" if row["code"] == visual.selected else None))
+        body.append(html.Tr(cells, className="is-selected" if chosen else None))
     foot = None
     if visual.totals:
         total_cells = [html.Th("Total", scope="row")] + [

@@ -99,8 +99,9 @@ def test_cross_filter_from_the_keyboard_with_visible_focus(signed_in) -> None:  
     page.goto(base + "/children-in-need")
     settled(page)
     table = page.locator("#cin-closures-table")
-    page.locator("[data-visual=closures] details > summary").focus()
+    page.locator("#cin-closures-toggle").focus()  # the <summary> of the chart's data-table view
     page.keyboard.press("Enter")
+    expect(table.locator("table")).to_be_visible()
     button = table.get_by_role("button", name="Filter the page by Closed after assessment, no further action")
     button.focus()
     outline = button.evaluate("(e) => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")

@@ -67,7 +67,9 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
     assert page.locator("#cin-by_source .bars .point").count() == 22
     expect(page.locator("#cin-clear")).to_be_visible()
 
-    # 3. Drill down in place: years -> quarters -> months, with a way back up.
+    # 3. Drill down in place: years -> quarters -> months, with a way back up (its data table open).
+    page.click("#cin-referrals_time-toggle")
+    expect(page.locator("#cin-referrals_time-table tbody tr")).to_have_count(12)
     page.select_option("#cin-grain", label="Year")
     level = page.locator("#cin-referrals_time-level")
     expect(level).to_contain_text("Showing years")
