@@ -19,10 +19,11 @@ from dash.exceptions import PreventUpdate
 
 import data_access
 from auth import current_app_user
-from dashboards import _charts, _panels
+from dashboards import _charts, _drill, _panels
 from dashboards import _components as ui
 from dashboards import _state as st
 from dashboards._filterbar import fid, filter_bar, register_measures, register_options
+from data_access import records
 
 CONTROLS = ("service", "team", "locality", "age_band", "sex", "need", "grain", "year_type", "measure")
 
@@ -58,6 +59,7 @@ def layout(spec: PageSpec) -> html.Div:
     p = spec.prefix
     return html.Div([
         dcc.Location(id=fid(p, "url"), refresh=False),
+        dcc.Location(id=fid(p, "goto"), refresh=True),  # drill-through to the records page
         dcc.Store(id=fid(p, "state"), storage_type="memory"),
         dcc.Download(id=fid(p, "download")),
         html.Div(id=fid(p, "image"), hidden=True),
@@ -74,6 +76,7 @@ def layout(spec: PageSpec) -> html.Div:
         html.Div(id=fid(p, "alert"), role="status"),
         html.Div(id=fid(p, "notice"), role="status"),
         dcc.Loading(html.Div(id=fid(p, "cards"), className="row kpi-row"), type="dot", delay_show=400),
+        html.Div(id=fid(p, "card-links")),
         html.Div([_panels.panel(p, c.key, c.title, drill=c.drill, wide=c.wide) for c in spec.charts],
                  className="row panels"),
     ], className=f"csi-dashboard page-{p}")
@@ -86,6 +89,7 @@ def register(spec: PageSpec, fetch: Callable[..., object]) -> None:
     if spec.measure:
         register_measures(p)
     _register_sync(spec)
+    _drill.register(p, spec.page, fetch)
     clientside_callback(ClientsideFunction("csi", "writeUrl"), Output(fid(p, "urlsink"), "title"),
                         Input(fid(p, "state"), "data"), prevent_initial_call=True)
     clientside_callback(ClientsideFunction("csi", "saveImage"), Output(fid(p, "image"), "title"),
@@ -102,7 +106,7 @@ def _register_sync(spec: PageSpec) -> None:
         Output(fid(p, "state"), "data"), Output(fid(p, "period"), "value"), Output(fid(p, "start"), "value"),
         Output(fid(p, "end"), "value"), Output(fid(p, "dates-wrap"), "hidden"),
         *(Output(fid(p, c), "value") for c in spec.controls), *(Output(g, "clickData") for g in graph_ids),
-        Output(fid(p, "alert"), "children"),
+        Output(fid(p, "alert"), "children"), Output(fid(p, "goto"), "href"),
         Input(fid(p, "url"), "search"), Input(fid(p, "period"), "value"), Input(fid(p, "start"), "value"),
         Input(fid(p, "end"), "value"), *(Input(fid(p, c), "value") for c in spec.controls),
         *(Input(g, "clickData") for g in graph_ids),
@@ -120,14 +124,15 @@ def _register_sync(spec: PageSpec) -> None:
         clicks = rest[n:n + len(graph_ids)]
         _picks, _ups, _clear, up_values, state, mode = rest[n + len(graph_ids):]
         search, period, start, end = _text(search) or "", _text(period), _text(start), _text(end)
-        mode = "drill" if mode == "drill" else "filter"
+        mode = mode if mode in ("drill", "records") else "filter"
         trigger = ctx.triggered_id
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
+        skip = (no_update,) * (5 + len(spec.controls))
         if trigger is None or trigger == fid(p, "url"):
             state = {**spec.defaults, **st.from_query(search)}
         elif trigger in (fid(p, "period"), fid(p, "start"), fid(p, "end")):
             if period == "custom" and not (start and end):  # show the date pickers; wait for both dates
-                return (no_update,) * 4 + (False,) + (no_update,) * (len(spec.controls) + len(graph_ids) + 1)
+                return (no_update,) * 4 + (False,) + (no_update,) * (len(spec.controls) + len(graph_ids) + 2)
             state = st.with_period(state, period, start, end)
         elif isinstance(trigger, str) and trigger in graph_ids:
             click = clicks[graph_ids.index(trigger)]
@@ -137,6 +142,8 @@ def _register_sync(spec: PageSpec) -> None:
             if not isinstance(meta, list) or len(meta) < 5 or not all(isinstance(m, str) for m in meta[:5]):
                 raise PreventUpdate
             code, _text_shown, dim, level, drill = meta[:5]
+            if mode == "records":
+                return (*skip, *_drill_through(spec, state, keys[graph_ids.index(trigger)], code, len(graph_ids)))
             state = st.clicked(state, visual=keys[graph_ids.index(trigger)], dim=dim or None, code=code,
                                level=level or None, drill=drill or None, mode=mode)
         elif isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
@@ -144,6 +151,8 @@ def _register_sync(spec: PageSpec) -> None:
             if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
                 raise PreventUpdate
             visual, code, dim, level, drill, action = fields
+            if mode == "records":
+                return (*skip, *_drill_through(spec, state, visual, code, len(graph_ids)))
             state = st.clicked(state, visual=visual, dim=dim or None, code=code, level=level or None,
                                drill=drill or None, mode="drill" if action == "drill" else "filter")
         elif isinstance(trigger, Mapping) and trigger.get("type") == _panels.UP:
@@ -168,7 +177,17 @@ def _register_sync(spec: PageSpec) -> None:
         controls = [state.get(c, {"grain": "month", "year_type": "census"}.get(c, "")) for c in spec.controls]
         return (state, st.period_value(state), state.get("start", "") if custom else "",
                 state.get("end", "") if custom else "", not custom, *controls,
-                *([None] * len(graph_ids)), alert)
+                *([None] * len(graph_ids)), alert, no_update)
+
+
+def _drill_through(spec: PageSpec, state: Mapping[str, object], visual: str, code: str, graphs: int) -> tuple:
+    """(clickData resets, alert, href): the records behind a clicked row, if the user may open them."""
+    drill = _drill.target(spec.page, state, visual=visual, code=code)
+    try:
+        records.check_drill_through(user=current_app_user(), drill=drill)
+    except (data_access.AccessDenied, data_access.InvalidFilter) as exc:
+        return (*([None] * graphs), ui.message(f"Drill-through refused: {exc}"), no_update)
+    return (*([None] * graphs), None, _drill.records_href(drill))
 
 
 def _text(value: object) -> str | None:

@@ -8,12 +8,15 @@ Every other role is told that child-level records are not available to it; nothi
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash
 import dash_ag_grid as dag
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from auth import current_app_user
 from dashboards import _components as ui
+from dashboards import _drill
 from dashboards._session import declared_purpose, set_declared_purpose
 from data_access import AccessDenied, InvalidFilter, records
 
@@ -21,6 +24,8 @@ dash.register_page(__name__, path="/records", name="Records", title="Records - C
 
 URL, PURPOSE, PURPOSE_SET, BANNER = "records-url", "records-purpose", "records-purpose-set", "records-banner"
 GRID, STATUS, MESSAGE = "records-grid", "records-status", "records-message"
+DRILL, DRILL_BAR = "records-drill", "records-drill-bar"
+DRILL_KEYS = 24  # a page's view state has at most a dozen fields; anything longer is not a drill-through
 
 IDENTIFIABLE_COLUMNS = [
     {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True},
@@ -39,11 +44,22 @@ SORT_FIELDS = {"name": "surname", "la_child_id": "la_child_id", "birth_date": "b
                "locality": "locality"}
 
 
-def layout(**_query: str) -> html.Div:
-    """Skeleton only: purposes, rows and counts arrive through callbacks."""
+def _drill_of(query: dict[str, str]) -> dict[str, str] | None:
+    """A drill-through request from the URL (codes only; data_access validates every value)."""
+    if "from" not in query or len(query) > DRILL_KEYS:
+        return None
+    return {str(k)[:40]: str(v)[:80] for k, v in query.items()}
+
+
+def layout(**query: str) -> html.Div:
+    """Skeleton only: purposes, rows and counts arrive through callbacks. A drill-through's target
+    (page, chart, row code and view state, from the URL) is kept for the grid's requests."""
+    drill = _drill_of(query)
     return html.Div([
         dcc.Location(id=URL),
-        html.H1("Records"),
+        dcc.Store(id=DRILL, data=drill, storage_type="memory"),
+        html.H1("Records" if drill is None else "Records behind a dashboard figure"),
+        html.Div(id=DRILL_BAR, role="status"),
         html.Div([
             html.Label("Purpose of this work", htmlFor=PURPOSE, className="form-label"),
             html.Div([
@@ -113,7 +129,7 @@ def _banner(purpose: str | None, options: list[dict]) -> html.Div:
 
 
 def _not_understood() -> tuple:
-    return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood.")
+    return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood."), no_update
 
 
 def _first_sort(model: object) -> dict:
@@ -123,15 +139,20 @@ def _first_sort(model: object) -> dict:
 
 
 @callback(Output(GRID, "getRowsResponse"), Output(STATUS, "children"), Output(MESSAGE, "children"),
-          Input(GRID, "getRowsRequest"))
-def fetch_rows(request: object) -> tuple:
+          Output(DRILL_BAR, "children"), Input(GRID, "getRowsRequest"), State(DRILL, "data"))
+def fetch_rows(request: object, drill: object) -> tuple:
     if not request:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     if not isinstance(request, dict):  # a forged request can send any JSON value
         return _not_understood()
     purpose = declared_purpose()
     if purpose is None:
-        return {"rowData": [], "rowCount": 0}, "", None
+        if drill is not None:  # no purpose yet: still check (and audit) a drill-through the role may not use
+            try:
+                records.check_drill_through(user=current_app_user(), drill=drill)
+            except (AccessDenied, InvalidFilter, ValueError) as exc:
+                return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc)), _drill_bar(None, drill)
+        return {"rowData": [], "rowCount": 0}, "", None, no_update
     start, end = request.get("startRow"), request.get("endRow")
     if not isinstance(start, int) or not isinstance(end, int) or end <= start:
         return _not_understood()
@@ -140,9 +161,10 @@ def fetch_rows(request: object) -> tuple:
     sort_key = SORT_FIELDS.get(column, "surname") if isinstance(column, str) else "surname"
     try:
         page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
-                                     page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc")
+                                     page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc",
+                                     drill=drill)
     except (AccessDenied, InvalidFilter, ValueError) as exc:
-        return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc))
+        return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc)), _drill_bar(None, drill)
     rows = page.rows
     if "child_id" in rows:
         rows = rows.assign(
@@ -151,4 +173,29 @@ def fetch_rows(request: object) -> tuple:
             birth_date=rows["birth_date"].map(lambda d: d.isoformat() if d else ""),
         ).drop(columns=["child_id", "forename", "surname"])
     status = f"{page.total:,} children in your scope for this purpose."
-    return {"rowData": rows.to_dict("records"), "rowCount": page.total}, status, None
+    if page.drill is not None:
+        status = f"{page.total:,} of the children counted are in your scope for this purpose. {_hidden(page)}"
+    return {"rowData": rows.to_dict("records"), "rowCount": page.total}, status, None, _drill_bar(page, drill)
+
+
+def _hidden(page: records.Page) -> str:
+    hidden = page.drill.hidden  # type: ignore[attr-defined]
+    if hidden == 0:
+        return "No child counted is outside your scope."
+    if hidden == "c":
+        return "Some children counted (a small number, not shown) are outside your scope and are not listed."
+    return f"{hidden:,} children counted are outside your scope and are not listed."
+
+
+def _drill_bar(page: records.Page | None, drill: object) -> object:
+    """What the list is: the figure drilled from, with a way back to it and to the whole caseload."""
+    if not isinstance(drill, dict):
+        return None
+    back = _drill.PAGE_PATHS.get(str(drill.get("from")), "/")
+    state = {k: v for k, v in drill.items() if k not in ("from", "visual", "code", "card")}
+    title = page.drill_title if page is not None and page.drill_title else "a dashboard figure"
+    return html.Div([
+        html.Span(f"Drill-through: {title}. "),
+        html.A("Back to the dashboard", href=back + (("?" + urlencode(sorted(state.items()))) if state else "")),
+        " · ", html.A("All the records in your scope", href="/records"),
+    ], className="alert alert-info csi-alert", id="records-drill-title")

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+import sqlalchemy as sa
+
 from data_access import audit, codes, export, policy
 from data_access.aggregates import (
     _periods,
@@ -153,6 +155,13 @@ class _PageCache:
 CACHE = _PageCache()
 
 
+def page_context(conn: sa.Connection, parsed: Filters, services: tuple[str, ...] | None, special: bool,
+                 day: dt.date) -> Context:
+    """The aggregate query context for already-authorised filters (``authorised_filters``)."""
+    return Context(conn, parsed, day, _periods.resolve(parsed, day), services, current().settings.suppression_threshold,
+                   special)
+
+
 def _page(name: str, user: Principal | None, filters: Mapping[str, object] | None,
           build: Callable[[Context], tuple[list[Kpi], list[Visual]]]) -> PageData:
     def run() -> PageData:
@@ -167,10 +176,10 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         cached = CACHE.get(key)
         if cached is not None:
             return cached
-        period = _periods.resolve(parsed, day)
         with stores.analytics.connect() as conn:
-            ctx = Context(conn, parsed, day, period, services, stores.settings.suppression_threshold, special)
+            ctx = page_context(conn, parsed, services, special, day)
             cards, visuals = build(ctx)
+        period = ctx.period
         data = PageData(name, day, period.start + dt.timedelta(days=1), period.end, parsed, cards,
                         {v.key: v for v in visuals})
         CACHE.put(key, data)

@@ -80,7 +80,7 @@ def _use_the_app(settings: Settings) -> None:
     rows = attack.find_callback(callbacks, output_id=records_page.GRID, input_id=records_page.GRID)
     show = attack.find_callback(callbacks, output_id=child_page.BODY, input_id=child_page.URL)
     assert attack.call(client, chooser, [1], ["direct_work", None]).status == 200
-    assert attack.call(client, rows, [{"startRow": 0, "endRow": 50}]).status == 200
+    assert attack.call(client, rows, [{"startRow": 0, "endRow": 50}], [None]).status == 200
     me, colleague = (users.find_login(data_access.current().app, n)[0]  # type: ignore[index]
                      for n in ("demo-caseworker", "demo-caseworker2"))
     mine = records.child_records(user=me, purpose="direct_work", page_size=1).rows["child_id"].iloc[0]

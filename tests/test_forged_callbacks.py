@@ -49,7 +49,7 @@ FORGED_PURPOSES = ("direct_work", "supervision", "subject_access_request", "vita
 SPECIAL_FIELDS = ("ethnicity", "religion", "disabilities", "assessment_factors")
 # Forged bodies per callback: up to 16, fewer as pages are added, so a role's sweep stays ~250 requests.
 BODY_BUDGET_PER_ROLE, MOST_PER_CALLBACK, LEAST_PER_CALLBACK = 200, 16, 6
-PRIORITY = {"search": 3, "value": 4, "getRowsRequest": 2}  # leading values every such slot receives
+PRIORITY = {"search": 3, "value": 4, "getRowsRequest": 2, "data": 2}  # leading values every such slot receives
 STATS: dict[str, dict[str, int]] = {}
 TIMES: dict[str, float] = {}
 
@@ -224,6 +224,11 @@ def _values(world: World, username: str) -> dict[str, list[object]]:
         "n_clicks": [1, 0, -1, None, "1", 10**30, [1], {"n": 1}],
         "pathname": ["/child", "/records", "/../../etc/passwd", f"/child?ref={one}", "/" + "a" * 10_000],
         "options": [[{"label": p, "value": p} for p in purposes], None, "direct_work"],
+        # Stores: no drill-through (as the Records page opens), a real one, then forged ones.
+        "data": [None, {"from": "children_in_need", "card": "referrals"},
+                 {"from": "children_in_need", "card": "referrals", "child_id": str(child)},
+                 {"from": "children_in_need", "visual": "by_source", "code": world.la_id[child]},
+                 {"from": "records", "card": "referrals"}, {"from": "children_in_need", "card": ["referrals"]}],
         "*": generic,
     }
 
@@ -446,7 +451,7 @@ def test_forged_direct_work_purpose_is_refused_and_rows_stay_safe(world: World, 
     assert reply.status == 200
     assert "not permitted" in reply.text or "no access to child-level" in reply.text
     rows_cb = attack.find_callback(world.callbacks[username], output_id=page.GRID, input_id=page.GRID)
-    results = [attack.call(client, rows_cb, [{"startRow": 0, "endRow": 200, "sortModel": sort}])
+    results = [attack.call(client, rows_cb, [{"startRow": 0, "endRow": 200, "sortModel": sort}], [None])
                for sort in ([], [{"colId": "name", "sort": "asc"}], [{"colId": "ethnicity", "sort": "desc"}])]
     for result in results:
         assert result.status == 200
@@ -538,7 +543,7 @@ def test_ig_officer_subject_access_request_opens_only_the_named_child(world: Wor
         read = audit.query_events(world.app_engine, action="record_read", username=username, limit=1)[0]
         assert list(read["child_ids"]) == [child] and read["purpose"] == "subject_access_request"
     rows_cb = attack.find_callback(world.callbacks[username], output_id=rpage.GRID, input_id=rpage.GRID)
-    listing = attack.call(client, rows_cb, [{"startRow": 0, "endRow": 200}])
+    listing = attack.call(client, rows_cb, [{"startRow": 0, "endRow": 200}], [None])
     assert listing.status == 200 and not world.ids.attributable(listing.text)
     assert listing.outputs()[rpage.GRID]["getRowsResponse"]["rowData"] == []
     latest = audit.query_events(world.app_engine, action="access_refused", username=username, limit=1)[0]

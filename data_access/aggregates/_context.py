@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -31,6 +31,12 @@ class Grouped:
     measures: Sequence[sa.ColumnElement]
     source: sa.FromClause
     where: Sequence[sa.ColumnElement[bool]] = ()
+    # Drill-through (``aggregates.drill``): the charts whose rows are this query's groups (chart key ->
+    # index of the key that is the chart's category), the KPI cards it counts (card key -> the
+    # condition picking the card's rows, None: every row), and the column naming the child.
+    charts: Mapping[str, int] = field(default_factory=dict)
+    cards: Mapping[str, sa.ColumnElement[bool] | None] = field(default_factory=dict)
+    child: sa.ColumnElement | None = None
 
 
 def run_batch(conn: sa.Connection, queries: Mapping[str, Grouped]) -> dict[str, list[tuple]]:

@@ -56,7 +56,7 @@ def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def _queries(ctx: Context) -> dict[str, Grouped]:
+def queries(ctx: Context) -> dict[str, Grouped]:
     """Every count the page needs, each scoped for the chart it feeds (a chart that is the source of
     the selection is not filtered by it)."""
     p = ctx.period_for(None)
@@ -81,33 +81,45 @@ def _queries(ctx: Context) -> dict[str, Grouped]:
     authorised = p.contains(A.c.authorisation_date)
     queries = {
         "episodes": Grouped([], [_sum(referred), _sum(referred & E.c.is_rereferral), _sum(referred & E.c.referral_nfa)],
-                            E, [referred, *where("episodes")]),
-        "assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A, [authorised, *where("assessments")]),
+                            E, [referred, *where("episodes")], cards=dict.fromkeys(("referrals", "rereferral_rate",
+                                                                                      "nfa_rate"))),
+        "assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A, [authorised, *where("assessments")],
+                               cards={"assessments_45": None}),
         "s47": Grouped([], [_sum(p.contains(S47.c.start_date)), _sum(p.contains(S47.c.icpc_date)),
                             _sum(p.contains(S47.c.icpc_date) & (S47.c.icpc_working_days <= 15))], S47,
-                       [sa.or_(p.contains(S47.c.start_date), p.contains(S47.c.icpc_date)), *where("s47")]),
+                       [sa.or_(p.contains(S47.c.start_date), p.contains(S47.c.icpc_date)), *where("s47")],
+                       cards={"s47": p.contains(S47.c.start_date), "icpc_15": p.contains(S47.c.icpc_date)}),
         "cp": Grouped([], [_sum(open_on(CP.c.start_date, CP.c.end_date, p.end)), _sum(p.contains(CP.c.start_date)),
                            _sum(p.contains(CP.c.start_date) & CP.c.is_subsequent)], CP,
                       [sa.or_(open_on(CP.c.start_date, CP.c.end_date, p.end), p.contains(CP.c.start_date)),
-                       *where("cp_plans")]),
+                       *where("cp_plans")],
+                      cards={"cp_open": open_on(CP.c.start_date, CP.c.end_date, p.end),
+                             "cp_subsequent": p.contains(CP.c.start_date)}),
         "cin_plans": Grouped([], [sa.func.count()], CINP,
-                             [open_on(CINP.c.start_date, CINP.c.end_date, p.end), *where("cin_plans")]),
+                             [open_on(CINP.c.start_date, CINP.c.end_date, p.end), *where("cin_plans")],
+                             cards={"cin_plans": None}),
         "referrals_time": Grouped([month], [sa.func.count(), _sum(E.c.is_rereferral), _sum(E.c.referral_nfa)], E,
-                                  [trend.contains(E.c.referral_date), *where("episodes", "referrals_time")]),
+                                  [trend.contains(E.c.referral_date), *where("episodes", "referrals_time")],
+                                  charts={"referrals_time": 0}),
         "by_source": Grouped([sa.func.coalesce(E.c.referral_source, "")], [sa.func.count()], E, [
-            ctx.period_for("by_source").contains(E.c.referral_date), *where("episodes", "by_source")]),
+            ctx.period_for("by_source").contains(E.c.referral_date), *where("episodes", "by_source")],
+                             charts={"by_source": 0}),
         "assessment_timeliness": Grouped([band], [sa.func.count()], A, [
             ctx.period_for("assessment_timeliness").contains(A.c.authorisation_date),
-            *where("assessments", "assessment_timeliness")]),
+            *where("assessments", "assessment_timeliness")], charts={"assessment_timeliness": 0}),
         "s47_outcomes": Grouped([icpc], [sa.func.count()], S47, [
-            ctx.period_for("s47_outcomes").contains(S47.c.start_date), *where("s47", "s47_outcomes")]),
+            ctx.period_for("s47_outcomes").contains(S47.c.start_date), *where("s47", "s47_outcomes")],
+                               charts={"s47_outcomes": 0}),
         "cp_starts": Grouped([CP.c.initial_category, sa.case((CP.c.is_subsequent, "second"), else_="first")],
                              [sa.func.count()], CP, [ctx.period_for(cp_source).contains(CP.c.start_date),
-                                                     *where("cp_plans", cp_source)]),
+                                                     *where("cp_plans", cp_source)],
+                             charts={"cp_category": 0, "cp_subsequent": 1}),
         "cp_duration": Grouped([duration], [sa.func.count()], CP, [open_on(start, CP.c.end_date, day),
-                                                                   *where("cp_plans", "cp_duration")]),
+                                                                   *where("cp_plans", "cp_duration")],
+                               charts={"cp_duration": 0}),
         "closures": Grouped([sa.func.coalesce(E.c.closure_reason, "")], [sa.func.count()], E,
-                            [ctx.period_for("closures").contains(E.c.closure_date), *where("episodes", "closures")]),
+                            [ctx.period_for("closures").contains(E.c.closure_date), *where("episodes", "closures")],
+                            charts={"closures": 0}),
     }
     if ctx.special:
         done = sa.select(A.c.assessment_id).where(ctx.period_for("factors").contains(A.c.authorisation_date),
@@ -119,7 +131,7 @@ def _queries(ctx: Context) -> dict[str, Grouped]:
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("episodes"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
-    result = run_batch(ctx.conn, _queries(ctx))
+    result = run_batch(ctx.conn, queries(ctx))
     return _cards(ctx, result), _charts(ctx, result)
 
 

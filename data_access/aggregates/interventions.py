@@ -42,8 +42,8 @@ def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
-    """Every card and chart from one statement (``run_batch``), each count scoped for its chart."""
+def queries(ctx: Context) -> dict[str, Grouped]:
+    """Every count the page needs, each scoped for the chart it feeds (and what each drills through to)."""
     p = ctx.period_for(None)
     scoped = ctx.scoped("involvements", None)
     started, ended = p.contains(INV.c.start_date), p.contains(INV.c.end_date)
@@ -56,24 +56,38 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     outcome = sa.func.coalesce(INV.c.outcome, "")
     volumes = _periods.drill_period(ctx.filters, ctx.period_for("volumes"))
     volume_conds = ctx.scoped("involvements", "volumes").conds
-    queries = {
+    # The outcome cube's other charts follow a selection on the outcomes chart in the frame (``_ended``).
+    others = [outcome == sel.value] if ended_source else []  # type: ignore[union-attr]
+    return {
         "cards": Grouped([], [_sum(started), _sum(ended), _sum(is_open)], INV,
-                         [sa.or_(started, ended, is_open), *scoped.conds]),
+                         [sa.or_(started, ended, is_open), *scoped.conds],
+                         cards={"started": started, "ended": ended, "open": is_open}),
         "median": Grouped([], [sa.func.round(sa.func.percentile_cont(0.5).within_group(days))], INV,
-                          [ended, *scoped.conds]),
+                          [ended, *scoped.conds], cards={"median_days": None}),
         "by_type": Grouped([INV.c.intervention_type], [sa.func.count()], INV, [
-            ctx.period_for("by_type").contains(INV.c.start_date), *ctx.scoped("involvements", "by_type").conds]),
+            ctx.period_for("by_type").contains(INV.c.start_date), *ctx.scoped("involvements", "by_type").conds],
+            charts={"by_type": 0}),
         "by_service_team": Grouped([INV.c.team_id if service else INV.c.service], [sa.func.count()], INV, [
             ctx.period_for("by_service_team").contains(INV.c.start_date),
-            *([INV.c.service == service] if service else []), *ctx.scoped("involvements", "by_service_team").conds]),
+            *([INV.c.service == service] if service else []), *ctx.scoped("involvements", "by_service_team").conds],
+            charts={"by_service_team": 0}),
         "ended": Grouped([INV.c.intervention_type, outcome, band], [sa.func.count()], INV, [
-            ctx.period_for(ended_source).contains(INV.c.end_date), *ctx.scoped("involvements", ended_source).conds]),
+            ctx.period_for(ended_source).contains(INV.c.end_date), *ctx.scoped("involvements", ended_source).conds],
+            charts={"outcomes": 1, "durations": (2, others), "type_outcome": (0, others)}),
         "started_monthly": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
-                                   [volumes.contains(INV.c.start_date), *volume_conds]),
+                                   [volumes.contains(INV.c.start_date), *volume_conds], charts={"volumes": 0}),
         "ended_monthly": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
                                  [volumes.contains(INV.c.end_date), *volume_conds]),
     }
-    result = run_batch(ctx.conn, queries)
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """Every card and chart from one statement (``run_batch``), each count scoped for its chart."""
+    result = run_batch(ctx.conn, queries(ctx))
+    scoped = ctx.scoped("involvements", None)
+    sel = ctx.filters.selection
+    ended_source = "outcomes" if sel is not None and sel.visual == "outcomes" else None
+    volumes = _periods.drill_period(ctx.filters, ctx.period_for("volumes"))
     notes = ignored_note(scoped.ignored)
     charts = [_volumes(ctx, result, volumes), _by_type(ctx, result, notes), _by_service_team(ctx, result, notes),
               *_ended(ctx, result, ended_source, notes)]

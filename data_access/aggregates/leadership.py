@@ -57,16 +57,21 @@ def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
         return list(conditions(fact, ctx.filters, day, services=ctx.services).conds)
 
     referred = period.contains(E.c.referral_date)
+    now = tag == "now"  # only this period's cards drill through
     return {
         f"{tag}_cin": Grouped([], [sa.func.count(sa.distinct(E.c.child_id))], E,
-                              [open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes")]),
-        f"{tag}_referrals": Grouped([], [sa.func.count(), _sum(E.c.is_rereferral)], E, [referred, *where("episodes")]),
+                              [open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes")],
+                              cards={"cin_now": None} if now else {}),
+        f"{tag}_referrals": Grouped([], [sa.func.count(), _sum(E.c.is_rereferral)], E, [referred, *where("episodes")],
+                                    cards=dict.fromkeys(("referrals", "rereferral_rate")) if now else {}),
         f"{tag}_assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A,
-                                      [period.contains(A.c.authorisation_date), *where("assessments")]),
+                                      [period.contains(A.c.authorisation_date), *where("assessments")],
+                                      cards={"assessments_45": None} if now else {}),
         f"{tag}_cp": Grouped([], [sa.func.count(sa.distinct(CP.c.child_id))], CP,
-                             [open_on(CP.c.start_date, CP.c.end_date, day), *where("cp_plans")]),
+                             [open_on(CP.c.start_date, CP.c.end_date, day), *where("cp_plans")],
+                             cards={"cp_open": None} if now else {}),
         f"{tag}_ehc": Grouped([], [sa.func.count()], EHC, [open_on(EHC.c.start_date, EHC.c.ceased_date, day),
-                                                           *where("plans")]),
+                                                           *where("plans")], cards={"ehc_active": None} if now else {}),
     }
 
 
@@ -81,8 +86,8 @@ def _raw(result: dict[str, list[tuple]], tag: str) -> dict[str, int]:
             "assessments_45": within, "cp_open": cp, "ehc_active": ehc}
 
 
-def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
-    """The KPI cards (this period and the one before) and the referrals chart, in one statement."""
+def queries(ctx: Context) -> dict[str, Grouped]:
+    """The KPIs' counts for this period and the one before, and the referrals chart's."""
     wanted = _wanted(ctx)
     period = ctx.period_for(None)
     before = _previous(ctx, period)
@@ -91,10 +96,20 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if ctx.may_see("episodes"):
         queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
                                    [sa.func.count(), _sum(E.c.is_rereferral)], E,
-                                   [trend_period.contains(E.c.referral_date), *ctx.scoped("episodes", "trend").conds])
+                                   [trend_period.contains(E.c.referral_date), *ctx.scoped("episodes", "trend").conds],
+                                   charts={"trend": 0})
     if ctx.services is not None:  # only the KPIs within the user's services are queried at all
         queries = {k: q for k, q in queries.items() if k == "trend" or _KPI_OF[k.split("_", 1)[1]] in wanted}
-    result = run_batch(ctx.conn, queries)
+    return queries
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """The KPI cards (this period and the one before) and the referrals chart, in one statement."""
+    wanted = _wanted(ctx)
+    period = ctx.period_for(None)
+    before = _previous(ctx, period)
+    trend_period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    result = run_batch(ctx.conn, queries(ctx))
     population = population_on(ctx.conn, period.end)
     now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold)
     then = build_kpis(_raw(result, "then"), wanted, population_on(ctx.conn, before.end), ctx.threshold)

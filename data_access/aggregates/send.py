@@ -44,7 +44,7 @@ def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def _queries(ctx: Context) -> dict[str, Grouped]:
+def queries(ctx: Context) -> dict[str, Grouped]:
     """Every count the page needs, each scoped for the chart it feeds."""
     p = ctx.period_for(None)
 
@@ -65,35 +65,42 @@ def _queries(ctx: Context) -> dict[str, Grouped]:
     return {
         "requests": Grouped([], [_sum(p.contains(REQ.c.received_date)), _sum(decided),
                                  _sum(decided & REQ.c.decided_within_6_weeks)], REQ,
-                            [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")]),
+                            [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")],
+                            cards={"requests": p.contains(REQ.c.received_date), "ehc_6_weeks": decided}),
         "issued": Grouped([], [sa.func.count(), _sum(EHA.c.within_20_weeks), _sum(no_exc),
-                               _sum(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")]),
+                               _sum(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")],
+                          cards={"issued": None, "ehc_20_weeks_all": None, "ehc_20_weeks": no_exc}),
         "active": Grouped([], [sa.func.count()], EHP,
-                          [open_on(EHP.c.start_date, EHP.c.ceased_date, p.end), *where("plans")]),
+                          [open_on(EHP.c.start_date, EHP.c.ceased_date, p.end), *where("plans")],
+                          cards={"ehc_active": None}),
         "received_monthly": Grouped([month_start(ctx.conn, REQ.c.received_date)], [sa.func.count()], REQ,
-                                    [trend.contains(REQ.c.received_date), *where("requests", "requests_time")]),
+                                    [trend.contains(REQ.c.received_date), *where("requests", "requests_time")],
+                                    charts={"requests_time": 0}),
         "issued_monthly": Grouped([month_start(ctx.conn, EHA.c.outcome_date)], [sa.func.count()], EHA,
                                   [trend.contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
                                    *where("ehc_assessments", "requests_time")]),
         "request_outcomes": Grouped([REQ.c.outcome], [sa.func.count()], REQ, [
-            ctx.period_for("request_outcomes").contains(REQ.c.received_date), *where("requests", "request_outcomes")]),
+            ctx.period_for("request_outcomes").contains(REQ.c.received_date), *where("requests", "request_outcomes")],
+            charts={"request_outcomes": 0}),
         "timeliness_20w": Grouped([row, col], [sa.func.count()], EHA, [
             ctx.period_for("timeliness_20w").contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
-            *where("ehc_assessments", "timeliness_20w")]),
+            *where("ehc_assessments", "timeliness_20w")], charts={"timeliness_20w": 0}),
         "primary_need": Grouped([EHP.c.primary_need], [sa.func.count()], EHP, [
-            open_on(EHP.c.start_date, EHP.c.ceased_date, need_day), *where("plans", "primary_need")]),
+            open_on(EHP.c.start_date, EHP.c.ceased_date, need_day), *where("plans", "primary_need")],
+            charts={"primary_need": 0}),
         "placements": Grouped([PL.c.setting], [sa.func.count()], PL, [
             open_on(PL.c.start_date, PL.c.end_date, place_day), PL.c.plan_id.in_(active_then),
-            *where("placements", "placements")]),
+            *where("placements", "placements")], charts={"placements": 0}),
         "reviews": Grouped([status], [sa.func.count()], EHP, [
-            open_on(EHP.c.start_date, EHP.c.ceased_date, review_day), *where("plans", "reviews")]),
+            open_on(EHP.c.start_date, EHP.c.ceased_date, review_day), *where("plans", "reviews")],
+            charts={"reviews": 0}),
     }
 
 
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("requests"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
-    result = run_batch(ctx.conn, _queries(ctx))
+    result = run_batch(ctx.conn, queries(ctx))
     return _cards(ctx, result), _charts(ctx, result)
 
 

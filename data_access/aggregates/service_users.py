@@ -59,9 +59,9 @@ def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.C
     return open_rows, kids, scoped
 
 
-def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
-    """Every card and chart of the page from ONE statement: the open children are found once (a CTE)
-    for all charts that share the same conditions (all but the chart a selection came from)."""
+def queries(ctx: Context) -> dict[str, Grouped]:
+    """Every count of the page: the open children are found once (a CTE) for all charts that share
+    the same conditions (all but the chart a selection came from)."""
     sel = ctx.filters.selection
     source = sel.visual if sel is not None else None
     common = _open_set(ctx, None, "all")
@@ -79,9 +79,10 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     service = ctx.filters.drill_org
     if service:  # the teams of one service: children open to each team (a child may be in two teams)
         by_service = Grouped([INV.c.team_id], [sa.func.count(sa.distinct(INV.c.child_id))], INV, [
-            _open(ctx.period_for("by_service").end), INV.c.service == service, *svc_scoped.conds])
+            _open(ctx.period_for("by_service").end), INV.c.service == service, *svc_scoped.conds],
+            charts={"by_service": 0})
     else:  # the pairs are distinct already: a count per service is the number of children
-        by_service = Grouped([svc_rows.c.service], [sa.func.count()], svc_rows)
+        by_service = Grouped([svc_rows.c.service], [sa.func.count()], svc_rows, charts={"by_service": 0})
     demo_source = source if source in DEMOGRAPHIC else None
     _, demo_kids, _ = open_for(demo_source) if demo_source else common
     day = ctx.period_for(demo_source).end
@@ -90,20 +91,40 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
         dims.append(sa.func.coalesce(CH.c.ethnicity, ""))
     flow_scoped = ctx.scoped("involvements", "flow")
     flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
+    # A selection on one demographic chart filters the others in the frame (``_demographics``).
+    picked = [dims[list(DEMOGRAPHIC).index(sel.visual)] == sel.value] if source in DEMOGRAPHIC else []  # type: ignore[union-attr]
+    charts: dict[str, int | tuple[int, list]] = {k: (i, [] if k == source else picked)
+                                                 for i, k in enumerate(DEMOGRAPHIC)}
+    if ctx.special:
+        charts["by_ethnicity"] = (3, picked)
     queries = {
-        "open": Grouped([], [sa.func.count()], common[1]),
-        "flow_totals": Grouped([], [_sum(started), _sum(ended)], INV, [sa.or_(started, ended), *scoped.conds]),
+        "open": Grouped([], [sa.func.count()], common[1], cards={"open": None}),
+        "flow_totals": Grouped([], [_sum(started), _sum(ended)], INV, [sa.or_(started, ended), *scoped.conds],
+                               cards={"started": started, "ended": ended}),
         "by_service": by_service,
-        "cube": Grouped(dims, [sa.func.count()], CH.join(demo_kids, demo_kids.c.child_id == CH.c.child_id)),
+        "cube": Grouped(dims, [sa.func.count()], CH.join(demo_kids, demo_kids.c.child_id == CH.c.child_id),
+                        charts=charts, child=CH.c.child_id),
         "started": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
-                           [flow_period.contains(INV.c.start_date), *flow_scoped.conds]),
+                           [flow_period.contains(INV.c.start_date), *flow_scoped.conds], charts={"flow": 0}),
         "ended": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
                          [flow_period.contains(INV.c.end_date), *flow_scoped.conds]),
     }
     if ctx.special:
         queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()],
-                                        DIS.join(common[1], common[1].c.child_id == DIS.c.child_id))
-    result = run_batch(ctx.conn, queries)
+                                        DIS.join(common[1], common[1].c.child_id == DIS.c.child_id),
+                                        charts={"by_disability": 0}, child=DIS.c.child_id)
+    return queries
+
+
+def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
+    """Every card and chart of the page from ONE statement (``queries``)."""
+    result = run_batch(ctx.conn, queries(ctx))
+    sel = ctx.filters.selection
+    source = sel.visual if sel is not None else None
+    demo_source = source if source in DEMOGRAPHIC else None
+    scoped = ctx.scoped("involvements", None)
+    svc_scoped = ctx.scoped("involvements", "by_service")
+    flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
     notes = ignored_note(scoped.ignored)
     cards = _cards(ctx, result)
     charts = [_flow(ctx, result, flow_period, notes), _by_service(ctx, result, svc_scoped),

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from data_access import policy, schema, suppression
 from data_access.aggregates import _periods
-from data_access.aggregates._context import Context, roll_up
-from data_access.aggregates._facts import FACT_SERVICE
+from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE
 from data_access.aggregates._visual import Visual, columns
 from data_access.filters import InvalidFilter
 
@@ -82,15 +82,26 @@ def chosen(ctx: Context) -> tuple[str, Measure]:
     return key, measure
 
 
+def queries(ctx: Context) -> dict[str, Grouped]:
+    """The chosen measure per month (and its numerator), as the chart counts it and drills through."""
+    _key, measure = chosen(ctx)
+    period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    sums = [sa.func.count()]
+    if measure.numerator is not None:
+        sums.append(sa.func.coalesce(sa.func.sum(sa.case((measure.numerator(), 1), else_=0)), 0))
+    where = [period.contains(measure.date), *measure.where(), *ctx.scoped(measure.fact, "trend").conds]
+    return {"trend": Grouped([month_start(ctx.conn, measure.date)], sums, FACT_TABLE[measure.fact], where,
+                             charts={"trend": 0})}
+
+
 def visuals(ctx: Context) -> list[Visual]:
     key, measure = chosen(ctx)
     visual = "trend"
     period = _periods.drill_period(ctx.filters, ctx.period_for(visual))
-    sums: dict[str, sa.ColumnElement[int]] = {"count": sa.func.count()}
-    if measure.numerator is not None:
-        sums["numerator"] = sa.func.coalesce(sa.func.sum(sa.case((measure.numerator(), 1), else_=0)), 0)
-    monthly, scoped = ctx.monthly(measure.fact, measure.date, *measure.where(), visual=visual, period=period,
-                                  measures=sums)
+    rows_by_month = run_batch(ctx.conn, queries(ctx))["trend"]
+    names = ["count", "numerator"][:1 + (measure.numerator is not None)]
+    monthly = {n: {as_month(row[0]): int(row[i] or 0) for row in rows_by_month} for i, n in enumerate(names, start=1)}
+    scoped = ctx.scoped(measure.fact, visual)
     level = _periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
     options = ctx.time_options(visual, scoped)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,11 +29,19 @@ from data_access.records.listing import (
 )
 from data_access.records.refs import make_ref, parse_ref
 from data_access.records.scope import Access, check_access
+from data_access.records.through import DrillCounts, ensure_drill_through
+from data_access.records.through import counts as drill_counts
+from data_access.records.through import resolve as resolve_drill
 from data_access.stores import as_of, current
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
            "break_glass_review_list", "declare_purpose", "permitted_purposes", "record_ref", "ref_to_child",
-           "InvalidRequest", "Page", "ChildRecord"]
+           "InvalidRequest", "Page", "ChildRecord", "DrillCounts", "may_drill_through", "check_drill_through"]
+
+
+def may_drill_through(user: policy.Principal | None) -> bool:
+    """Whether the user's role may drill from a dashboard to children's records (no audit: a UI hint)."""
+    return policy.can(ensure_drill_through, user)
 
 
 def _now() -> dt.datetime:
@@ -72,17 +81,23 @@ def _refusal(user: policy.Principal | None, resource: str, purpose: object, exc:
 
 def child_records(*, user: policy.Principal | None, purpose: object, filters: Mapping[str, object] | None = None,
                   page: object = 0, page_size: object = 50, sort: object = "surname",
-                  descending: object = False) -> Page:
+                  descending: object = False, drill: object = None) -> Page:
     """A page of the children the user may see for ``purpose``.
 
     Identifiable rows for team managers (their team's allocated children, supervision) and
     caseworkers (their caseload, direct work); pseudonymised rows for analysts. Raises AccessDenied
     for any other role or purpose; refusals and reads are audited.
+
+    ``drill``: a drill-through from a dashboard (``through.resolve``): only the children counted in
+    that chart row or card, still limited to the user's scope, with how many counted children the
+    user cannot see (suppressed). Roles without identifiable rows are refused (audited).
     """
     from data_access import parse_filters
 
+    resource = "records" if drill is None else "drill_through"
     try:
         access = _access(user, purpose)
+        through = resolve_drill(user, drill) if drill is not None else None
         parsed: Filters = parse_filters(filters)
         p, size, key, desc = parse_paging(page, page_size, sort, descending)
         if access.role.row_scope is policy.Scope.NAMED_CHILD:
@@ -93,17 +108,30 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
                                             page=p, page_size=size)
             else:
                 result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
-                                           descending=desc)
+                                           descending=desc, members=through.members if through else None)
+            if through is not None:
+                result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
     except (AccessDenied, InvalidRequest, ValueError) as exc:
-        _refusal(user, "records", purpose, exc)
+        _refusal(user, resource, purpose, exc)
         raise
     ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
     _audit(audit.AuditEvent(
         action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="records",
         username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]
         lawful_basis=",".join(result.lawful_bases) or None, child_ids=ids, fields=result.fields,
-        detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows}))
+        detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows,
+                **({"drill_through": through.target} if through is not None else {})}))
     return result
+
+
+def check_drill_through(*, user: policy.Principal | None, drill: object) -> str:
+    """Check a drill-through (as ``child_records`` will) before the page navigates to it; returns
+    what it lists, e.g. "Referrals by source: Police". Raises AccessDenied / InvalidFilter (audited)."""
+    try:
+        return resolve_drill(user, drill).title
+    except (AccessDenied, InvalidRequest, ValueError) as exc:
+        _refusal(user, "drill_through", None, exc)
+        raise
 
 
 def child_record(*, user: policy.Principal | None, purpose: object, child_id: object) -> ChildRecord:

@@ -46,6 +46,8 @@ class Page:
     page_size: int
     fields: tuple[str, ...]
     lawful_bases: tuple[str, ...]
+    drill: object | None = None  # through.DrillCounts when the list is a drill-through
+    drill_title: str | None = None
 
 
 def parse_paging(page: object, page_size: object, sort: object, descending: object) -> tuple[int, int, str, bool]:
@@ -69,10 +71,13 @@ def _special(access: Access, column: sa.ColumnElement, art9: sa.ColumnElement) -
 
 
 def identifiable_page(conn: sa.Connection, access: Access, filters: Filters, *, page: int, page_size: int,
-                      sort: str, descending: bool) -> Page:
-    """One page of the children in scope with the fields the user may see (special category masked)."""
+                      sort: str, descending: bool, members: sa.Select | None = None) -> Page:
+    """One page of the children in scope with the fields the user may see (special category masked);
+    ``members``: only these children (a drill-through's counted children), still within scope."""
     scoped = scope_subquery(access)
     where = child_conditions(filters, access.day)
+    if members is not None:
+        where.append(CH.child_id.in_(members))
     base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
     order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()

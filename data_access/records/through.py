@@ -1,0 +1,111 @@
+"""Drill-through from a dashboard chart row or KPI card to the children behind it.
+
+A drill-through request names the page, the chart and row (``visual`` + ``code``) or the card
+(``card``), and carries the page's view state (slicers, selection, drill level) exactly as the page's
+URL does: codes, never an identifier. It is checked like the page itself (the page's data function
+runs with the same user and filters, so a view the user may not open is refused), and then only
+for roles with identifiable rows: everyone else is refused, and the refusal is audited by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from data_access import policy, suppression
+from data_access.filters import InvalidFilter
+from data_access.policy import AccessDenied, Principal, RowLevel, Scope
+from data_access.stores import current, store_facts
+
+TARGET_FIELDS = ("from", "visual", "code", "card")
+MAX_TEXT = 40
+
+
+@dataclass(frozen=True)
+class DrillThrough:
+    """A checked drill-through: what was clicked, as the page showed it, and the children it counted."""
+
+    page: str
+    visual: str | None
+    code: str | None
+    card: str | None
+    state: dict[str, object]  # the page's validated view state (for the way back)
+    title: str  # e.g. "Referrals by source: Police"
+    period_label: str
+    shown: object  # the value the chart row or card displays (a number, "c" or a rate)
+    members: sa.Select  # SELECT DISTINCT child_id of the counted rows
+
+    @property
+    def target(self) -> str:
+        """A short description for the audit trail (codes only)."""
+        return f"{self.page}/{self.visual}={self.code}" if self.visual else f"{self.page}/card={self.card}"
+
+
+@dataclass(frozen=True)
+class DrillCounts:
+    """How many of the counted children the user can see, and how many (suppressed) they cannot."""
+
+    visible: int
+    hidden: int | str  # "c" for 1 to 5, or whenever the clicked value itself was suppressed
+
+
+def _text(raw: Mapping[str, object], name: str) -> str | None:
+    value = raw.get(name)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not value.isprintable():
+        raise InvalidFilter(f"Drill-through field {name!r} is not a valid value.")
+    return value
+
+
+def ensure_drill_through(user: Principal | None) -> None:
+    """Raise AccessDenied unless the role sees identifiable rows (for its own scope) and aggregates."""
+    role = policy.role_of(user)
+    if role.rows is not RowLevel.IDENTIFIABLE or role.aggregates is Scope.NONE or \
+            role.row_scope not in (Scope.CASELOAD, Scope.TEAM):
+        raise AccessDenied("Drill-through to children's records is not available to your role.")
+
+
+def resolve(user: Principal | None, raw: object) -> DrillThrough:
+    """Check a drill-through request and find the children it counts. Raises AccessDenied for a role
+    without identifiable rows or a view the user may not open; InvalidFilter for anything malformed."""
+    from data_access import views
+    from data_access.aggregates import drill
+
+    ensure_drill_through(user)
+    if not isinstance(raw, Mapping):
+        raise InvalidFilter("A drill-through must be a set of named values.")
+    page, visual, code, card = (_text(raw, f) for f in TARGET_FIELDS)
+    if page not in views.PAGE_FUNCTIONS or (visual is None) == (card is None) or (visual is None) != (code is None):
+        raise InvalidFilter("A drill-through names a page and either a chart and its row or a card.")
+    state = views.view_state(user=user, query={k: v for k, v in raw.items() if k not in TARGET_FIELDS})
+    data = views.PAGE_FUNCTIONS[page](user=user, filters=state)
+    if visual is not None:
+        chart = data.visuals.get(visual)
+        if chart is None or not chart.available or code not in set(chart.frame["code"]):
+            raise InvalidFilter(f"Drill-through: there is no row {code!r} in chart {visual!r} on this page.")
+        row = chart.frame[chart.frame["code"] == code].iloc[0]
+        title, shown = f"{chart.title}: {row['label']}", row[chart.plotted[0]]
+    else:
+        kpi = next((k for k in data.cards if k.key == card and k.value is not None), None)
+        if kpi is None:
+            raise InvalidFilter(f"Drill-through: there is no card {card!r} on this page.")
+        title, shown = kpi.label, kpi.value
+    parsed, services = views.authorised_filters(user, state)
+    special = policy.can(policy.ensure_special_category_aggregates, user)
+    with current().analytics.connect() as conn:
+        ctx = views.page_context(conn, parsed, services, special, dt.date.fromisoformat(store_facts()["as_of"]))
+        members = drill.members(ctx, page, visual=visual, code=code, card=card)
+    return DrillThrough(page, visual, code, card, state, title, data.period_label, shown, members)
+
+
+def counts(conn: sa.Connection, through: DrillThrough, visible: int) -> DrillCounts:
+    """The children counted that the user cannot see, suppressed (never identifying any of them)."""
+    counted = conn.execute(sa.select(sa.func.count()).select_from(through.members.subquery())).scalar_one()
+    hidden = max(0, int(counted) - visible)
+    if through.shown == suppression.SUPPRESSED:  # the chart hid this value: so does the count behind it
+        return DrillCounts(visible, suppression.SUPPRESSED)
+    return DrillCounts(visible, suppression.suppress_count(hidden, threshold=current().settings.suppression_threshold))

@@ -1,0 +1,190 @@
+"""Drill-through from a chart row or KPI card to the children behind it (data_access level).
+
+The children listed are exactly those counted (checked against direct SQL), limited to the user's
+scope, with the number they cannot see suppressed; roles without identifiable rows and forged
+requests are refused and audited.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import data_access
+from data_access import AccessDenied, InvalidFilter, audit, records, schema, users, views
+from data_access.aggregates import drill
+from data_access.records.listing import InvalidRequest
+
+E = schema.cin_episodes.c
+PURPOSE = {"caseworker": "direct_work", "team_manager": "supervision"}
+
+
+@pytest.fixture
+def app_users(dash_app):  # type: ignore[no-untyped-def]
+    def find(username: str):  # type: ignore[no-untyped-def]
+        return users.find_login(data_access.current().app, username)[0]  # type: ignore[index]
+    return find
+
+
+def scope_ids(user, purpose: str) -> set[int]:  # type: ignore[no-untyped-def]
+    out: set[int] = set()
+    page = 0
+    while True:
+        got = records.child_records(user=user, purpose=purpose, page=page, page_size=200)
+        out |= set(int(c) for c in got.rows["child_id"])
+        if len(got.rows) < 200:
+            return out
+        page += 1
+
+
+def drilled(user, purpose: str, target: dict) -> tuple[set[int], records.Page]:  # type: ignore[no-untyped-def]
+    first = records.child_records(user=user, purpose=purpose, page=0, page_size=200, drill=target)
+    ids = set(int(c) for c in first.rows["child_id"])
+    assert first.total == len(ids) or first.total > 200
+    return ids, first
+
+
+def send_manager():  # type: ignore[no-untyped-def]
+    """A team manager of the first SEND team (the demo accounts are all in children's social care)."""
+    team = next(t for t, _name, service in data_access.known_teams() if service == "SEND")
+    return data_access.create_account(username="send-tm", role="team_manager", password_hash=None,
+                                      team_ids=(team,), services=("SEND",))
+
+
+def counted(sql: sa.Select) -> set[int]:
+    with data_access.current().analytics.connect() as conn:
+        return {int(r[0]) for r in conn.execute(sql)}
+
+
+def test_a_bar_lists_exactly_the_counted_children_in_scope(app_users) -> None:  # type: ignore[no-untyped-def]
+    manager = app_users("demo-teammanager")
+    data = views.children_in_need_page(user=manager, filters={"period_months": 24})
+    chart = data.visuals["by_source"]
+    code = next(c for c, v in zip(chart.frame["code"], chart.frame["referrals"], strict=True)
+                if v != "c" and int(v) > 20)
+    target = {"from": "children_in_need", "visual": "by_source", "code": code, "period_months": "24"}
+    ids, page = drilled(manager, "supervision", target)
+    # Direct SQL: children with a referral from this source in the period (the page's own window).
+    behind = counted(sa.select(E.child_id).where(E.referral_source == code, E.referral_date >= data.first_day,
+                                                 E.referral_date <= data.last_day).distinct())
+    mine = scope_ids(manager, "supervision")
+    assert ids == behind & mine and ids  # every child listed was counted and is in scope
+    hidden = len(behind - mine)
+    assert page.drill.visible == len(ids)
+    assert page.drill.hidden == (hidden if hidden == 0 or hidden > 5 else "c")
+    assert page.drill_title == f"{chart.title}: {chart.frame.set_index('code').loc[code, 'label']}"
+
+
+def test_a_kpi_card_lists_its_counted_children(app_users) -> None:  # type: ignore[no-untyped-def]
+    worker = app_users("demo-caseworker")
+    data = views.children_in_need_page(user=worker, filters={})
+    assert any(k.key == "cp_open" for k in data.cards)
+    ids, page = drilled(worker, "direct_work", {"from": "children_in_need", "card": "cp_open"})
+    cp = schema.cp_plans.c
+    day = data.last_day
+    behind = counted(sa.select(cp.child_id).where(cp.start_date <= day, sa.or_(cp.end_date.is_(None),
+                                                                              cp.end_date > day)).distinct())
+    assert ids == behind & scope_ids(worker, "direct_work")
+    assert page.drill.visible == len(ids)
+
+
+def test_a_time_bucket_and_a_slicer_narrow_the_children(app_users) -> None:  # type: ignore[no-untyped-def]
+    manager = app_users("demo-teammanager")
+    data = views.children_in_need_page(user=manager, filters={"sex": "F"})
+    month = data.visuals["referrals_time"].frame["code"].iloc[-2]
+    first, last = month.split("_")
+    ids, _ = drilled(manager, "supervision", {"from": "children_in_need", "visual": "referrals_time",
+                                               "code": month, "sex": "F"})
+    ch = schema.children.c
+    behind = counted(sa.select(E.child_id).join(schema.children, ch.child_id == E.child_id).where(
+        ch.sex == "F", E.referral_date >= first, E.referral_date <= last).distinct())
+    assert ids == behind & scope_ids(manager, "supervision")
+
+
+@pytest.mark.parametrize("page,visual", [
+    ("service_users", "by_sex"), ("service_users", "by_service"), ("interventions", "by_type"),
+    ("interventions", "outcomes"), ("send", "primary_need"), ("trends", "trend"), ("overview", "trend"),
+    ("children_in_need", "closures"), ("children_in_need", "cp_category"), ("send", "timeliness_20w"),
+])
+def test_every_page_drills_through_within_scope(app_users, page: str, visual: str) -> None:  # type: ignore[no-untyped-def]
+    manager = app_users("demo-teammanager") if page != "send" else send_manager()
+    data = views.PAGE_FUNCTIONS[page](user=manager, filters={"period_months": 60})
+    chart = data.visuals[visual]
+    assert chart.available
+    code = chart.frame["code"].iloc[0]
+    ids, page_ = drilled(manager, "supervision", {"from": page, "visual": visual, "code": code,
+                                                  "period_months": "60"})
+    assert ids <= scope_ids(manager, "supervision")
+    assert page_.drill is not None
+
+
+def test_members_match_the_chart_counts_for_child_level_charts(configured) -> None:  # type: ignore[no-untyped-def]
+    """Where a chart counts children (Service users by sex), its drill-through members are as many."""
+    class Leader:
+        role, user_id, username, team_ids, services, worker_id = "leadership", 0, "t", (), (), None
+    data = views.service_users_page(user=Leader(), filters={})  # type: ignore[arg-type]
+    parsed, services = views.authorised_filters(Leader(), {})  # type: ignore[arg-type]
+    with data_access.current().analytics.connect() as conn:
+        ctx = views.page_context(conn, parsed, services, True, data.as_of)
+        for code, shown in zip(data.visuals["by_sex"].frame["code"], data.visuals["by_sex"].frame["children"],
+                               strict=True):
+            n = conn.execute(sa.select(sa.func.count()).select_from(
+                drill.members(ctx, "service_users", visual="by_sex", code=code).subquery())).scalar_one()
+            assert shown == "c" or n == shown
+
+
+@pytest.mark.parametrize("username,purpose", [("demo-analyst", "statutory_return"), ("demo-leader", "direct_work"),
+                                              ("demo-manager", "direct_work"), ("demo-ig", "subject_access_request")])
+def test_roles_without_identifiable_rights_are_refused_and_audited(app_users, username: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
+    user = app_users(username)
+    with pytest.raises(AccessDenied):
+        records.child_records(user=user, purpose=purpose, drill={"from": "children_in_need", "card": "cp_open"})
+    events = audit.query_events(data_access.current().app, action=audit.AuditAction.ACCESS_REFUSED,
+                                username=username, limit=5)
+    assert events and events[0]["resource"] == "drill_through"
+
+
+@pytest.mark.parametrize("target", [
+    {"from": "children_in_need", "visual": "by_source", "code": "NOPE"},
+    {"from": "children_in_need", "visual": "nope", "code": "1A"},
+    {"from": "children_in_need", "card": "no_card"},
+    {"from": "nowhere", "card": "cp_open"},
+    {"from": "children_in_need", "card": "cp_open", "visual": "by_source", "code": "1A"},
+    {"from": "children_in_need", "card": "cp_open", "sex": "X"},
+    {"from": "children_in_need", "card": "cp_open", "child_id": "1"},
+    {"from": ["children_in_need"], "card": "cp_open"},
+    {"from": "children_in_need", "card": "x" * 500},
+    "children_in_need",
+])
+def test_forged_drill_through_is_refused_and_audited(app_users, target: object) -> None:  # type: ignore[no-untyped-def]
+    worker = app_users("demo-caseworker")
+    with pytest.raises((InvalidFilter, AccessDenied, InvalidRequest)):
+        records.child_records(user=worker, purpose="direct_work", drill=target)
+    events = audit.query_events(data_access.current().app, action=audit.AuditAction.ACCESS_REFUSED,
+                                username="demo-caseworker", limit=1)
+    assert events[0]["resource"] == "drill_through"
+
+
+def test_drill_through_read_is_audited_with_its_target(app_users) -> None:  # type: ignore[no-untyped-def]
+    worker = app_users("demo-caseworker")
+    ids, _ = drilled(worker, "direct_work", {"from": "children_in_need", "card": "referrals"})
+    event = audit.query_events(data_access.current().app, action=audit.AuditAction.RECORD_READ,
+                               username="demo-caseworker", limit=1)[0]
+    assert event["detail"]["drill_through"] == "children_in_need/card=referrals"
+    assert set(event["child_ids"]) == ids
+
+
+def test_hidden_count_is_suppressed_when_the_clicked_value_was(app_users) -> None:  # type: ignore[no-untyped-def]
+    from data_access.records import through
+
+    worker = app_users("demo-caseworker")
+    data = views.children_in_need_page(user=worker, filters={})
+    frame: pd.DataFrame = data.visuals["closures"].frame
+    small = frame[frame["episodes"] == "c"]
+    if small.empty:
+        pytest.skip("no suppressed closure reason in the demo data this period")
+    resolved = through.resolve(worker, {"from": "children_in_need", "visual": "closures",
+                                        "code": small["code"].iloc[0]})
+    with data_access.current().analytics.connect() as conn:
+        assert through.counts(conn, resolved, 0).hidden == "c"
