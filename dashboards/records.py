@@ -27,18 +27,24 @@ GRID, STATUS, MESSAGE = "records-grid", "records-status", "records-message"
 DRILL, DRILL_BAR = "records-drill", "records-drill-bar"
 DRILL_KEYS = 24  # a page's view state has at most a dozen fields; anything longer is not a drill-through
 
+# Filters run in the database: name and LA child ID "starts with", sex and locality by code.
+STARTS = {"filter": "agTextColumnFilter", "floatingFilter": True,
+          "filterParams": {"filterOptions": ["startsWith"], "maxNumConditions": 1, "debounceMs": 400}}
+EQUALS = {"filter": "agTextColumnFilter", "floatingFilter": True,
+          "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1, "debounceMs": 400}}
 IDENTIFIABLE_COLUMNS = [
-    {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True},
-    {"field": "la_child_id", "headerName": "LA child ID", "sortable": True},
+    {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True, **STARTS},
+    {"field": "la_child_id", "headerName": "LA child ID", "sortable": True, **STARTS},
     {"field": "upn", "headerName": "UPN"},
     {"field": "birth_date", "headerName": "Date of birth", "sortable": True},
-    {"field": "sex", "headerName": "Sex", "sortable": True},
-    {"field": "locality", "headerName": "Locality", "sortable": True},
+    {"field": "sex", "headerName": "Sex", "sortable": True, **EQUALS},
+    {"field": "locality", "headerName": "Locality", "sortable": True, **EQUALS},
     {"field": "ethnicity", "headerName": "Ethnicity"},
     {"field": "religion", "headerName": "Religion"},
     {"field": "lawful_basis", "headerName": "Lawful basis"},
 ]
-PSEUDONYMISED_COLUMNS = [{"field": f, "headerName": f.replace("_", " ").capitalize()}
+PSEUDONYMISED_COLUMNS = [{"field": f, "headerName": f.replace("_", " ").capitalize(),
+                          **(EQUALS if f in ("sex", "locality") else {})}
                          for f in ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")]
 SORT_FIELDS = {"name": "surname", "la_child_id": "la_child_id", "birth_date": "birth_date", "sex": "sex",
                "locality": "locality"}
@@ -74,7 +80,10 @@ def layout(**query: str) -> html.Div:
         html.P(id=STATUS, className="chart-summary"),
         dag.AgGrid(id=GRID, rowModelType="infinite", columnDefs=[], className="ag-theme-alpine",
                    dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 4, "rowBuffer": 0,
-                                    "suppressMultiSort": True},
+                                    "suppressMultiSort": True,
+                                    # One block request at a time: each response answers the request it was
+                                    # made for (the grid's request/response props carry no request id).
+                                    "maxConcurrentDatasourceRequests": 1},
                    style={"height": "600px"}),
     ])
 
@@ -157,12 +166,13 @@ def fetch_rows(request: object, drill: object) -> tuple:
     if not isinstance(start, int) or not isinstance(end, int) or end <= start:
         return _not_understood()
     sort = _first_sort(request.get("sortModel"))
+    search, filters = _filter_model(request.get("filterModel"))
     column = sort.get("colId")
     sort_key = SORT_FIELDS.get(column, "surname") if isinstance(column, str) else "surname"
     try:
         page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
                                      page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc",
-                                     drill=drill)
+                                     drill=drill, search=search or None, filters=filters)
     except (AccessDenied, InvalidFilter, ValueError) as exc:
         return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc)), _drill_bar(None, drill)
     rows = page.rows
@@ -176,6 +186,21 @@ def fetch_rows(request: object, drill: object) -> tuple:
     if page.drill is not None:
         status = f"{page.total:,} of the children counted are in your scope for this purpose. {_hidden(page)}"
     return {"rowData": rows.to_dict("records"), "rowCount": page.total}, status, None, _drill_bar(page, drill)
+
+
+def _filter_model(model: object) -> tuple[dict[str, object], dict[str, object]]:
+    """The grid's column filters as (search, filters) for data_access, which validates every value."""
+    search: dict[str, object] = {}
+    filters: dict[str, object] = {}
+    if not isinstance(model, dict):
+        return search, filters
+    for column, entry in model.items():
+        value = entry.get("filter") if isinstance(entry, dict) else None
+        if column in ("name", "la_child_id"):
+            search[column] = value  # anything but text is refused by data_access (InvalidRequest)
+        elif column in ("sex", "locality"):
+            filters[column] = value.strip().upper() if isinstance(value, str) else value
+    return search, filters
 
 
 def _hidden(page: records.Page) -> str:

@@ -188,3 +188,37 @@ def test_hidden_count_is_suppressed_when_the_clicked_value_was(app_users) -> Non
                                         "code": small["code"].iloc[0]})
     with data_access.current().analytics.connect() as conn:
         assert through.counts(conn, resolved, 0).hidden == "c"
+
+
+def test_name_and_id_search_runs_in_the_database_within_scope(app_users) -> None:  # type: ignore[no-untyped-def]
+    worker = app_users("demo-caseworker")
+    everyone = records.child_records(user=worker, purpose="direct_work", page_size=200).rows
+    surname = everyone["surname"].dropna().iloc[0]
+    found = records.child_records(user=worker, purpose="direct_work", page_size=200,
+                                  search={"name": surname[:3].lower()}).rows
+    assert len(found) and set(found["child_id"]) <= set(everyone["child_id"])
+    assert all(str(f).lower().startswith(surname[:3].lower()) or str(s).lower().startswith(surname[:3].lower())
+               for f, s in zip(found["forename"], found["surname"], strict=True))
+    la = everyone["la_child_id"].iloc[0]
+    by_id = records.child_records(user=worker, purpose="direct_work", search={"la_child_id": la}).rows
+    assert list(by_id["la_child_id"]) == [la]
+    wild = records.child_records(user=worker, purpose="direct_work", search={"name": "%"}).rows
+    assert wild.empty  # a LIKE wildcard is matched literally, never as "everything"
+    event = audit.query_events(data_access.current().app, action=audit.AuditAction.RECORD_READ,
+                               username="demo-caseworker", limit=1)[0]
+    assert event["detail"]["searched"] == "name" and "%" not in str(event)
+
+
+@pytest.mark.parametrize("search", [{"name": ""}, {"name": "x" * 41}, {"upn": "A"}, {"name": 3}, "smith",
+                                    {"name": "a\x00b"}])
+def test_malformed_search_is_refused(app_users, search: object) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidRequest):
+        records.child_records(user=app_users("demo-caseworker"), purpose="direct_work", search=search)
+
+
+def test_pseudonymised_rows_cannot_be_searched_by_name(app_users) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AccessDenied):
+        records.child_records(user=app_users("demo-analyst"), purpose="statutory_return", search={"name": "smi"})
+    events = audit.query_events(data_access.current().app, action=audit.AuditAction.ACCESS_REFUSED,
+                                username="demo-analyst", limit=1)
+    assert events[0]["resource"] == "records"

@@ -25,6 +25,7 @@ from data_access.records.listing import (
     Page,
     identifiable_page,
     parse_paging,
+    parse_search,
     pseudonymised_page,
 )
 from data_access.records.refs import make_ref, parse_ref
@@ -81,7 +82,7 @@ def _refusal(user: policy.Principal | None, resource: str, purpose: object, exc:
 
 def child_records(*, user: policy.Principal | None, purpose: object, filters: Mapping[str, object] | None = None,
                   page: object = 0, page_size: object = 50, sort: object = "surname",
-                  descending: object = False, drill: object = None) -> Page:
+                  descending: object = False, drill: object = None, search: object = None) -> Page:
     """A page of the children the user may see for ``purpose``.
 
     Identifiable rows for team managers (their team's allocated children, supervision) and
@@ -91,6 +92,9 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
     ``drill``: a drill-through from a dashboard (``through.resolve``): only the children counted in
     that chart row or card, still limited to the user's scope, with how many counted children the
     user cannot see (suppressed). Roles without identifiable rows are refused (audited).
+
+    ``search``: ``{"name": ..., "la_child_id": ...}`` (starts-with, in the database) for identifiable
+    lists only: searching pseudonymised rows by name would re-identify them, so it is refused.
     """
     from data_access import parse_filters
 
@@ -100,6 +104,9 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
         through = resolve_drill(user, drill) if drill is not None else None
         parsed: Filters = parse_filters(filters)
         p, size, key, desc = parse_paging(page, page_size, sort, descending)
+        wanted = parse_search(search)
+        if wanted and access.role.rows is policy.RowLevel.PSEUDONYMISED:
+            raise AccessDenied("Pseudonymised rows cannot be searched by name or LA child ID.")
         if access.role.row_scope is policy.Scope.NAMED_CHILD:
             raise AccessDenied("Subject access requests open one named child, not lists.")
         with current().analytics.connect() as conn:
@@ -108,7 +115,8 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
                                             page=p, page_size=size)
             else:
                 result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
-                                           descending=desc, members=through.members if through else None)
+                                           descending=desc, members=through.members if through else None,
+                                           search=wanted)
             if through is not None:
                 result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
     except (AccessDenied, InvalidRequest, ValueError) as exc:
@@ -120,7 +128,8 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
         username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]
         lawful_basis=",".join(result.lawful_bases) or None, child_ids=ids, fields=result.fields,
         detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows,
-                **({"drill_through": through.target} if through is not None else {})}))
+                **({"drill_through": through.target} if through is not None else {}),
+                **({"searched": ",".join(sorted(wanted))} if wanted else {})}))  # which fields, never the text
     return result
 
 

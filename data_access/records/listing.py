@@ -50,6 +50,37 @@ class Page:
     drill_title: str | None = None
 
 
+MAX_SEARCH = 40
+
+
+def parse_search(search: object) -> dict[str, str]:
+    """``{"name": text, "la_child_id": text}`` (either may be absent): the grid's text filters."""
+    if search in (None, {}):
+        return {}
+    if not isinstance(search, dict) or set(search) - {"name", "la_child_id"}:
+        raise InvalidRequest("Field 'search' may only hold 'name' and 'la_child_id'.")
+    out = {}
+    for field, value in search.items():
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_SEARCH or not value.isprintable():
+            raise InvalidRequest(f"Field 'search.{field}' must be 1 to {MAX_SEARCH} printable characters.")
+        out[field] = value.strip()
+    return out
+
+
+def _search_conditions(search: dict[str, str]) -> list[sa.ColumnElement[bool]]:
+    """Name (forename or surname, starting with; case-insensitive) and LA child ID (starting with)."""
+    conds = []
+    if "name" in search:
+        words = search["name"].lower().split()
+        for word in words:  # "jo smi" finds Jo Smith: every word starts the forename or the surname
+            pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(sa.or_(sa.func.lower(CH.forename).like(pattern, escape="\\"),
+                                sa.func.lower(CH.surname).like(pattern, escape="\\")))
+    if "la_child_id" in search:
+        conds.append(sa.func.substr(CH.la_child_id, 1, len(search["la_child_id"])) == search["la_child_id"])
+    return conds
+
+
 def parse_paging(page: object, page_size: object, sort: object, descending: object) -> tuple[int, int, str, bool]:
     if isinstance(page, bool) or not isinstance(page, int) or page < 0:
         raise InvalidRequest("Field 'page' must be a whole number from 0.")
@@ -71,16 +102,19 @@ def _special(access: Access, column: sa.ColumnElement, art9: sa.ColumnElement) -
 
 
 def identifiable_page(conn: sa.Connection, access: Access, filters: Filters, *, page: int, page_size: int,
-                      sort: str, descending: bool, members: sa.Select | None = None) -> Page:
+                      sort: str, descending: bool, members: sa.Select | None = None,
+                      search: dict[str, str] | None = None) -> Page:
     """One page of the children in scope with the fields the user may see (special category masked);
     ``members``: only these children (a drill-through's counted children), still within scope."""
     scoped = scope_subquery(access)
     where = child_conditions(filters, access.day)
     if members is not None:
         where.append(CH.child_id.in_(members))
+    where += _search_conditions(search or {})
     base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()
+    # Blanks (an unborn child's name or date of birth) last either way, on every engine alike.
+    order = (SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()).nulls_last()
     query = (sa.select(CH.child_id, CH.la_child_id, CH.upn, CH.forename, CH.surname, CH.birth_date, CH.sex,
                        CH.locality,
                        _special(access, CH.ethnicity, scoped.c.art9).label("ethnicity"),

@@ -1,0 +1,559 @@
+"""Does Records stay interactive with a caseload of 5,000 children? Page fetches against the bare engine.
+
+    .venv/bin/python bench/records.py                                          # scale-1 store, caseload 5,000
+    .venv/bin/python bench/records.py --url duckdb:////tmp/csi-bench/scale20.duckdb --caseload 5000
+    .venv/bin/python bench/records.py --pg start        # also on a throwaway PostgreSQL (or --pg URL)
+
+About 3 minutes for DuckDB on a shared 15-core machine; --pg adds about 6 (--warm 6 halves that).
+
+The demo store (built under /tmp/csi-bench unless --url names one) is copied, and in the copy one
+caseworker (the demo caseworker's worker, W00002) is given open allocations until their caseload is
+``--caseload`` children: each allocation is on an involvement whose lawful basis covers direct work
+(consent given and not withdrawn on the as_of day), of a child within retention, exactly the
+conditions data_access/records/scope.py applies. The total the caseworker sees through
+``data_access.records.child_records`` is printed and must reach the caseload.
+
+Operations, as that caseworker with purpose ``direct_work``: the first page (50 and 100 rows) by
+every sortable column, both ways; a deep page and the last page; slicer filters; the grid's
+``getRows`` callback called directly (its body plus JSON as Dash serialises it); and the same
+request POSTed to ``/_dash-update-component`` through Flask's test client (sign-in guard, session,
+CSRF and body checks, dispatch, JSON). Every call is audited in the app store (SQLite here), as in
+production: the audit column is that write's share. The engine column is the analytics SQL of the
+same call, captured from SQLAlchemy with its parameters and replayed on a raw connection in the
+same run (sample by sample), the floor any Python layer adds to.
+
+Cold: the first call after the analytics pool is dropped (DuckDB reopens the file, its buffers
+empty; the OS file cache may be warm; PostgreSQL keeps its shared buffers). Warm: every later call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from plotly.io.json import to_json_plotly
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import _attack  # type: ignore[import-not-found]  # noqa: E402  (tests/: callback bodies as dash-renderer sends them)
+
+import data_access  # noqa: E402
+from data_access import records, users  # noqa: E402
+from data_access.records.listing import SORTABLE  # noqa: E402
+from data_access.settings import Settings  # noqa: E402
+
+BENCH_DIR = Path("/tmp/csi-bench")
+AS_OF = dt.date(2025, 10, 31)
+USERNAME, PASSWORD = "bench-caseworker", "bench-records-caseload-password"
+PURPOSE = "direct_work"
+UPDATE = "/_dash-update-component"
+
+
+# --- the store: a demo build, and a copy with one big caseload ----------------------------------
+
+def source_store(url: str | None, scale: float) -> str:
+    """The store to copy: ``url``, or a demo build under /tmp/csi-bench (built once per scale).
+
+    A cached build whose tables lack a column the schema now declares is not reused (the schema
+    moves while others work): a fresh one is built beside it instead."""
+    if url is not None:
+        return url
+    for path in (BENCH_DIR / f"scale{scale:g}.duckdb", BENCH_DIR / f"records-source-scale{scale:g}.duckdb"):
+        if path.exists() and not missing_columns(f"duckdb:///{path}"):
+            return f"duckdb:///{path}"
+    from data_access import demo
+
+    start = time.perf_counter()
+    counts = demo.build(f"duckdb:///{path}", scale=scale, as_of=AS_OF, progress=False)
+    print(f"built scale {scale:g} in {time.perf_counter() - start:.0f} s: {counts['involvements']:,} involvements")
+    return f"duckdb:///{path}"
+
+
+def missing_columns(url: str) -> list[str]:
+    """Columns the schema declares that the store's tables do not have."""
+    from data_access import schema
+
+    engine = sa.create_engine(url, connect_args={"read_only": True})
+    try:
+        with engine.connect() as conn:
+            have = {(t, c) for t, c in conn.execute(sa.text(
+                "select table_name, column_name from information_schema.columns"))}
+    finally:
+        engine.dispose()
+    return [f"{t.name}.{c.name}" for t in schema.ALL_TABLES for c in t.columns if (t.name, c.name) not in have]
+
+
+def caseload_store(source: str, worker: str, caseload: int, grace_days: int) -> str:
+    """A copy of ``source`` in which ``worker`` has ``caseload`` children in scope for direct work."""
+    import duckdb
+
+    from data_access import schema
+
+    src = Path(source.removeprefix("duckdb:///"))
+    path = BENCH_DIR / f"records-{src.stem.removeprefix('records-source-')}-{worker}-{caseload}.duckdb"
+    if path.exists() and path.stat().st_mtime >= src.stat().st_mtime:
+        return f"duckdb:///{path}"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(path.name + ".building")
+    shutil.copyfile(src, staging)
+    con = duckdb.connect(str(staging))
+    try:
+        day = dt.date.fromisoformat(con.execute("select value from store_metadata where key = 'as_of'").fetchone()[0])
+        found = con.execute("select team_id from workers where worker_id = ?", [worker]).fetchone()
+        if found is None:
+            raise SystemExit(f"no worker {worker} in {source}")
+        since = day - dt.timedelta(days=grace_days)
+        # The scope's conditions (records/scope.py), for the allocations already there ...
+        covers = ("(i.lawful_basis in ('legal_obligation', 'public_task', 'vital_interests') or "
+                  "(i.lawful_basis = 'consent' and i.consent_given_date <= $day and "
+                  "(i.consent_withdrawn_date is null or i.consent_withdrawn_date > $day)))")
+        visible = (f"select distinct i.child_id from involvements i join allocations a using (involvement_id) "
+                   f"where a.worker_id = $worker and a.start_date <= $day and "
+                   f"(a.end_date is null or a.end_date >= $since) and {covers}")
+        have = con.execute(f"select count(*) from ({visible}) v join children c using (child_id) "
+                           "where c.retention_date is null or c.retention_date > $day",
+                           {"worker": worker, "day": day, "since": since}).fetchone()[0]
+        # ... and for the new ones: one qualifying involvement per child not yet on the caseload,
+        # children's social care first, otherwise in a fixed pseudo-random order.
+        # Refresh-time copies of the child's attributes, where the allocations table carries them.
+        columns = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                             "where table_name = 'allocations'").fetchall()}
+        copies = {k: v for k, v in getattr(schema, "CHILD_COPIES", {}).items() if k in columns}
+        into = ", ".join(["allocation_id", "child_id", "involvement_id", "worker_id", "team_id", "start_date",
+                          "end_date", *copies])
+        extra = "".join(f", ch.{source}" for source in copies.values())
+        con.execute(f"""
+            insert into allocations ({into})
+            with candidates as (
+                select i.child_id, min(i.involvement_id) as involvement_id,
+                       max(case when i.service = 'CSC' then 1 else 0 end) as csc
+                from involvements i join children c using (child_id)
+                where {covers} and (c.retention_date is null or c.retention_date > $day)
+                  and i.child_id not in ({visible})
+                group by i.child_id
+                order by csc desc, hash(i.child_id) limit $need)
+            select (select max(allocation_id) from allocations) + row_number() over (order by child_id),
+                   child_id, involvement_id, $worker, $team, $day - cast(hash(child_id) % 700 as integer),
+                   null{extra}
+            from candidates join children ch using (child_id)""",
+                    {"worker": worker, "team": found[0], "day": day, "since": since,
+                     "need": max(caseload - have, 0)})
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(staging, path)
+    return f"duckdb:///{path}"
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+class Capture:
+    """Records every statement the analytics engine runs (text and parameters), to replay them raw,
+    and the time from SQLAlchemy's ``before_execute`` to the cursor call: building the SQL string
+    (compiling, unless the dialect caches it) and binding parameters."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+        self.build_seconds = 0.0
+        self._started = 0.0
+        self.engine: sa.Engine | None = None
+
+    def attach(self, engine: sa.Engine) -> None:
+        if self.engine is not engine:
+            sa.event.listen(engine, "before_execute", self._start)
+            sa.event.listen(engine, "before_cursor_execute", self._record)
+            self.engine = engine
+
+    def clear(self) -> None:
+        self.statements.clear()
+        self.build_seconds = 0.0
+
+    def _start(self, *_args: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if self._started:
+            self.build_seconds += time.perf_counter() - self._started
+            self._started = 0.0
+        self.statements.append((statement, parameters))
+
+
+class Raw:
+    """A raw DB-API connection on the analytics store (DuckDB read-only, or psycopg)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: Any = None
+
+    def reopen(self) -> None:
+        self.close()
+        if self.url.startswith("duckdb"):
+            import duckdb
+
+            self.conn = duckdb.connect(self.url.removeprefix("duckdb:///"), read_only=True)
+        else:
+            import _pg  # type: ignore[import-not-found]
+
+            self.conn = _pg.connect(self.url)
+
+    def replay(self, statements: list[tuple[str, Any]]) -> float:
+        start = time.perf_counter()
+        if self.url.startswith("duckdb"):
+            for statement, parameters in statements:
+                self.conn.execute(statement, parameters).fetchall()
+        else:
+            with self.conn.cursor() as cursor:
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class AuditTimer:
+    """Wraps records._audit to time the app-store write each call makes (it is part of the app time)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._original = records._audit
+
+        def timed(event: Any) -> None:
+            start = time.perf_counter()
+            try:
+                self._original(event)
+            finally:
+                self.seconds += time.perf_counter() - start
+        records._audit = timed
+
+
+@dataclass
+class Op:
+    name: str
+    call: Callable[[], bytes]  # runs the operation; returns the response bytes (JSON)
+    samples: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in (
+        "cold", "cold_engine", "warm", "engine", "audit", "sql_build")})
+    rows: int = 0
+    total: int = 0  # children in scope matching the filters (the grid's rowCount)
+    size: int = 0
+    queries: int = 0
+
+
+def measure(ops: list[Op], raw: Raw, capture: Capture, audit: AuditTimer, repeat: int, warm: int) -> None:
+    for op in ops:
+        for _run in range(repeat):
+            data_access.current().analytics.dispose()  # DuckDB reopens the file: cold
+            capture.attach(data_access.current().analytics)
+            raw.reopen()
+            for i in range(warm + 1):
+                capture.clear()
+                audit.seconds = 0.0
+                start = time.perf_counter()
+                body = op.call()
+                app_s = time.perf_counter() - start
+                engine_s = raw.replay(capture.statements)
+                op.samples["cold" if i == 0 else "warm"].append(app_s)
+                op.samples["cold_engine" if i == 0 else "engine"].append(engine_s)
+                if i:
+                    op.samples["audit"].append(audit.seconds)
+                    op.samples["sql_build"].append(capture.build_seconds)
+                op.size, op.queries = len(body), len(capture.statements)
+        print(f"  {op.name:<34} warm p50 {statistics.median(op.samples['warm']) * 1000:6.1f} ms", flush=True)
+    raw.close()
+
+
+# --- the operations --------------------------------------------------------------------------------
+
+def data_access_op(name: str, user: Any, **kwargs: Any) -> Op:
+    op = Op(name, lambda: b"")
+
+    def call() -> bytes:
+        page = records.child_records(user=user, purpose=PURPOSE, **kwargs)
+        op.rows, op.total = len(page.rows), page.total
+        return to_json_plotly(page.rows.to_dict("records")).encode()
+    op.call = call
+    return op
+
+
+def grid_request(start: int, size: int, column: str, descending: bool) -> dict[str, Any]:
+    """What the AG Grid infinite row model sends for a block (colId as dashboards/records.py names it)."""
+    return {"startRow": start, "endRow": start + size, "filterModel": {},
+            "sortModel": [{"colId": column, "sort": "desc" if descending else "asc"}]}
+
+
+def callback_op(name: str, web: dict[str, Any], request: dict) -> Op:
+    """The grid's getRows callback body in a request context (user and purpose set, every State
+    None, as on /records without a drill-through), then its outputs as Dash serialises them."""
+    import dash
+    import flask
+
+    no_update = type(dash.no_update)
+    outputs = _attack.split_output(web["grid_output"])
+    op = Op(name, lambda: b"")
+
+    def call() -> bytes:
+        with web["app"].server.test_request_context(UPDATE, method="POST"):
+            flask.g._login_user = web["login_user"]
+            flask.session["csi_purpose"] = PURPOSE
+            values = web["fetch_rows"](request, *[None] * len(web["grid_spec"].get("state", [])))
+            response: dict[str, dict[str, Any]] = {}
+            for out, value in zip(outputs, values, strict=True):
+                if not isinstance(value, no_update):  # Dash leaves these out of the response
+                    response.setdefault(out["id"], {})[out["property"]] = value
+            body = to_json_plotly({"multi": True, "response": response}).encode()
+        grid = values[0]
+        op.rows, op.total = len(grid["rowData"]), grid["rowCount"]
+        return body
+    op.call = call
+    return op
+
+
+def http_op(name: str, web: dict[str, Any], request: dict) -> Op:
+    """The same request as dash-renderer POSTs it, through the whole Flask app (test client, no socket)."""
+    spec = {"output": web["grid_output"], **web["grid_spec"]}
+    body = _attack.forged_body(spec, [request], [None] * len(spec.get("state", [])))
+    headers = {"X-CSRFToken": web["csrf"], "Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    op = Op(name, lambda: b"")
+
+    def call() -> bytes:
+        response = web["client"].post(UPDATE, json=body, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"{name}: HTTP {response.status_code} {response.get_data(as_text=True)[:200]}")
+        grid = response.get_json()["response"]["records-grid"]["getRowsResponse"]
+        op.rows, op.total = len(grid["rowData"]), grid["rowCount"]
+        return response.get_data()
+    op.call = call
+    return op
+
+
+def operations(user: Any, total: int, locality: str, web: dict[str, Any], quick: bool) -> list[Op]:
+    ops = []
+    for size in (50,) if quick else (50, 100):
+        for key in SORTABLE:
+            for desc in (False, True):
+                ops.append(data_access_op(f"page 0/{size} {key} {'desc' if desc else 'asc'}", user,
+                                          page=0, page_size=size, sort=key, descending=desc))
+    last = (total - 1) // 50
+    ops += [data_access_op("page 80/50 surname asc", user, page=80, page_size=50),
+            data_access_op("page 40/100 birth_date desc", user, page=40, page_size=100, sort="birth_date",
+                           descending=True),
+            data_access_op(f"last page {last}/50 surname asc", user, page=last, page_size=50),
+            data_access_op(f"last page {last}/50 locality desc", user, page=last, page_size=50, sort="locality",
+                           descending=True),
+            data_access_op("filter sex F, page 0/50", user, filters={"sex": "F"}),
+            data_access_op(f"filter {locality}, page 0/50", user, filters={"locality": locality}),
+            data_access_op("filter age 10-15, page 0/50 dob", user, filters={"age_band": "10-15"},
+                           sort="birth_date"),
+            data_access_op("filter F+10-15+loc, page 2/50", user, page=2,
+                           filters={"sex": "F", "age_band": "10-15", "locality": locality})]
+    grid = [("rows 0-50 name asc", grid_request(0, 50, "name", False)),
+            ("rows 0-50 birth_date desc", grid_request(0, 50, "birth_date", True)),
+            ("rows 4000-4050 name asc", grid_request(4000, 50, "name", False)),
+            (f"rows {last * 50}-{last * 50 + 50} name asc", grid_request(last * 50, 50, "name", False))]
+    for label, request in grid:
+        ops.append(callback_op(f"callback {label}", web, request))
+    for label, request in grid:
+        ops.append(http_op(f"http {label}", web, request))
+    return ops
+
+
+# --- the web app, signed in as the caseworker --------------------------------------------------------
+
+def web_app(settings: Settings, worker: str) -> dict[str, Any]:
+    """The full Dash app, a bench caseworker account linked to ``worker``, signed in via /login."""
+    import dash
+
+    import app as app_module
+    from auth import LoginUser, hash_password
+
+    application = app_module.create_app(settings)
+    engine = data_access.current().app
+    with data_access.current().analytics.connect() as conn:
+        team = conn.execute(sa.text("select w.team_id, t.service from workers w join teams t using (team_id) "
+                                    "where w.worker_id = :w"), {"w": worker}).one()
+    if users.find_login(engine, USERNAME) is None:
+        users.create_user(engine, username=USERNAME, role="caseworker", password_hash=hash_password(PASSWORD),
+                          display_name="Bench Caseworker", team_ids=(team[0],), services=(team[1],),
+                          worker_id=worker)
+    user = users.find_login(engine, USERNAME)[0]
+    client = application.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
+    with client.session_transaction() as session:
+        session["csi_purpose"] = PURPOSE
+    csrf = client.get_cookie("_csrf_token").value
+    module = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/records")
+    # The grid's callback as registered (its outputs and State change as the page grows).
+    output = next(k for k in application.callback_map if "records-grid.getRowsResponse" in k)
+    spec = {k: application.callback_map[output][k] for k in ("inputs", "state")}
+    return {"app": application, "client": client, "csrf": csrf, "user": user, "grid_output": output,
+            "grid_spec": spec, "login_user": LoginUser(user, "bench-direct-call"),
+            "fetch_rows": sys.modules[module].fetch_rows}
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------
+
+def copy_to_postgres(duck_url: str, pg_url: str) -> None:
+    """Load the caseload store into PostgreSQL (refresh-time derived columns are recomputed by the load)."""
+    import pandas as pd
+
+    from data_access import database, schema
+
+    derived = set(getattr(schema, "CHILD_COPIES", {}))
+    source = sa.create_engine(duck_url, connect_args={"read_only": True})
+    with source.connect() as conn:
+        frames = []
+        for table in schema.ALL_TABLES:
+            frame = pd.read_sql(sa.text(f'select * from "{table.name}"'), conn)
+            keep = [c for c in table.columns if c.name in frame and c.name not in derived]
+            frame = frame[[c.name for c in keep]].copy()
+            for column in keep:  # integers with NULLs come back as floats: "12.0" is no integer to COPY
+                if isinstance(column.type, sa.Integer) and frame[column.name].dtype.kind == "f":
+                    frame[column.name] = frame[column.name].astype("Int64")
+            frames.append((table.name, frame))
+    source.dispose()
+    database.build_store(pg_url, lambda: iter(frames))
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+COLUMNS = (("operation", 36), ("total", 6), ("rows", 5), ("bytes", 8), ("sql", 4), ("cold", 7), ("engine", 7),
+           ("warm p50", 9), ("p95", 7), ("engine p50", 11), ("p95", 7), ("sql build", 10), ("audit", 6),
+           ("app/engine p95", 15))
+
+
+def line(values: list[object]) -> str:
+    """One table row: numbers right-aligned (times with one decimal), the operation left-aligned."""
+    cells = []
+    for (_, width), value in zip(COLUMNS, values, strict=True):
+        if isinstance(value, float):
+            cells.append(f"{value:>{width}.{2 if width == 15 else 1}f}")
+        else:
+            cells.append(f"{value:<{width}}" if width == 36 else f"{value:>{width}}")
+    return "".join(cells)
+
+
+def summary(samples: dict[str, list[float]]) -> list[float]:
+    """cold p50, cold engine p50, warm p50 / p95, engine p50 / p95, SQL build and audit p50 (ms), app / engine."""
+    ms = 1000
+    warm, engine = samples["warm"], samples["engine"]
+    return [pct(samples["cold"], .5) * ms, pct(samples["cold_engine"], .5) * ms, pct(warm, .5) * ms,
+            pct(warm, .95) * ms, pct(engine, .5) * ms, pct(engine, .95) * ms, pct(samples["sql_build"], .5) * ms,
+            pct(samples["audit"], .5) * ms,
+            pct(warm, .95) / max(pct(engine, .95), 1e-9)]
+
+
+def report(title: str, ops: list[Op]) -> None:
+    print(f"\n{title}; times in ms")
+    print(line([name for name, _ in COLUMNS]))
+    for op in ops:
+        print(line([op.name, op.total, op.rows, op.size, op.queries, *summary(op.samples)]))
+    groups = {"all data_access": [o for o in ops if not o.name.startswith(("callback", "http"))],
+              "all callback": [o for o in ops if o.name.startswith("callback")],
+              "all http": [o for o in ops if o.name.startswith("http")]}
+    for name, members in groups.items():
+        pooled = {k: [x for o in members for x in o.samples[k]] for k in members[0].samples}
+        print(line([name, "", "", "", "", *summary(pooled)]))
+
+
+def breakdown(ops: list[Op], names: tuple[str, ...], url: str, repeat: int = 9) -> None:
+    """Engine time per statement of a few operations (median of ``repeat`` raw replays, warm)."""
+    capture, raw = Capture(), Raw(url)
+    capture.attach(data_access.current().analytics)
+    raw.reopen()
+    print("\nengine time per statement (warm median, ms)")
+    for op in (o for o in ops if o.name in names):
+        capture.clear()
+        op.call()
+        for statement, parameters in capture.statements:
+            times = [raw.replay([(statement, parameters)]) for _ in range(repeat)]
+            text = re.sub(r"\s+", " ", statement)
+            label = text[:60] if "JOIN" not in text else f"{text[:30]} ... {text[text.rfind('JOIN'):][:40]}"
+            print(f"  {op.name:<30}{statistics.median(times) * 1000:>7.1f}  {label}")
+    raw.close()
+
+
+def run(label: str, settings: Settings, web: dict[str, Any], args: argparse.Namespace, audit: AuditTimer) -> None:
+    data_access.configure(settings)  # the web app reads data_access.current(), so it follows
+    user = web["user"]
+    total = records.child_records(user=user, purpose=PURPOSE, page_size=1).total
+    print(f"\n[{label}] {settings.analytics_url}\n  {USERNAME} ({args.worker}) sees {total:,} children "
+          f"for {PURPOSE} (wanted >= {args.caseload:,})", flush=True)
+    if total < args.caseload:
+        raise SystemExit("the caseload is smaller than asked for: not measuring")
+    with data_access.current().analytics.connect() as conn:
+        locality = conn.execute(sa.text("select locality from children where locality is not null "
+                                        "group by 1 order by count(*) desc limit 1")).scalar_one()
+    ops = operations(user, total, locality, web, args.quick)
+    measure(ops, Raw(settings.analytics_url), Capture(), audit, args.repeat, args.warm)
+    report(f"{label}: caseload {total:,}; {args.repeat} cold start(s) x {args.warm} warm calls per operation", ops)
+    breakdown(ops, ("page 0/50 surname asc", "page 80/50 surname asc", "filter sex F, page 0/50"),
+              settings.analytics_url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="an existing DuckDB analytics store to copy, e.g. duckdb:////tmp/a.duckdb")
+    parser.add_argument("--scale", type=float, default=1.0, help="demo store scale if no --url")
+    parser.add_argument("--caseload", type=int, default=5000, help="children on the caseworker's caseload")
+    parser.add_argument("--worker", default="W00002", help="the caseworker's worker id (W00002: demo-caseworker)")
+    parser.add_argument("--repeat", type=int, default=2, help="cold starts per operation")
+    parser.add_argument("--warm", type=int, default=12, help="warm calls after each cold start")
+    parser.add_argument("--quick", action="store_true", help="first pages of 50 only")
+    parser.add_argument("--pg", help="also on PostgreSQL: a SQLAlchemy URL, or 'start' for a throwaway server")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="csi-bench-records-"))
+    settings = Settings.from_env({}, data_dir=tmp, app_db_url=f"sqlite:///{tmp / 'app.sqlite'}",
+                                 analytics_url=source_store(args.url, args.scale))
+    url = caseload_store(settings.analytics_url, args.worker, args.caseload, settings.caseworker_grace_days)
+    settings = Settings.from_env({}, data_dir=tmp, app_db_url=settings.app_db_url, analytics_url=url)
+    web = web_app(settings, args.worker)
+    audit = AuditTimer()
+    started = time.perf_counter()
+    run("duckdb", settings, web, args, audit)
+    if args.pg:
+        server = None
+        pg_url = args.pg
+        if pg_url == "start":
+            import _pg  # type: ignore[import-not-found]
+
+            server = _pg.start_server()
+            pg_url = server.url()
+        try:
+            copy_to_postgres(url, pg_url)
+            run("postgresql", Settings.from_env({}, data_dir=tmp, app_db_url=settings.app_db_url,
+                                                analytics_url=pg_url), web, args, audit)
+        finally:
+            data_access.current().analytics.dispose()
+            if server is not None:
+                server.stop()
+    print(f"\nmeasured in {time.perf_counter() - started:.0f} s; app store (audit) {settings.app_db_url}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
