@@ -135,11 +135,9 @@ def _shell() -> html.Div:
 
 
 def show_user(_pathname: str | None) -> str:
-    user = current_app_user()
-    if user is None:
-        return ""
-    banner = data_access.user_banner(user=user)
-    return f"{banner['name']} ({banner['role']})"
+    from dashboards._session import header_text
+
+    return header_text(current_app_user())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,3 +21,17 @@ def set_declared_purpose(purpose: str | None) -> None:
         session.pop(_KEY, None)
     else:
         session[_KEY] = purpose
+
+
+def header_text(user: object) -> str:
+    """The header's "who am I, and why am I here": name, role and the declared purpose (if any)."""
+    import data_access
+    from data_access import records
+
+    if user is None:
+        return ""
+    banner = data_access.user_banner(user=user)  # type: ignore[arg-type]
+    text = f"{banner['name']} ({banner['role']})"
+    purpose = declared_purpose()
+    label = dict(records.permitted_purposes(user=user)).get(purpose) if purpose else None  # type: ignore[arg-type]
+    return f"{text} · Purpose: {label}" if label else text

@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from auth import current_app_user
 from dashboards import _components as ui
 from dashboards import _drill
-from dashboards._session import declared_purpose, set_declared_purpose
+from dashboards._session import declared_purpose, header_text, set_declared_purpose
 from data_access import AccessDenied, InvalidFilter, records
 
 dash.register_page(__name__, path="/records", name="Records", title="Records - Children's Services Insight")
@@ -115,6 +115,13 @@ def choose_purpose(_clicks: int | None, purpose: object, options: list | None) -
     labels = [{"label": label, "value": value} for value, label in records.permitted_purposes(user=user)]
     columns = PSEUDONYMISED_COLUMNS if user.role == "analyst" else IDENTIFIABLE_COLUMNS
     return _banner(accepted, labels), [dict(c) for c in columns]  # a new list makes the grid re-fetch
+
+
+@callback(Output("shell-user", "children", allow_duplicate=True), Input(BANNER, "children"),
+          prevent_initial_call=True)
+def show_purpose_in_header(_banner: object) -> str:
+    """The header names the purpose now in force (from the server-side session, not the page)."""
+    return header_text(current_app_user())
 
 
 # A new purpose means new rows: ask the grid to fetch its pages again (rows never sit in a Store).

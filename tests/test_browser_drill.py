@@ -67,6 +67,7 @@ def test_caseworker_clicks_a_bar_and_lands_on_their_counted_children(dash_app, l
     page.wait_for_url("**/records?**")
     assert "child_id" not in page.url and "upn" not in page.url and f"code={code}" in page.url
     choose_purpose(page, DIRECT_WORK)
+    expect(page.locator("#shell-user")).to_contain_text(f"Purpose: {DIRECT_WORK}")  # shown in the header
     expect(page.locator("#records-drill-title")).to_contain_text(str(chart.frame.set_index("code").loc[code, "label"]))
     expect(page.locator("#records-status")).to_contain_text(f"{len(expected):,} of the children counted")
     expect(page.locator(".ag-center-cols-container [col-id=la_child_id]")).to_have_text(expected)
