@@ -60,6 +60,11 @@ def run_batch(conn: sa.Connection, queries: Mapping[str, Grouped]) -> dict[str, 
     return out
 
 
+def tally(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    """The number of rows matching ``cond`` (0, never NULL, when none do)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
 def as_month(text: object) -> dt.date:
     """A month bucket from a batch (DATE or TIMESTAMP rendered as text, depending on the engine)."""
     return dt.date.fromisoformat(str(text)[:10])

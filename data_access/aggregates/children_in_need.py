@@ -26,6 +26,7 @@ from data_access.aggregates._context import (
     month_start,
     roll_up,
     run_batch,
+    tally,
 )
 from data_access.aggregates._scope import months_before, open_on
 from data_access.aggregates._visual import Visual, columns, rate, series, unavailable
@@ -52,9 +53,6 @@ TITLES = {"referrals_time": "Referrals, re-referrals and no further action", "by
           "closures": "Episodes closed, by reason"}
 
 
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
-
 
 def queries(ctx: Context) -> dict[str, Grouped]:
     """Every count the page needs, each scoped for the chart it feeds (a chart that is the source of
@@ -80,17 +78,17 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     referred = p.contains(E.c.referral_date)
     authorised = p.contains(A.c.authorisation_date)
     queries = {
-        "episodes": Grouped([], [_sum(referred), _sum(referred & E.c.is_rereferral), _sum(referred & E.c.referral_nfa)],
-                            E, [referred, *where("episodes")], cards=dict.fromkeys(("referrals", "rereferral_rate",
-                                                                                      "nfa_rate"))),
-        "assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A, [authorised, *where("assessments")],
+        "episodes": Grouped([], [tally(referred), tally(referred & E.c.is_rereferral),
+                                 tally(referred & E.c.referral_nfa)], E, [referred, *where("episodes")],
+                            cards=dict.fromkeys(("referrals", "rereferral_rate", "nfa_rate"))),
+        "assessments": Grouped([], [sa.func.count(), tally(A.c.within_45_days)], A, [authorised, *where("assessments")],
                                cards={"assessments_45": None}),
-        "s47": Grouped([], [_sum(p.contains(S47.c.start_date)), _sum(p.contains(S47.c.icpc_date)),
-                            _sum(p.contains(S47.c.icpc_date) & (S47.c.icpc_working_days <= 15))], S47,
+        "s47": Grouped([], [tally(p.contains(S47.c.start_date)), tally(p.contains(S47.c.icpc_date)),
+                            tally(p.contains(S47.c.icpc_date) & (S47.c.icpc_working_days <= 15))], S47,
                        [sa.or_(p.contains(S47.c.start_date), p.contains(S47.c.icpc_date)), *where("s47")],
                        cards={"s47": p.contains(S47.c.start_date), "icpc_15": p.contains(S47.c.icpc_date)}),
-        "cp": Grouped([], [_sum(open_on(CP.c.start_date, CP.c.end_date, p.end)), _sum(p.contains(CP.c.start_date)),
-                           _sum(p.contains(CP.c.start_date) & CP.c.is_subsequent)], CP,
+        "cp": Grouped([], [tally(open_on(CP.c.start_date, CP.c.end_date, p.end)), tally(p.contains(CP.c.start_date)),
+                           tally(p.contains(CP.c.start_date) & CP.c.is_subsequent)], CP,
                       [sa.or_(open_on(CP.c.start_date, CP.c.end_date, p.end), p.contains(CP.c.start_date)),
                        *where("cp_plans")],
                       cards={"cp_open": open_on(CP.c.start_date, CP.c.end_date, p.end),
@@ -98,7 +96,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
         "cin_plans": Grouped([], [sa.func.count()], CINP,
                              [open_on(CINP.c.start_date, CINP.c.end_date, p.end), *where("cin_plans")],
                              cards={"cin_plans": None}),
-        "referrals_time": Grouped([month], [sa.func.count(), _sum(E.c.is_rereferral), _sum(E.c.referral_nfa)], E,
+        "referrals_time": Grouped([month], [sa.func.count(), tally(E.c.is_rereferral), tally(E.c.referral_nfa)], E,
                                   [trend.contains(E.c.referral_date), *where("episodes", "referrals_time")],
                                   charts={"referrals_time": 0}),
         "by_source": Grouped([sa.func.coalesce(E.c.referral_source, "")], [sa.func.count()], E, [

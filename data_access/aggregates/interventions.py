@@ -23,6 +23,7 @@ from data_access.aggregates._context import (
     roll_up,
     run_batch,
     service_labels,
+    tally,
     team_labels,
 )
 from data_access.aggregates._scope import open_on
@@ -37,9 +38,6 @@ DURATION = {"1m": "Under 1 month", "3m": "1 to 3 months", "6m": "3 to 6 months",
 def _days() -> sa.ColumnElement[int]:
     return INV.c.end_date - INV.c.start_date  # whole days on DuckDB and PostgreSQL
 
-
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
 def queries(ctx: Context) -> dict[str, Grouped]:
@@ -59,7 +57,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     # The outcome cube's other charts follow a selection on the outcomes chart in the frame (``_ended``).
     others = [outcome == sel.value] if ended_source else []  # type: ignore[union-attr]
     return {
-        "cards": Grouped([], [_sum(started), _sum(ended), _sum(is_open)], INV,
+        "cards": Grouped([], [tally(started), tally(ended), tally(is_open)], INV,
                          [sa.or_(started, ended, is_open), *scoped.conds],
                          cards={"started": started, "ended": ended, "open": is_open}),
         "median": Grouped([], [sa.func.round(sa.func.percentile_cont(0.5).within_group(days))], INV,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from data_access import schema, suppression
 from data_access.aggregates import _periods
-from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
 from data_access.aggregates._facts import conditions
 from data_access.aggregates._scope import Period, open_on, population_on
 from data_access.aggregates._visual import Visual, columns
@@ -45,9 +45,6 @@ def _previous(ctx: Context, period: Period) -> Period:
     return _periods.previous(ctx.filters, period)
 
 
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
-
 
 def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
     """The KPIs' counts for ``period`` (as ``overview.raw_measures`` defines them), as batch queries."""
@@ -62,9 +59,9 @@ def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
         f"{tag}_cin": Grouped([], [sa.func.count(sa.distinct(E.c.child_id))], E,
                               [open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes")],
                               cards={"cin_now": None} if now else {}),
-        f"{tag}_referrals": Grouped([], [sa.func.count(), _sum(E.c.is_rereferral)], E, [referred, *where("episodes")],
+        f"{tag}_referrals": Grouped([], [sa.func.count(), tally(E.c.is_rereferral)], E, [referred, *where("episodes")],
                                     cards=dict.fromkeys(("referrals", "rereferral_rate")) if now else {}),
-        f"{tag}_assessments": Grouped([], [sa.func.count(), _sum(A.c.within_45_days)], A,
+        f"{tag}_assessments": Grouped([], [sa.func.count(), tally(A.c.within_45_days)], A,
                                       [period.contains(A.c.authorisation_date), *where("assessments")],
                                       cards={"assessments_45": None} if now else {}),
         f"{tag}_cp": Grouped([], [sa.func.count(sa.distinct(CP.c.child_id))], CP,
@@ -95,7 +92,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     trend_period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
     if ctx.may_see("episodes"):
         queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
-                                   [sa.func.count(), _sum(E.c.is_rereferral)], E,
+                                   [sa.func.count(), tally(E.c.is_rereferral)], E,
                                    [trend_period.contains(E.c.referral_date), *ctx.scoped("episodes", "trend").conds],
                                    charts={"trend": 0})
     if ctx.services is not None:  # only the KPIs within the user's services are queried at all

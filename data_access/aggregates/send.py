@@ -22,6 +22,7 @@ from data_access.aggregates._context import (
     month_start,
     roll_up,
     run_batch,
+    tally,
 )
 from data_access.aggregates._scope import months_before, open_on
 from data_access.aggregates._visual import Visual, columns, rate, series, table
@@ -39,9 +40,6 @@ TITLES = {"requests_time": "EHC requests received and plans issued",
           "primary_need": "Active plans by primary need", "placements": "Placements of active plans, by setting",
           "reviews": "Active plans by annual review"}
 
-
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
 def queries(ctx: Context) -> dict[str, Grouped]:
@@ -63,12 +61,12 @@ def queries(ctx: Context) -> dict[str, Grouped]:
                      else_="overdue")
     active_then = sa.select(EHP.c.plan_id).where(open_on(EHP.c.start_date, EHP.c.ceased_date, place_day))
     return {
-        "requests": Grouped([], [_sum(p.contains(REQ.c.received_date)), _sum(decided),
-                                 _sum(decided & REQ.c.decided_within_6_weeks)], REQ,
+        "requests": Grouped([], [tally(p.contains(REQ.c.received_date)), tally(decided),
+                                 tally(decided & REQ.c.decided_within_6_weeks)], REQ,
                             [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")],
                             cards={"requests": p.contains(REQ.c.received_date), "ehc_6_weeks": decided}),
-        "issued": Grouped([], [sa.func.count(), _sum(EHA.c.within_20_weeks), _sum(no_exc),
-                               _sum(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")],
+        "issued": Grouped([], [sa.func.count(), tally(EHA.c.within_20_weeks), tally(no_exc),
+                               tally(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")],
                           cards={"issued": None, "ehc_20_weeks_all": None, "ehc_20_weeks": no_exc}),
         "active": Grouped([], [sa.func.count()], EHP,
                           [open_on(EHP.c.start_date, EHP.c.ceased_date, p.end), *where("plans")],

@@ -22,6 +22,7 @@ from data_access.aggregates._context import (
     roll_up,
     run_batch,
     service_labels,
+    tally,
     team_labels,
 )
 from data_access.aggregates._facts import Scoped
@@ -99,7 +100,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
         charts["by_ethnicity"] = (3, picked)
     queries = {
         "open": Grouped([], [sa.func.count()], common[1], cards={"open": None}),
-        "flow_totals": Grouped([], [_sum(started), _sum(ended)], INV, [sa.or_(started, ended), *scoped.conds],
+        "flow_totals": Grouped([], [tally(started), tally(ended)], INV, [sa.or_(started, ended), *scoped.conds],
                                cards={"started": started, "ended": ended}),
         "by_service": by_service,
         "cube": Grouped(dims, [sa.func.count()], CH.join(demo_kids, demo_kids.c.child_id == CH.c.child_id),
@@ -139,9 +140,6 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
         charts.append(unavailable("by_disability", "Children open by disability", SPECIAL))
     return cards, charts
 
-
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
