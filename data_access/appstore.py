@@ -12,6 +12,8 @@ every engine (the audit chain hashes them), lexically ordered, and no sqlite3 da
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,7 +157,7 @@ def app_engine(url: str) -> sa.Engine:
         dbapi_connection.isolation_level = None  # the driver must not emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 10000")  # first, so switching to WAL can wait too
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -165,6 +167,29 @@ def app_engine(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any, patience: float = 10.0) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the lock.
+
+    Switching a fresh file to WAL reads it (shared lock) and then needs an exclusive lock; when two
+    connections do this at once SQLite reports "database is locked" at once, without consulting the
+    busy timeout, since waiting could deadlock. Without this retry, 4 of 40 rounds of four workers
+    migrating a new store together failed so. Once the file is in WAL mode the pragma is a plain read.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 @contextmanager

@@ -110,6 +110,7 @@ def test_migration_matches_the_core_tables(app_store_url: str, engine: sa.Engine
 
 
 def test_concurrent_migrations_all_succeed(app_store_url: str, engine: sa.Engine) -> None:
+    """Workers starting together on a new store all succeed (SQLite: the WAL switch is retried)."""
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -118,13 +119,39 @@ def test_concurrent_migrations_all_succeed(app_store_url: str, engine: sa.Engine
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
     assert _current_revision(engine) == _head_revision()
+
+
+def test_new_sqlite_stores_opened_together_all_reach_wal(tmp_path: Path) -> None:
+    """Fresh files opened by four connections at once: none fails with "database is locked"."""
+    errors: list[BaseException] = []
+    for round_ in range(25):
+        url = f"sqlite:///{tmp_path / f'race{round_}.sqlite'}"
+        engines = [appstore.app_engine(url) for _ in range(4)]
+        barrier = threading.Barrier(len(engines))
+
+        def open_one(engine: sa.Engine) -> None:
+            try:
+                barrier.wait()
+                with engine.connect() as conn:
+                    assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_one, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        for engine in engines:
+            engine.dispose()
+    assert errors == []
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
