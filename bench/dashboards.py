@@ -181,6 +181,11 @@ def main() -> int:
     print(f"{'all pages':<18}{'':>8}{pct(every_cold, 0.5) * 1000:>8.0f}{'':>8}{pct(every_app, 0.5) * 1000:>10.0f}"
           f"{pct(every_app, 0.95) * 1000:>8.0f}{pct(every_raw, 0.5) * 1000:>12.0f}{pct(every_raw, 0.95) * 1000:>8.0f}"
           f"{pct(every_app, 0.95) / pct(every_raw, 0.95):>16.2f}")
+    target = 1000 if rows >= 10_000_000 else 300  # issue 4: warm p95 per page, and within 2x the engine
+    over = [f"{r['page']} ({r['warm_p95']:.0f} ms, {r['ratio_p95']:.2f}x)" for r in results
+            if r["warm_p95"] > target or r["ratio_p95"] > 2]
+    print(f"target: warm p95 <= {target} ms and <= 2x the engine on every page: "
+          + ("met" if not over else "not met by " + ", ".join(over)))
     return 0
 
 

@@ -1,14 +1,19 @@
-"""Figures and text summaries for a suppressed ``Visual`` (pure: frame in, graph_objects figure out).
+"""Figures and text summaries for a suppressed ``Visual`` (pure: frame in, figure dict out).
 
-Built with ``go.Figure`` (not plotly.express). Every number drawn, hovered or put in ``customdata``
-comes from the visual's suppressed frame: a ``c`` is drawn as an empty bar labelled "c". The selected
-category (cross-filter) is outlined and the others faded, and the selection is also named in text
-above the chart, so colour is never the only cue; series differ by pattern as well as colour.
+Built as the plain figure dict Plotly.js reads (what ``go.Figure(...).to_plotly_json()`` would give,
+with the default template trimmed to the bar traces used): a ``go.Figure`` costs ~10 ms to build
+and serialise (it deep-copies its template twice), the dict next to nothing. Every number drawn,
+hovered or put in ``customdata`` comes from the visual's suppressed frame: a ``c`` is drawn as an
+empty bar labelled "c". The selected category (cross-filter) is outlined and the others faded, and
+the selection is also named in text above the chart, so colour is never the only cue; series differ
+by pattern as well as colour.
 """
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+import functools
+
+import plotly.io as pio
 
 from dashboards._components import format_value
 from data_access.suppression import NOT_APPLICABLE, SUPPRESSED
@@ -24,7 +29,7 @@ def _number(value: object) -> float | None:
     return float(value)  # type: ignore[arg-type]
 
 
-def figure(visual) -> go.Figure:  # type: ignore[no-untyped-def]
+def figure(visual) -> dict:  # type: ignore[no-untyped-def]
     """The chart for ``visual`` (a data_access Visual)."""
     frame = visual.frame
     if frame.empty:
@@ -57,24 +62,29 @@ def figure(visual) -> go.Figure:  # type: ignore[no-untyped-def]
         ))
     height = max(260, 28 * len(labels) + 90) if horizontal else 340
     value_axis = {"rangemode": "tozero", "gridcolor": GRID, "title": {"text": "%" if visual.unit == "percent" else ""}}
-    # A graph_objects Figure built from plain dicts without re-validating them (this module only ever
-    # builds the fixed, known-good shape above): half the time of validated construction.
-    return go.Figure(data=traces, _validate=False, layout=dict(
-        barmode="stack" if visual.kind == "stack" else "group", height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 40}, plot_bgcolor="#fff", paper_bgcolor="#fff",
-        font={"color": INK}, showlegend=len(columns) > 1, legend={"orientation": "h", "y": -0.2},
-        clickmode="event", dragmode=False,
-        xaxis=value_axis if horizontal else {"type": "category", "automargin": True},
-        yaxis={"autorange": "reversed", "automargin": True, "type": "category"} if horizontal else value_axis,
-    ))
+    return {"data": traces, "layout": {
+        "barmode": "stack" if visual.kind == "stack" else "group", "height": height,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "plot_bgcolor": "#fff", "paper_bgcolor": "#fff",
+        "font": {"color": INK}, "showlegend": len(columns) > 1, "legend": {"orientation": "h", "y": -0.2},
+        "clickmode": "event", "dragmode": False,
+        "xaxis": value_axis if horizontal else {"type": "category", "automargin": True},
+        "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"} if horizontal else value_axis,
+        "template": template(),
+    }}
 
 
-def empty(message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(annotations=[{"text": message, "showarrow": False, "font": {"size": 14}}],
-                      xaxis={"visible": False}, yaxis={"visible": False}, height=160,
-                      plot_bgcolor="#fff", paper_bgcolor="#fff", margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return fig
+@functools.cache
+def template() -> dict:
+    """The default plotly template as go.Figure applies it, trimmed to the bar traces drawn here."""
+    full = pio.templates[pio.templates.default].to_plotly_json()
+    return {"data": {"bar": full.get("data", {}).get("bar", [])}, "layout": full.get("layout", {})}
+
+
+def empty(message: str) -> dict:
+    return {"data": [], "layout": {
+        "annotations": [{"text": message, "showarrow": False, "font": {"size": 14}}],
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": 160, "plot_bgcolor": "#fff",
+        "paper_bgcolor": "#fff", "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "template": template()}}
 
 
 def summary(visual, period_label: str) -> str:  # type: ignore[no-untyped-def]

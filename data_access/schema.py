@@ -7,7 +7,8 @@ surrogate integers assigned at load (``child_id`` is opaque; ``la_child_id`` and
 statutory identifiers and never leave data_access except to users entitled to identifiable rows).
 
 Columns marked *derived* are computed at refresh time (they depend only on the data), so each
-request does not recompute them.
+request does not recompute them. Among them, fact tables carry copies of their child's slicer
+attributes and their CIN episode's (CHILD_COPIES, EPISODE_COPIES), so slicers need no semi-join.
 
 The store is rebuilt by a refresh and is read-only to the web app.
 """
@@ -27,6 +28,20 @@ def _fk(name: str, target: str, nullable: bool = False) -> sa.Column:
     # Foreign keys are documented rather than enforced: the store is bulk-loaded and read-only,
     # and DuckDB's FK checks would make a refresh much slower for no safety gain there.
     return sa.Column(name, sa.Integer, nullable=nullable, comment=f"-> {target}")
+
+
+def _child_copies() -> tuple[sa.Column, ...]:
+    """Derived copies of the child's slicer attributes (CHILD_COPIES): slicers filter a fact's own rows."""
+    return (sa.Column("child_sex", sa.String(1), nullable=True, comment="derived: children.sex"),
+            sa.Column("child_locality", sa.String(16), nullable=True, comment="derived: children.locality"),
+            sa.Column("child_birth_date", sa.Date, nullable=True, comment="derived: children.birth_date"))
+
+
+def _episode_copies() -> tuple[sa.Column, ...]:
+    """Derived copies of the CIN episode's filtered attributes (EPISODE_COPIES), on tables hanging off it."""
+    return tuple(sa.Column(f"episode_{name}", sa.String(length), nullable=True, comment=f"derived: cin_episodes.{name}")
+                 for name, length in (("team_id", 16), ("referral_source", 3), ("primary_need", 2),
+                                      ("closure_reason", 3)))
 
 
 store_metadata = sa.Table(
@@ -92,6 +107,7 @@ cin_episodes = sa.Table(
     "cin_episodes", metadata,
     _id("episode_id"),
     _fk("child_id", "children"),
+    *_child_copies(),
     sa.Column("referral_date", sa.Date, nullable=False),
     sa.Column("referral_source", sa.String(3), nullable=True),
     sa.Column("primary_need", sa.String(2), nullable=True),
@@ -108,6 +124,8 @@ assessments = sa.Table(
     _id("assessment_id"),
     _fk("episode_id", "cin_episodes"),
     _fk("child_id", "children"),
+    *_child_copies(),
+    *_episode_copies(),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("authorisation_date", sa.Date, nullable=True),
     sa.Column("working_days", sa.Integer, nullable=True, comment="derived: start to authorisation"),
@@ -127,6 +145,8 @@ section47 = sa.Table(
     _id("s47_id"),
     _fk("episode_id", "cin_episodes"),
     _fk("child_id", "children"),
+    *_child_copies(),
+    *_episode_copies(),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("icpc_target_date", sa.Date, nullable=True),
     sa.Column("icpc_date", sa.Date, nullable=True),
@@ -139,6 +159,8 @@ cin_plans = sa.Table(
     _id("cin_plan_id"),
     _fk("episode_id", "cin_episodes"),
     _fk("child_id", "children"),
+    *_child_copies(),
+    *_episode_copies(),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=True),
 )
@@ -148,6 +170,8 @@ cp_plans = sa.Table(
     _id("cp_plan_id"),
     _fk("episode_id", "cin_episodes"),
     _fk("child_id", "children"),
+    *_child_copies(),
+    *_episode_copies(),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=True),
     sa.Column("initial_category", sa.String(3), nullable=False),
@@ -168,6 +192,7 @@ ehc_requests = sa.Table(
     "ehc_requests", metadata,
     _id("request_id"),
     _fk("child_id", "children"),
+    *_child_copies(),
     sa.Column("received_date", sa.Date, nullable=False),
     sa.Column("request_source", sa.String(4), nullable=True),
     sa.Column("outcome", sa.String(1), nullable=False, comment="codes.EHC_REQUEST_OUTCOME"),
@@ -182,6 +207,7 @@ ehc_assessments = sa.Table(
     _id("ehc_assessment_id"),
     _fk("request_id", "ehc_requests"),
     _fk("child_id", "children"),
+    *_child_copies(),
     sa.Column("outcome", sa.String(1), nullable=False, comment="codes.EHC_ASSESSMENT_OUTCOME"),
     sa.Column("outcome_date", sa.Date, nullable=True, comment="plan issue date, or decision not to issue"),
     sa.Column("exceptions_apply", sa.Boolean, nullable=False, comment="20-week exceptions, reg 10(4)"),
@@ -193,6 +219,7 @@ ehc_plans = sa.Table(
     "ehc_plans", metadata,
     _id("plan_id"),
     _fk("child_id", "children"),
+    *_child_copies(),
     _fk("request_id", "ehc_requests", nullable=True),
     sa.Column("start_date", sa.Date, nullable=False, comment="date first plan issued"),
     sa.Column("ceased_date", sa.Date, nullable=True),
@@ -215,6 +242,7 @@ sen_placements = sa.Table(
     _id("placement_id"),
     _fk("plan_id", "ehc_plans"),
     _fk("child_id", "children"),
+    *_child_copies(),
     sa.Column("urn", sa.String(8), nullable=True),
     sa.Column("setting", sa.String(2), nullable=False, comment="codes.SEN_SETTING"),
     sa.Column("start_date", sa.Date, nullable=False),
@@ -225,6 +253,7 @@ involvements = sa.Table(
     "involvements", metadata,
     _id("involvement_id"),
     _fk("child_id", "children"),
+    *_child_copies(),
     sa.Column("service", sa.String(8), nullable=False, comment="codes.SERVICE"),
     sa.Column("intervention_type", sa.String(4), nullable=False, comment="codes.INTERVENTION_TYPE"),
     sa.Column("team_id", sa.String(16), nullable=False),
@@ -260,6 +289,12 @@ CHILD_TABLES = (
     involvements, allocations,
 )
 REFERENCE_TABLES = (store_metadata, population, teams, workers)
+# Tables carrying copies of their child's slicer attributes: copy column -> ``children`` column.
+CHILD_COPIES = {"child_sex": "sex", "child_locality": "locality", "child_birth_date": "birth_date"}
+CHILD_SLICED = tuple(t for t in CHILD_TABLES if "child_sex" in t.c)
+EPISODE_COPIES = {"episode_team_id": "team_id", "episode_referral_source": "referral_source",
+                  "episode_primary_need": "primary_need", "episode_closure_reason": "closure_reason"}
+EPISODE_SLICED = tuple(t for t in CHILD_TABLES if "episode_team_id" in t.c)
 ALL_TABLES = REFERENCE_TABLES + CHILD_TABLES
 
 INDEXES = (

@@ -47,17 +47,23 @@ def _cin_need(v: str) -> bool:
     return v in codes.PRIMARY_NEED
 
 
-def _episode_rules() -> dict[str, Rule]:
+def _episode_rules(table: sa.Table) -> dict[str, Rule]:
+    """Rules for CIN episodes and the tables hanging off one (assessments, S47, CIN and CP plans):
+    those carry copies of their episode's attributes (schema.EPISODE_COPIES), so no semi-join."""
+    def col(name: str) -> sa.ColumnElement:
+        return table.c[name] if table is E else table.c[f"episode_{name}"]
+
+    episode = table.c.episode_id
     return {
         "service": lambda v: sa.true() if v == "CSC" else sa.false(),
-        "team": lambda v: E.c.team_id == v,
-        "need": lambda v: E.c.primary_need == v if _cin_need(v) else None,
-        "referral_source": lambda v: E.c.referral_source == v,
-        "closure_reason": lambda v: E.c.closure_reason == v,
-        "category": lambda v: _in(E.c.episode_id, sa.select(CP.c.episode_id).where(CP.c.initial_category == v)),
-        "intervention_type": lambda v: _in(E.c.episode_id, sa.select(INV.c.episode_id).where(
+        "team": lambda v: col("team_id") == v,
+        "need": lambda v: col("primary_need") == v if _cin_need(v) else None,
+        "referral_source": lambda v: col("referral_source") == v,
+        "closure_reason": lambda v: col("closure_reason") == v,
+        "category": lambda v: _in(episode, sa.select(CP.c.episode_id).where(CP.c.initial_category == v)),
+        "intervention_type": lambda v: _in(episode, sa.select(INV.c.episode_id).where(
             INV.c.intervention_type == v)) if codes.INTERVENTION_TYPE[v][0] == "CSC" else sa.false(),
-        "outcome": lambda v: _in(E.c.episode_id, sa.select(INV.c.episode_id).where(INV.c.outcome == v)),
+        "outcome": lambda v: _in(episode, sa.select(INV.c.episode_id).where(INV.c.outcome == v)),
     }
 
 
@@ -147,9 +153,7 @@ def conditions(fact: str, filters: Filters, day: dt.date, *, services: tuple[str
     elif FACT_SERVICE[fact] == "SEND":
         rules = _send_rules(table)
     else:
-        rules = _episode_rules()
-    via_episode = fact in ("assessments", "s47", "cin_plans", "cp_plans")
-    episode_conds: list[Cond] = []
+        rules = _episode_rules(table)
     for dim, value in dims.items():
         if dim == "category" and fact == "cp_plans":
             conds.append(CP.c.initial_category == value)
@@ -158,12 +162,6 @@ def conditions(fact: str, filters: Filters, day: dt.date, *, services: tuple[str
         cond = rule(value) if rule else None
         if cond is None:
             ignored.append(DIM_LABEL.get(dim, dim))
-        elif isinstance(cond, sa.sql.elements.True_):
-            continue
-        elif via_episode:
-            episode_conds.append(cond)
-        else:
+        elif not isinstance(cond, sa.sql.elements.True_):
             conds.append(cond)
-    if episode_conds:
-        conds.append(table.c.episode_id.in_(sa.select(E.c.episode_id).where(*episode_conds)))
     return Scoped(conds, ignored)

@@ -48,25 +48,38 @@ class Period:
         return sa.and_(column > self.start, column <= self.end)
 
 
-def child_conditions(filters: Filters, as_of: dt.date) -> list[sa.ColumnElement[bool]]:
-    """Conditions on ``children`` for the locality, sex and age-band slicers (age on ``as_of``)."""
+def child_conditions(filters: Filters, as_of: dt.date, *, sex: sa.ColumnElement = C.sex,
+                     locality: sa.ColumnElement = C.locality,
+                     birth_date: sa.ColumnElement = C.birth_date) -> list[sa.ColumnElement[bool]]:
+    """Conditions for the locality, sex and age-band slicers (age on ``as_of``), on ``children`` by
+    default, or on the given columns (a fact table's copies of them)."""
     conds: list[sa.ColumnElement[bool]] = []
     if filters.locality:
-        conds.append(C.locality == filters.locality)
+        conds.append(locality == filters.locality)
     if filters.sex:
-        conds.append(C.sex == filters.sex)
+        conds.append(sex == filters.sex)
     if filters.age_band == "unborn":
-        conds.append(sa.or_(C.birth_date.is_(None), C.birth_date > as_of))
+        conds.append(sa.or_(birth_date.is_(None), birth_date > as_of))
     elif filters.age_band:
         low, high = AGE_BOUNDS[filters.age_band]
         # Age in whole years on as_of is in [low, high) <=> born in (as_of - high y, as_of - low y].
-        conds.append(C.birth_date > years_before(as_of, high))
-        conds.append(C.birth_date <= years_before(as_of, low))
+        conds.append(birth_date > years_before(as_of, high))
+        conds.append(birth_date <= years_before(as_of, low))
     return conds
 
 
 def restrict_children(table: sa.Table, filters: Filters, as_of: dt.date) -> list[sa.ColumnElement[bool]]:
-    """Conditions limiting rows of a child-level ``table`` to children matching the slicers."""
+    """Conditions limiting rows of a child-level ``table`` to children matching the slicers.
+
+    On a table carrying copies of the child's attributes (schema.CHILD_COPIES, filled at refresh)
+    the conditions are on its own rows; otherwise a semi-join on ``children``."""
+    if "child_sex" in table.c:
+        t = table.c
+        conds = child_conditions(filters, as_of, sex=t.child_sex, locality=t.child_locality,
+                                 birth_date=t.child_birth_date)
+        if filters.age_band == "unborn":  # a NULL birth date of a child that exists (sex is never NULL)
+            conds.append(t.child_sex.is_not(None))
+        return conds
     conds = child_conditions(filters, as_of)
     if not conds:
         return []

@@ -53,10 +53,14 @@ def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.C
     """The distinct (child, service) pairs open on the chart's day, and the distinct children in them."""
     scoped = ctx.scoped("involvements", visual)
     day = ctx.period_for(visual).end
-    rows = sa.select(INV.c.child_id, INV.c.service).where(_open(day), *scoped.conds).distinct()
+    # The child's sex, locality and birth date come from the copies on ``involvements`` (one value
+    # per child), so the breakdowns need no join with ``children``.
+    copies = (INV.c.child_sex, INV.c.child_locality, INV.c.child_birth_date)
+    rows = sa.select(INV.c.child_id, INV.c.service, *copies).where(_open(day), *scoped.conds).distinct()
     # MATERIALIZED (DuckDB and PostgreSQL 12+): computed once however many charts read it.
     open_rows = rows.cte(f"open_{name}").prefix_with("MATERIALIZED")
-    kids = sa.select(open_rows.c.child_id).distinct().cte(f"kids_{name}").prefix_with("MATERIALIZED")
+    kids = sa.select(open_rows.c.child_id, *(open_rows.c[c.name] for c in copies)).distinct() \
+        .cte(f"kids_{name}").prefix_with("MATERIALIZED")
     return open_rows, kids, scoped
 
 
@@ -87,30 +91,31 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     demo_source = source if source in DEMOGRAPHIC else None
     _, demo_kids, _ = open_for(demo_source) if demo_source else common
     day = ctx.period_for(demo_source).end
-    dims = [age_band_of(CH.c.birth_date, day), CH.c.sex, sa.func.coalesce(CH.c.locality, "")]
-    if ctx.special:
-        dims.append(sa.func.coalesce(CH.c.ethnicity, ""))
+    k = demo_kids.c
+    dims = [age_band_of(k.child_birth_date, day), k.child_sex, sa.func.coalesce(k.child_locality, "")]
     flow_scoped = ctx.scoped("involvements", "flow")
     flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
     # A selection on one demographic chart filters the others in the frame (``_demographics``).
     picked = [dims[list(DEMOGRAPHIC).index(sel.visual)] == sel.value] if source in DEMOGRAPHIC else []  # type: ignore[union-attr]
     charts: dict[str, int | tuple[int, list]] = {k: (i, [] if k == source else picked)
                                                  for i, k in enumerate(DEMOGRAPHIC)}
-    if ctx.special:
-        charts["by_ethnicity"] = (3, picked)
     queries = {
         "open": Grouped([], [sa.func.count()], common[1], cards={"open": None}),
         "flow_totals": Grouped([], [tally(started), tally(ended)], INV, [sa.or_(started, ended), *scoped.conds],
                                cards={"started": started, "ended": ended}),
         "by_service": by_service,
-        "cube": Grouped(dims, [sa.func.count()], CH.join(demo_kids, demo_kids.c.child_id == CH.c.child_id),
-                        charts=charts, child=CH.c.child_id),
+        # A NULL copy is a child missing from ``children`` (sex is never NULL): not counted, as before.
+        "cube": Grouped(dims, [sa.func.count()], demo_kids, [k.child_sex.is_not(None)], charts=charts,
+                        child=k.child_id),
         "started": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
                            [flow_period.contains(INV.c.start_date), *flow_scoped.conds], charts={"flow": 0}),
         "ended": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
                          [flow_period.contains(INV.c.end_date), *flow_scoped.conds]),
     }
-    if ctx.special:
+    if ctx.special:  # ethnicity is special category data: read from ``children`` only for roles allowed it
+        queries["ethnicity"] = Grouped([sa.func.coalesce(CH.c.ethnicity, "")], [sa.func.count()],
+                                       CH.join(demo_kids, k.child_id == CH.c.child_id), picked,
+                                       charts={"by_ethnicity": 0}, child=CH.c.child_id)
         queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()],
                                         DIS.join(common[1], common[1].c.child_id == DIS.c.child_id),
                                         charts={"by_disability": 0}, child=DIS.c.child_id)
@@ -178,7 +183,7 @@ def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | No
 
     Each child has one value of each, so the breakdowns are exact partitions of the same children: a
     selection on one of them filters the others here, in the frame, without another query."""
-    names = ["age_band", "sex", "locality", "ethnicity"][:4 if ctx.special else 3]
+    names = ["age_band", "sex", "locality"]
     cube = pd.DataFrame(result["cube"], columns=[*names, "n"]).astype({"n": "int64"})
     sel = ctx.filters.selection
     out = []
@@ -189,8 +194,7 @@ def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | No
                           value="children", value_label="Children", dim=dim, selected=ctx.selected(key), notes=notes))
     if not ctx.special:
         return out + [unavailable("by_ethnicity", "Children open by ethnicity", SPECIAL)]
-    rows = cube if source is None else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]
-    counts = rows.groupby("ethnicity")["n"].sum().to_dict()
+    counts = {code: int(n) for code, n in result["ethnicity"]}  # the demographic selection applied in SQL
     out.append(series("by_ethnicity", "Children open by ethnicity", counts, labels_for(codes.ETHNICITY, list(counts)),
                       threshold=ctx.threshold, value="children", value_label="Children", kind="hbar", notes=notes))
     return out

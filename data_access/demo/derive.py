@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_access import workdays
+from data_access import database, schema, workdays
 from data_access.demo._core import add_years, as_dates, nullable_ints
 
 REREFERRAL_DAYS = 365
@@ -101,4 +101,8 @@ def derive_all(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     out["ehc_requests"] = ehc_request_timeliness(out["ehc_requests"])
     out["ehc_assessments"] = ehc_assessment_timeliness(out["ehc_assessments"], out["ehc_requests"])
     out["ehc_plans"] = plan_primary_need(out["ehc_plans"], out["sen_needs"])
+    parents = {"children": database.child_copies(out["children"]),
+               "cin_episodes": database.episode_copies(out["cin_episodes"])}
+    for table in schema.CHILD_SLICED:  # child_* and episode_* copies (schema.CHILD_COPIES, EPISODE_COPIES)
+        out[table.name] = database.add_copies(table.name, out[table.name], parents)
     return out
