@@ -136,7 +136,7 @@ def test_new_sqlite_stores_opened_together_all_reach_wal(tmp_path: Path) -> None
         engines = [appstore.app_engine(url) for _ in range(4)]
         barrier = threading.Barrier(len(engines))
 
-        def open_one(engine: sa.Engine) -> None:
+        def open_one(engine: sa.Engine, barrier: threading.Barrier = barrier) -> None:
             try:
                 barrier.wait()
                 with engine.connect() as conn:
