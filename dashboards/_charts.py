@@ -31,17 +31,17 @@ def _number(value: object) -> float | None:
 
 def figure(visual) -> dict:  # type: ignore[no-untyped-def]
     """The chart for ``visual`` (a data_access Visual)."""
-    frame = visual.frame
-    if frame.empty:
+    if not visual.rows:
         return empty("No data for these filters")
-    horizontal = visual.kind == "hbar" or (visual.kind == "stack" and len(frame) > 6)
-    labels = [str(v) for v in frame["label"]]
-    codes = [str(v) for v in frame["code"]]
+    cols = visual.cols
+    horizontal = visual.kind == "hbar" or (visual.kind == "stack" and len(cols["code"]) > 6)
+    labels = [str(v) for v in cols["label"]]
+    codes = [str(v) for v in cols["code"]]
     selected = visual.selected
     columns = visual.plotted
     traces = []
     for i, column in enumerate(columns):
-        shown = frame[column].tolist()
+        shown = cols[column]
         values = [_number(v) for v in shown]
         text = [format_value(v, visual.unit) for v in shown]
         marker: dict[str, object] = {"color": COLOURS[i % len(COLOURS)]}
@@ -91,12 +91,12 @@ def summary(visual, period_label: str) -> str:  # type: ignore[no-untyped-def]
     """One or two sentences a screen reader user gets instead of the chart."""
     if not visual.available:
         return visual.message or "Not available."
-    frame = visual.frame
-    if frame.empty:
+    if not visual.rows:
         return f"{visual.title}: no data for these filters."
+    cols = visual.cols
     column = visual.plotted[0]
     name = visual.values[column]
-    numeric = [(label, v, _number(v)) for label, v in zip(frame["label"], frame[column], strict=True)]
+    numeric = [(label, v, _number(v)) for label, v in zip(cols["label"], cols[column], strict=True)]
     shown = [(label, v, n) for label, v, n in numeric if n is not None]
     hidden = sum(1 for _, _, n in numeric if n is None)
     parts = [f"{visual.title}, {period_label}."]
@@ -106,12 +106,12 @@ def summary(visual, period_label: str) -> str:  # type: ignore[no-untyped-def]
         top = max(shown, key=lambda item: item[2])
         parts.append(f"Highest: {top[0]} ({format_value(top[1], visual.unit)}).")
         if visual.kind == "time":
-            last_label, last_value = frame["label"].iloc[-1], frame[column].iloc[-1]
+            last_label, last_value = cols["label"][-1], cols[column][-1]
             parts.append(f"Latest: {last_label} ({format_value(last_value, visual.unit)}).")
     if hidden:
         parts.append(f"{hidden} value{'s' if hidden != 1 else ''} suppressed (shown as c).")
     if visual.selected:
-        chosen = frame.loc[frame["code"] == visual.selected, "label"]
-        if not chosen.empty:
-            parts.append(f"Selected: {chosen.iloc[0]}.")
+        chosen = [label for code, label in zip(cols["code"], cols["label"], strict=True) if code == visual.selected]
+        if chosen:
+            parts.append(f"Selected: {chosen[0]}.")
     return " ".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboards._components import el as _el
 from dashboards._components import format_value
 
 PICK, EXPORT, UP = "csi-pick", "csi-export", "csi-up"
@@ -49,14 +50,6 @@ def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: 
         className="col-12" + ("" if wide else " col-xl-6"))
 
 
-def _el(tag: str, children: object = None, **props: object) -> dict:
-    """An html component in the JSON form Dash sends (what ``html.<tag>(...).to_plotly_json()`` gives).
-
-    A chart's table has hundreds of cells; built as dicts they cost a tenth of the component
-    objects' construction, validation and serialisation, and the browser receives the same JSON."""
-    return {"props": {"children": children, **props}, "type": tag, "namespace": "dash_html_components"}
-
-
 def table(prefix: str, visual, caption: str) -> dict:  # type: ignore[no-untyped-def]
     """The visual's suppressed frame as an HTML table (the chart's text alternative), with actions."""
     columns = [c for c in visual.values]
@@ -68,9 +61,9 @@ def table(prefix: str, visual, caption: str) -> dict:  # type: ignore[no-untyped
         head.append(_el("Th", "Actions", scope="col"))
     meta = {"dim": visual.dim or "", "level": visual.level or "", "drill": visual.drill or ""}
     units = [visual.unit if c == visual.plotted[0] else "count" for c in columns]
-    frame = visual.frame
+    cols = visual.cols
     body = []
-    for code, label, *values in zip(frame["code"], frame["label"], *(frame[c] for c in columns), strict=True):
+    for code, label, *values in zip(cols["code"], cols["label"], *(cols[c] for c in columns), strict=True):
         chosen = code == visual.selected
         cells = [_el("Th", str(label), scope="row")]
         cells += [_el("Td", format_value(v, u)) for v, u in zip(values, units, strict=True)]

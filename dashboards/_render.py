@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Output, html
+from dash import Output
 
 from dashboards import _charts, _panels
 from dashboards import _components as ui
@@ -34,7 +34,7 @@ def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
     return f"the previous {filters.period_months} months"
 
 
-def _card(kpi, previous: str) -> html.Div:  # type: ignore[no-untyped-def]
+def _card(kpi, previous: str) -> dict:  # type: ignore[no-untyped-def]
     if kpi.value is None:
         sub = kpi.note
     elif kpi.unit == "percent" and kpi.denominator is not None:
@@ -45,7 +45,7 @@ def _card(kpi, previous: str) -> html.Div:  # type: ignore[no-untyped-def]
         sub = None
     lines = ui.comparison_lines(kpi, previous)
     if not lines and kpi.note and kpi.value is not None and kpi.unit == "percent":
-        lines = [html.Div(kpi.note, className="kpi-england", id=f"kpi-{kpi.key}-england")]
+        lines = [ui.el("Div", kpi.note, className="kpi-england", id=f"kpi-{kpi.key}-england")]
     return ui.kpi_card(key=kpi.key, label=kpi.label, value=ui.format_value(kpi.value, kpi.unit), sub=sub,
                        definition=kpi.definition, na=kpi.value is None, lines=lines)
 
@@ -58,8 +58,8 @@ def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
     visual = data.visuals.get(sel.visual)
     label, where = sel.value, ""
     if visual is not None:
-        found = visual.frame.loc[visual.frame["code"] == sel.value, "label"]
-        label = str(found.iloc[0]) if not found.empty else sel.value
+        found = [lab for code, lab in zip(visual.cols["code"], visual.cols["label"], strict=True) if code == sel.value]
+        label = str(found[0]) if found else sel.value
         where = f" (from {visual.title})"
     return f"Filtered by {label}{where}. Every other chart and the cards show only this.", False
 

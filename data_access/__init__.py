@@ -20,7 +20,15 @@ from data_access.aggregates import overview as _overview
 from data_access.filters import Filters, InvalidFilter
 from data_access.policy import AccessDenied, Principal
 from data_access.settings import Settings
-from data_access.stores import analytics_available, as_of, configure, current, reopen_analytics, store_facts
+from data_access.stores import (
+    analytics_available,
+    as_of,
+    configure,
+    current,
+    reference,
+    reopen_analytics,
+    store_facts,
+)
 
 __all__ = [
     "AccessDenied", "InvalidFilter", "Filters", "Settings", "configure", "current", "find_user", "find_login",
@@ -74,10 +82,12 @@ def known_teams() -> list[tuple[str, str, str]]:
 
     from data_access import schema
 
-    with current().analytics.connect() as conn:
-        rows = conn.execute(sa.select(schema.teams.c.team_id, schema.teams.c.name, schema.teams.c.service)
-                            .order_by(schema.teams.c.service, schema.teams.c.name)).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    def load() -> tuple[tuple[str, str, str], ...]:
+        with current().analytics.connect() as conn:
+            rows = conn.execute(sa.select(schema.teams.c.team_id, schema.teams.c.name, schema.teams.c.service)
+                                .order_by(schema.teams.c.service, schema.teams.c.name)).all()
+        return tuple(tuple(r) for r in rows)  # type: ignore[misc]
+    return list(reference("known_teams", load))
 
 
 def parse_filters(raw: Mapping[str, object] | None) -> Filters:

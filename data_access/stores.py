@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -31,6 +33,7 @@ def _file_identity(settings: Settings) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns) if stat else None
 
 
+T = TypeVar("T")
 _lock = threading.Lock()
 _current: Stores | None = None
 
@@ -46,6 +49,7 @@ def configure(settings: Settings) -> Stores:
                     identity)
     with _lock:
         old, _current = _current, stores
+        _reference.clear()
     if old is not None:
         old.analytics.dispose()
         old.app.dispose()
@@ -95,7 +99,27 @@ def _open_analytics(settings: Settings, identity: tuple[int, int] | None) -> sa.
 
 def reopen_analytics() -> None:
     """Drop pooled analytics connections so the next query sees a freshly swapped-in store."""
+    _reference.clear()
     current().analytics.dispose()
+
+
+_reference: dict[str, tuple[sa.Engine, tuple[int, int], object]] = {}
+
+
+def reference(name: str, load: Callable[[], T]) -> T:
+    """``load()`` (store metadata or reference data, never about a child), kept while the same DuckDB
+    file is served: a refresh swaps in a new file (a new inode), which ``current()`` notices, so the
+    next call loads again. Saves two queries per dashboard callback. A PostgreSQL store can be
+    refreshed by another process without anything here noticing, so it is read every time."""
+    stores = current()
+    if stores.settings.analytics_path is None or stores.analytics_file is None:
+        return load()
+    hit = _reference.get(name)
+    if hit is not None and hit[0] is stores.analytics and hit[1] == stores.analytics_file:
+        return hit[2]  # type: ignore[return-value]
+    value = load()
+    _reference[name] = (stores.analytics, stores.analytics_file, value)
+    return value
 
 
 def analytics_available() -> bool:
@@ -109,9 +133,11 @@ def analytics_available() -> bool:
 
 def store_facts() -> dict[str, str]:
     """The store_metadata rows (as_of, source, built_at, ...); no child data."""
-    with current().analytics.connect() as conn:
-        rows = conn.execute(sa.select(schema.store_metadata.c.key, schema.store_metadata.c.value)).all()
-    return {k: v for k, v in rows}
+    def load() -> tuple[tuple[str, str], ...]:
+        with current().analytics.connect() as conn:
+            rows = conn.execute(sa.select(schema.store_metadata.c.key, schema.store_metadata.c.value)).all()
+        return tuple((k, v) for k, v in rows)
+    return dict(reference("store_facts", load))
 
 
 def as_of() -> dt.date:

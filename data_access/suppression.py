@@ -112,15 +112,33 @@ def suppress_series(counts: pd.Series, *, threshold: int = 5, total: bool = True
     view or a previous result's mask); zeros there are ignored."""
     if total and TOTAL in counts.index:
         raise ValueError(f"counts already has a {TOTAL!r} label")
-    values = _as_counts(counts.to_numpy(dtype=float, na_value=np.nan))
+    values = counts.to_numpy(dtype=float, na_value=np.nan)
+    shown, sup, shown_total = _line(values, _forced(extra, _with_total(counts.index)), threshold, total)
+    return SuppressedSeries(pd.Series(shown, index=counts.index, name=counts.name, dtype=object),
+                            pd.Series(sup, index=counts.index, name=counts.name, dtype=bool), shown_total)
+
+
+def suppress_line(counts: Sequence[int], *, threshold: int = 5, total: bool = True) \
+        -> tuple[list[Shown], Shown | None]:
+    """``suppress_series`` for a plain list of counts (no labels, no ``extra``): the displayed values
+    and the displayed total (None without ``total``). The same rules; no pandas on the way, since a
+    dashboard suppresses dozens of short lines per request."""
+    shown, _sup, shown_total = _line(np.asarray(counts, dtype=float), None, threshold, total)
+    return shown, shown_total
+
+
+def _line(values: np.ndarray, forced: np.ndarray | None, threshold: int, total: bool) \
+        -> tuple[list[Shown], list[bool], Shown | None]:
+    """One line and its total: (displayed cells, their mask, displayed total or None)."""
+    values = _as_counts(values)
     row = np.append(values, values.sum())
     grid = np.vstack([row, row])  # the series as a 1 x n table: its column totals repeat its cells
-    sup = (grid >= 1) & (grid <= threshold) | _forced(extra, _with_total(counts.index)) & (grid > 0)
+    sup = (grid >= 1) & (grid <= threshold)
+    if forced is not None:
+        sup |= forced & (grid > 0)
     sup = _protect(grid, sup, threshold)[0] if total else np.append(sup[0, :-1], False)
-    shown = np.where(sup, SUPPRESSED, row.astype(object))
-    return SuppressedSeries(pd.Series(shown[:-1], index=counts.index, name=counts.name, dtype=object),
-                            pd.Series(sup[:-1], index=counts.index, name=counts.name),
-                            shown[-1] if total else None)
+    cells = [SUPPRESSED if hidden else int(v) for v, hidden in zip(row.tolist(), sup.tolist(), strict=True)]
+    return cells[:-1], sup[:-1].tolist(), (cells[-1] if total else None)
 
 
 def suppress_table(counts: pd.DataFrame, *, threshold: int = 5, margins: bool = True,
@@ -131,17 +149,35 @@ def suppress_table(counts: pd.DataFrame, *, threshold: int = 5, margins: bool = 
     ``margins=True`` whenever the view shows any total of this table. ``extra`` as for series."""
     if margins and (TOTAL in counts.index or TOTAL in counts.columns):
         raise ValueError(f"counts already has a {TOTAL!r} label")
-    body = _as_counts(counts.to_numpy(dtype=float, na_value=np.nan)).reshape(counts.shape)
     index, columns = counts.index, counts.columns
     if margins:
-        body = np.block([[body, body.sum(axis=1, keepdims=True)], [body.sum(axis=0), body.sum()]])
         index, columns = _with_total(index), _with_total(columns)
-    sup = (body >= 1) & (body <= threshold) | _forced(extra, index, columns) & (body > 0)
-    if margins:
-        sup = _protect(body, sup, threshold)
-    shown = np.where(sup, SUPPRESSED, body.astype(object))
+    shown, sup = _grid(counts.to_numpy(dtype=float, na_value=np.nan).reshape(counts.shape),
+                       _forced(extra, index, columns) if extra is not None else None, threshold, margins)
     return SuppressedTable(pd.DataFrame(shown, index=index, columns=columns, dtype=object),
                            pd.DataFrame(sup, index=index, columns=columns))
+
+
+def suppress_grid(counts: Sequence[Sequence[int]], *, threshold: int = 5) -> list[list[Shown]]:
+    """``suppress_table`` with margins for a plain rows x columns list of counts (no labels, no
+    ``extra``): the displayed rows, each ending with its total, then the row of column totals ending
+    with the grand total. The same rules; no pandas on the way."""
+    values = np.asarray(counts, dtype=float).reshape(len(counts), -1)
+    return _grid(values, None, threshold, True)[0].tolist()
+
+
+def _grid(values: np.ndarray, forced: np.ndarray | None, threshold: int, margins: bool) \
+        -> tuple[np.ndarray, np.ndarray]:
+    """A table (with its margins added when ``margins``): (displayed cells as objects, mask)."""
+    body = _as_counts(values).reshape(values.shape)
+    if margins:
+        body = np.block([[body, body.sum(axis=1, keepdims=True)], [body.sum(axis=0), body.sum()]])
+    sup = (body >= 1) & (body <= threshold)
+    if forced is not None:
+        sup |= forced & (body > 0)
+    if margins:
+        sup = _protect(body, sup, threshold)
+    return np.where(sup, SUPPRESSED, body.astype(object)), sup
 
 
 def suppress_rate(numerator: Shown, denominator: Shown, *, threshold: int = 5, per: int = 100,

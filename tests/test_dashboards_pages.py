@@ -52,6 +52,17 @@ def test_every_page_builds_for_a_leader_with_every_chart_available(configured, n
     data = page(name)
     assert data.visuals and all(v.available for v in data.visuals.values())
     assert data.last_day == data.as_of and data.first_day == dt.date(2024, 11, 1)
+    for visual in [*data.visuals.values(), *page(name, sex="F", selection=_first_selection(data)).visuals.values()]:
+        # the renderers read ``cols`` (lists, kept from the build), exports and tests the frame: one truth
+        assert visual.cols == {str(c): visual.frame[c].tolist() for c in visual.frame.columns}, visual.key
+
+
+def _first_selection(data) -> str | None:  # type: ignore[no-untyped-def]
+    """A cross-filter on the page's first selectable bar (none on a page with no such chart)."""
+    for visual in data.visuals.values():
+        if visual.dim and visual.dim != "time" and len(visual.frame):
+            return f"{visual.key}:{visual.dim}:{visual.frame['code'].iloc[0]}"
+    return None
 
 
 def test_referrals_by_source_equal_plain_sql(configured) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,8 @@ from data_access.suppression import (  # the termination guarantee
     _unsafe_cells,
     recoverable_cells,
     suppress_count,
+    suppress_grid,
+    suppress_line,
     suppress_rate,
     suppress_rates,
     suppress_series,
@@ -124,6 +126,7 @@ def test_series_worked_examples(counts: list[int], expected: list[object], total
     assert result.total == total
     assert result.mask.tolist() == [v == C for v in expected]
     assert recoverable_cells(result) == []
+    assert suppress_line(counts) == (expected, total)  # the pandas-free path the dashboards use
 
 
 def test_series_without_total_gets_primary_suppression_only() -> None:
@@ -315,6 +318,7 @@ def test_random_tables_are_safe(shape: tuple[int, int], kind: str, threshold: in
                               index=[f"r{i}" for i in range(shape[0])], columns=[f"k{j}" for j in range(shape[1])])
         result = suppress_table(counts, threshold=threshold)
         _assert_safe_table(counts, result, threshold)
+        assert suppress_grid(counts.to_numpy().tolist(), threshold=threshold) == result.frame.to_numpy().tolist()
         again = suppress_table(counts, threshold=threshold, extra=result.mask)
         assert again.frame.equals(result.frame), "suppressing with its own mask changed the result"
         body = suppress_table(counts, threshold=threshold, margins=False)
@@ -340,6 +344,9 @@ def test_random_series_are_safe(length: int, kind: str, threshold: int) -> None:
         full_mask = pd.Series(mask, index=[*range(length), TOTAL])
         again = suppress_series(pd.Series(raw), threshold=threshold, extra=full_mask)
         assert again.tolist() == result.tolist() and again.total == result.total
+        assert suppress_line(raw.tolist(), threshold=threshold) == (result.tolist(), result.total)
+        assert suppress_line(raw.tolist(), threshold=threshold, total=False) == (
+            suppress_series(pd.Series(raw), threshold=threshold, total=False).tolist(), None)
         rates = suppress_rates(pd.Series(raw), int(raw.sum()), threshold=threshold,
                                numerator_mask=result.mask, denominator_mask=pd.Series(result.total == C, range(length)))
         assert all((r == C) == (m or result.total == C) for r, m in zip(rates, result.mask, strict=True))

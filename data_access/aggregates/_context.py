@@ -61,8 +61,10 @@ def run_batch(conn: sa.Connection, queries: Mapping[str, Grouped]) -> dict[str, 
 
 
 def tally(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    """The number of rows matching ``cond`` (0, never NULL, when none do)."""
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+    """The number of rows matching ``cond`` (0, never NULL, when none do): ``count(*) FILTER (WHERE
+    cond)``, on DuckDB, PostgreSQL and SQLite >= 3.30 alike; a third of the SQL expression objects of
+    ``coalesce(sum(case ...), 0)``, which is what a request spends its Python time building."""
+    return sa.func.count().filter(cond)
 
 
 def as_month(text: object) -> dt.date:
@@ -79,6 +81,7 @@ class Context:
     services: tuple[str, ...] | None  # None: all services
     threshold: int
     special: bool  # the role may see special-category breakdowns
+    _scoped: dict[tuple, Scoped] = field(default_factory=dict, compare=False, repr=False)
 
     def may_see(self, fact: str) -> bool:
         service = FACT_SERVICE.get(fact)
@@ -93,8 +96,15 @@ class Context:
         return _periods.narrow(self.period, first, last)
 
     def scoped(self, fact: str, visual: str | None, day: dt.date | None = None) -> Scoped:
-        return conditions(fact, self.filters, day or self.period_for(visual).end, services=self.services,
-                          visual=visual)
+        """``conditions`` for ``fact`` as chart ``visual`` sees it. Only the selection's source chart
+        sees other conditions than the rest, so the others share one (immutable) result per request."""
+        day = day or self.period_for(visual).end
+        sel = self.filters.selection
+        key = (fact, visual if sel is not None and sel.visual == visual else None, day)
+        found = self._scoped.get(key)
+        if found is None:
+            found = self._scoped[key] = conditions(fact, self.filters, day, services=self.services, visual=visual)
+        return Scoped(list(found.conds), list(found.ignored))
 
     def counts_by(self, fact: str, column: sa.ColumnElement, *where: sa.ColumnElement[bool],
                   visual: str | None, distinct: sa.ColumnElement | None = None) -> tuple[dict[str, int], Scoped]:

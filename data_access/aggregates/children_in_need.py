@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import sqlalchemy as sa
 
 from data_access import codes, schema, suppression
@@ -188,11 +187,15 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     rows, counts = roll_up(monthly, trend, _periods.time_level(ctx.filters), ctx.filters.year_type)
     sources = _counts(result, "by_source")
     closures = _counts(result, "closures")
-    cube = pd.DataFrame(result["cp_starts"], columns=["category", "subsequent", "n"]).astype({"n": "int64"})
     sel = ctx.filters.selection
     from_category = sel is not None and sel.visual == "cp_category"
-    by_cat = cube.groupby("category")["n"].sum().to_dict()
-    others = cube[cube["category"] == sel.value] if from_category else cube  # type: ignore[union-attr]
+    by_cat: dict[str, int] = {}
+    by_order: dict[str, int] = {}
+    for category, order, n in result["cp_starts"]:
+        if category is not None:  # as a groupby would: a plan with no category is in no bar
+            by_cat[category] = by_cat.get(category, 0) + int(n)
+        if not from_category or category == sel.value:  # type: ignore[union-attr]
+            by_order[order] = by_order.get(order, 0) + int(n)
     charts = [
         columns("referrals_time", TITLES["referrals_time"], rows, counts,
                 {"referrals": "Referrals", "rereferrals": "Re-referrals within 12 months", "nfa": "No further action"},
@@ -210,7 +213,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
         series("cp_category", TITLES["cp_category"], by_cat, labels_for(codes.CATEGORY_OF_ABUSE, list(by_cat)),
                threshold=t, value="plans", value_label="Plans", dim="category", selected=ctx.selected("cp_category"),
                notes=notes),
-        series("cp_subsequent", TITLES["cp_subsequent"], others.groupby("subsequent")["n"].sum().to_dict(),
+        series("cp_subsequent", TITLES["cp_subsequent"], by_order,
                {"first": "First plan", "second": "Second or subsequent"}, threshold=t, value="plans",
                value_label="Plans", notes=notes),
         series("cp_duration", TITLES["cp_duration"], _counts(result, "cp_duration"), CP_DURATION, threshold=t,
@@ -234,7 +237,7 @@ def _factors(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...
                                "can have several.")
     # Most frequent first, ordered by the SHOWN values only (c last, in code order): the order of rows
     # must not reveal anything about the suppressed counts.
-    shown = visual.frame["assessments"]
+    shown = visual.cols["assessments"]
     order = sorted(range(len(shown)), key=lambda i: (shown[i] == suppression.SUPPRESSED,
                                                      -(shown[i] if shown[i] != suppression.SUPPRESSED else 0), i))
-    return replace(visual, frame=visual.frame.iloc[order].reset_index(drop=True))
+    return replace(visual, frame={c: [v[i] for i in order] for c, v in visual.cols.items()})

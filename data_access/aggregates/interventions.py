@@ -8,7 +8,6 @@ and outcomes count those ended in it. Medians are suppressed when they rest on a
 
 from __future__ import annotations
 
-import pandas as pd
 import sqlalchemy as sa
 
 from data_access import codes, schema, suppression
@@ -27,7 +26,7 @@ from data_access.aggregates._context import (
     team_labels,
 )
 from data_access.aggregates._scope import open_on
-from data_access.aggregates._visual import Visual, columns, series, table
+from data_access.aggregates._visual import Visual, columns, cross, series, table
 from data_access.aggregates.overview import Kpi
 
 INV = schema.involvements
@@ -140,19 +139,26 @@ def _by_service_team(ctx: Context, result: dict[str, list[tuple]], notes: tuple[
 def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, notes: tuple[str, ...]) -> list[Visual]:
     """Outcomes, duration bands and type x outcome of involvements ended in the period, from one cube."""
     sel = ctx.filters.selection
-    cube = pd.DataFrame(result["ended"], columns=["type", "outcome", "band", "n"]).astype({"n": "int64"})
-    others = cube if source is None else cube[cube["outcome"] == sel.value]  # type: ignore[union-attr]
-    by_outcome = cube.groupby("outcome")["n"].sum().to_dict()
+    cube = [(kind, outcome, band, int(n)) for kind, outcome, band, n in result["ended"]]
+    others = cube if source is None else [c for c in cube if c[1] == sel.value]  # type: ignore[union-attr]
+    by_outcome: dict[str, int] = {}
+    by_band: dict[str, int] = {}
+    for _kind, outcome, _band, n in cube:
+        if outcome is not None:  # as a groupby would: no outcome, no bar
+            by_outcome[outcome] = by_outcome.get(outcome, 0) + n
+    for _kind, _outcome, band, n in others:
+        if band is not None:
+            by_band[band] = by_band.get(band, 0) + n
     outcome_labels = labels_for({k: v for k, v in codes.INTERVENTION_OUTCOME.items() if k != "OPEN"},
                                 list(by_outcome))
     types = {c: lab for c, (svc, lab) in codes.INTERVENTION_TYPE.items()
              if ctx.services is None or svc in ctx.services}
-    grid = others.pivot_table(index="type", columns="outcome", values="n", aggfunc="sum", fill_value=0)
+    grid = cross(((kind, outcome, n) for kind, outcome, _band, n in others), types, outcome_labels)
     return [
         series("outcomes", "Interventions ended, by outcome", by_outcome, outcome_labels, threshold=ctx.threshold,
                value="ended", value_label="Ended", dim="outcome", kind="hbar", selected=ctx.selected("outcomes"),
                notes=notes),
-        series("durations", "Interventions ended, by duration", others.groupby("band")["n"].sum().to_dict(),
+        series("durations", "Interventions ended, by duration", by_band,
                DURATION, threshold=ctx.threshold, value="ended", value_label="Ended", notes=notes),
         table("type_outcome", "Outcomes of interventions ended, by type", grid, types, outcome_labels,
               threshold=ctx.threshold, notes=notes),

@@ -8,7 +8,6 @@ months. "Active" plans are issued on or before the period's last day and not cea
 
 from __future__ import annotations
 
-import pandas as pd
 import sqlalchemy as sa
 
 from data_access import codes, schema, suppression
@@ -25,7 +24,7 @@ from data_access.aggregates._context import (
     tally,
 )
 from data_access.aggregates._scope import months_before, open_on
-from data_access.aggregates._visual import Visual, columns, rate, series, table
+from data_access.aggregates._visual import Visual, columns, cross, rate, series, table
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.overview import Kpi
 
@@ -149,8 +148,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
                for name, source in (("requests", "received"), ("issued", "issued"))}
     rows, counts = roll_up(monthly, trend, _periods.time_level(ctx.filters), ctx.filters.year_type)
     outcomes, needs, settings = (_counts(result, k) for k in ("request_outcomes", "primary_need", "placements"))
-    grid = pd.DataFrame(result["timeliness_20w"], columns=["row", "col", "n"]).astype({"n": "int64"}).pivot_table(
-        index="row", columns="col", values="n", aggfunc="sum", fill_value=0)
+    grid = cross(result["timeliness_20w"], TIMELINESS_ROWS, TIMELINESS_COLS)
     return [
         columns("requests_time", TITLES["requests_time"], rows, counts,
                 {"requests": "Requests received", "issued": "Plans issued"}, threshold=t,

@@ -111,9 +111,8 @@ def visuals(ctx: Context) -> list[Visual]:
                         **options)]  # type: ignore[arg-type]
     base = columns(visual, measure.label, rows, counts, {"numerator": "Meeting the standard", "count": "All"},
                    threshold=ctx.threshold, **options)  # type: ignore[arg-type]
-    frame = base.frame.copy()
-    frame["rate"] = suppression.suppress_rates(pd.Series(frame["numerator"].tolist()),
-                                               pd.Series(frame["count"].tolist()),
+    frame = dict(base.cols)
+    frame["rate"] = suppression.suppress_rates(pd.Series(frame["numerator"]), pd.Series(frame["count"]),
                                                threshold=ctx.threshold).tolist()
     totals: dict[str, object] = dict(base.totals or {})
     totals["rate"] = suppression.suppress_rate(totals.get("numerator", 0), totals.get("count", 0),  # type: ignore[arg-type]
