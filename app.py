@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app on a Flask server, with every route behind login."""
     settings = settings or Settings.from_env()
     data_access.configure(settings)
+    _check_store_layout(settings)
     if settings.demo:
         data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
 
@@ -232,6 +233,18 @@ def _account_command(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     return 0
+
+
+def _check_store_layout(settings: Settings) -> None:
+    """An analytics store built by an older version: the demo store is rebuilt; any other is refused."""
+    problem = data_access.store_layout_problem()
+    if problem is None:
+        return
+    if not settings.demo:
+        raise RuntimeError(problem)
+    print(f"{problem}\nRebuilding the demo store now.", file=sys.stderr)
+    _build_demo(settings, None, None, False)
+    data_access.reopen_analytics()
 
 
 def _build_demo(settings: Settings, scale: float | None, seed: int | None, if_missing: bool) -> int:

@@ -28,12 +28,14 @@ from data_access.stores import (
     reference,
     reopen_analytics,
     store_facts,
+    store_layout_problem,
 )
 
 __all__ = [
     "AccessDenied", "InvalidFilter", "Filters", "Settings", "configure", "current", "find_user", "find_login",
     "record_auth_event", "overview", "OverviewData", "user_banner", "analytics_available", "reopen_analytics",
-    "store_facts", "known_teams", "create_account", "ensure_demo_accounts", "verify_audit_trail", "policy",
+    "store_facts", "store_layout_problem", "known_teams", "create_account", "ensure_demo_accounts",
+    "verify_audit_trail", "policy",
 ]
 
 T = TypeVar("T")

@@ -8,6 +8,7 @@ read-only. A refresh builds a complete new store and only then swaps it in: for 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -189,7 +190,39 @@ def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.D
         elif name == schema.cin_episodes.name:
             parents[name] = episode_copies(frame)
         bulk_insert(conn, tables[name], frame)
+    derive_open_spells(conn)
+    meta = schema.store_metadata
+    conn.execute(meta.delete().where(meta.c.key == "layout"))
+    conn.execute(meta.insert().values(key="layout", value=schema.STORE_LAYOUT))
     create_indexes(conn)
+
+
+def derive_open_spells(conn: sa.Connection) -> None:
+    """Fill ``open_spells`` from ``involvements`` (gaps and islands, in SQL on every engine): per child
+    and service, and per child across services, involvements that overlap or touch are merged, so the
+    spells of one (child, service) are disjoint and a day is inside at most one of them."""
+    inv = schema.involvements.c
+    far = sa.literal(dt.date(9999, 12, 31), sa.Date)  # "not ended", comparable and orderable (a bound date)
+    ends = sa.func.coalesce(inv.end_date, far)
+    copies = [inv.child_sex, inv.child_locality, inv.child_birth_date]
+    for service in (inv.service, sa.literal(schema.ANY_SERVICE, sa.String)):
+        keys = [inv.child_id] if service is not inv.service else [inv.child_id, inv.service]
+        order = [inv.start_date, ends, inv.involvement_id]  # a total order: both windows must agree on it
+        reach = sa.func.max(ends).over(partition_by=keys, order_by=order, rows=(None, -1))  # furthest end so far
+        marked = sa.select(inv.involvement_id, inv.child_id, service.label("service"), inv.start_date,
+                           ends.label("end_date"), *copies,
+                           sa.case((reach.is_(None), 1), (inv.start_date > reach, 1), else_=0).label("opens"),
+                           ).subquery("marked")
+        m = marked.c
+        spell = sa.func.sum(m.opens).over(partition_by=[m.child_id, m.service],
+                                          order_by=[m.start_date, m.end_date, m.involvement_id], rows=(None, 0))
+        numbered = sa.select(marked, spell.label("spell")).subquery("numbered")
+        n = numbered.c
+        last = sa.func.max(n.end_date)
+        spells = sa.select(n.child_id, n.service, sa.func.min(n.start_date), sa.case((last == far, None), else_=last),
+                           *(sa.func.max(n[c.name]) for c in copies)).group_by(n.child_id, n.service, n.spell)
+        conn.execute(schema.open_spells.insert().from_select(
+            ["child_id", "service", "start_date", "end_date", *(c.name for c in copies)], spells))
 
 
 def _build_duckdb(path: Path, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
@@ -220,7 +253,7 @@ def _build_postgres(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFr
             conn.execute(sa.text("SET LOCAL search_path TO analytics_building"))
             _load_all(conn, frames)
             # The swap: readers see the old tables until this transaction commits.
-            for table in schema.ALL_TABLES:
+            for table in schema.ALL_TABLES + schema.DERIVED_TABLES:
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS public."{table.name}" CASCADE'))
                 conn.execute(sa.text(f'ALTER TABLE analytics_building."{table.name}" SET SCHEMA public'))
             conn.execute(sa.text("DROP SCHEMA analytics_building CASCADE"))

@@ -282,6 +282,20 @@ allocations = sa.Table(
     sa.Column("end_date", sa.Date, nullable=True),
 )
 
+# Derived at refresh from ``involvements`` (database.derive_open_spells), never loaded: each child's
+# involvements merged into disjoint spells, per service and across all services (service "*"). On any
+# day a child has at most one open spell per service value, so "children open on the day" is a
+# count of rows, with no DISTINCT over millions of involvements (service_users uses it when the
+# page's conditions are only the child's attributes and at most one service).
+open_spells = sa.Table(
+    "open_spells", metadata,
+    _fk("child_id", "children"),
+    sa.Column("service", sa.String(8), nullable=False, comment='codes.SERVICE, or "*" for any service'),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=True, comment="NULL: still open"),
+    *_child_copies(),
+)
+
 # Child-level tables in load order (parents first).
 CHILD_TABLES = (
     children, child_disabilities, cin_episodes, assessments, assessment_factors, section47, cin_plans,
@@ -295,7 +309,12 @@ CHILD_SLICED = tuple(t for t in CHILD_TABLES if "child_sex" in t.c)
 EPISODE_COPIES = {"episode_team_id": "team_id", "episode_referral_source": "referral_source",
                   "episode_primary_need": "primary_need", "episode_closure_reason": "closure_reason"}
 EPISODE_SLICED = tuple(t for t in CHILD_TABLES if "episode_team_id" in t.c)
-ALL_TABLES = REFERENCE_TABLES + CHILD_TABLES
+ALL_TABLES = REFERENCE_TABLES + CHILD_TABLES  # loaded from frames
+DERIVED_TABLES = (open_spells,)  # computed from them at refresh
+ANY_SERVICE = "*"
+# The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
+# bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
+STORE_LAYOUT = "2"  # 2: child and episode copies on fact tables, open_spells
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),

@@ -131,6 +131,18 @@ def analytics_available() -> bool:
         return False
 
 
+def store_layout_problem() -> str | None:
+    """Why the analytics store cannot be served by this version (built by an older one), or None."""
+    if not analytics_available():
+        return None
+    found = store_facts().get("layout", "1")
+    if found == schema.STORE_LAYOUT:
+        return None
+    return (f"The analytics store ({current().settings.analytics_url}) was built by an older version of this app "
+            f"(store layout {found}; this version needs {schema.STORE_LAYOUT}). Rebuild it: `python app.py "
+            "load refresh` for council data, or `python app.py build-demo` for the demo store.")
+
+
 def store_facts() -> dict[str, str]:
     """The store_metadata rows (as_of, source, built_at, ...); no child data."""
     def load() -> tuple[tuple[str, str], ...]:

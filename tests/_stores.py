@@ -86,3 +86,24 @@ class Login:
 @pytest.fixture
 def auth(client) -> Login:  # type: ignore[no-untyped-def]
     return Login(client)
+
+
+@pytest.fixture(params=["duckdb", "sqlite", "postgresql"])
+def engine_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """A store built by ``database.build_store`` on each engine from the requesting module's
+    ``STORE_FRAMES()`` (PostgreSQL: a fresh database on the suite's server); yields an Engine."""
+    import sqlalchemy as sa
+
+    from data_access import database
+
+    if request.param == "duckdb":
+        url = f"duckdb:///{tmp_path / 'a.duckdb'}"
+    elif request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    else:
+        url = request.getfixturevalue("fresh_pg_url")
+    frames = request.module.STORE_FRAMES
+    database.build_store(url, lambda: iter(frames().items()))
+    engine = sa.create_engine(url)
+    yield engine
+    engine.dispose()

@@ -51,7 +51,9 @@ def test_the_admin_disables_a_user_in_the_browser(dash_app, live_server, page) -
     expect(row).to_contain_text("active")
     page.click("#admin-pick")
     page.keyboard.type("demo-leader")
-    page.keyboard.press("Enter")
+    # Click the filtered option itself: Enter right after typing picked the first, unfiltered option
+    # (the admin) when the browser was slow to filter.
+    page.get_by_role("option", name="demo-leader (Demo Leader)").click()
     expect(page.locator("#admin-role")).to_contain_text("Leadership")
     page.click("#admin-disable")
     expect(page.locator("#admin-message")).to_contain_text("demo-leader is disabled")

@@ -62,23 +62,12 @@ def _frames() -> dict[str, pd.DataFrame]:
     return frames
 
 
-@pytest.fixture(params=["duckdb", "sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Any) -> sa.Engine:
-    if request.param == "duckdb":
-        url = f"duckdb:///{tmp_path / 'a.duckdb'}"
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'a.sqlite'}"
-    else:
-        url = request.getfixturevalue("fresh_pg_url")
-    database.build_store(url, lambda: iter(_frames().items()))
-    engine = sa.create_engine(url)
-    yield engine
-    engine.dispose()
+STORE_FRAMES = _frames  # built on each engine by the ``engine_store`` fixture (tests/_stores.py)
 
 
-def test_a_refresh_fills_the_copies_from_children(store: sa.Engine) -> None:
+def test_a_refresh_fills_the_copies_from_children(engine_store: sa.Engine) -> None:
     inv, ch = schema.involvements.c, schema.children.c
-    with store.connect() as conn:
+    with engine_store.connect() as conn:
         rows = conn.execute(sa.select(inv.child_id, inv.child_sex, inv.child_locality, inv.child_birth_date,
                                       ch.sex, ch.locality, ch.birth_date)
                             .select_from(schema.involvements.outerjoin(schema.children, inv.child_id == ch.child_id))
@@ -90,10 +79,10 @@ def test_a_refresh_fills_the_copies_from_children(store: sa.Engine) -> None:
 
 
 @pytest.mark.parametrize("filters", SLICES, ids=lambda f: f"{f.sex}-{f.locality}-{f.age_band}")
-def test_slicers_on_the_copies_count_what_the_semi_join_counted(store: sa.Engine, filters: Filters) -> None:
+def test_slicers_on_the_copies_count_what_the_semi_join_counted(engine_store: sa.Engine, filters: Filters) -> None:
     inv = schema.involvements
     semi_join = inv.c.child_id.in_(sa.select(schema.children.c.child_id).where(*child_conditions(filters, DAY)))
-    with store.connect() as conn:
+    with engine_store.connect() as conn:
         on_copies = conn.execute(sa.select(inv.c.involvement_id).where(*restrict_children(inv, filters, DAY))
                                  .order_by(inv.c.involvement_id)).scalars().all()
         joined = conn.execute(sa.select(inv.c.involvement_id).where(semi_join)

@@ -545,7 +545,10 @@ def test_build_loads_every_table_into_duckdb(frames, tmp_path: Path) -> None:  #
     con = duckdb.connect(str(path), read_only=True)
     try:
         for name, rows in counts.items():
-            assert con.execute(f'select count(*) from "{name}"').fetchone()[0] == rows
+            recorded = 1 if name == "store_metadata" else 0  # the build adds the store layout
+            assert con.execute(f'select count(*) from "{name}"').fetchone()[0] == rows + recorded
+        assert con.execute("select value from store_metadata where key = 'layout'").fetchone()[0] == schema.STORE_LAYOUT
+        assert con.execute("select count(*) from open_spells where service = '*'").fetchone()[0] > 0
         types = dict(con.execute("select column_name, data_type from information_schema.columns "
                                  "where table_name = 'cin_episodes'").fetchall())
         assert types["referral_date"] == "DATE" and types["is_rereferral"] == "BOOLEAN"

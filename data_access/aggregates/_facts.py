@@ -121,6 +121,16 @@ def _involvement_rules() -> dict[str, Rule]:
     }
 
 
+def child_slicers(filters: Filters, visual: str | None) -> Filters:
+    """The child's-attribute slicers (sex, locality, age band) as chart ``visual`` applies them: with
+    a selection on one of them from another chart."""
+    child = {d: getattr(filters, d) for d in CHILD_DIMS}
+    sel = filters.selection
+    if sel is not None and sel.visual != visual and sel.dim in CHILD_DIMS:
+        child[sel.dim] = sel.value
+    return Filters(**child)
+
+
 @dataclass
 class Scoped:
     """Conditions for one fact, and the dimensions that could not be applied to it."""
@@ -135,12 +145,10 @@ def conditions(fact: str, filters: Filters, day: dt.date, *, services: tuple[str
     and the user's services. ``day`` is the date ages are taken on (the period's end)."""
     table = FACT_TABLE[fact]
     dims: dict[str, str] = {d: getattr(filters, d) for d in ("service", "team", "need") if getattr(filters, d)}
-    child_filters = Filters(**{d: getattr(filters, d) for d in CHILD_DIMS})
+    child_filters = child_slicers(filters, visual)
     sel = filters.selection
     if sel is not None and sel.visual != visual and sel.dim != "time":
-        if sel.dim in CHILD_DIMS:
-            child_filters = Filters(**{**{d: getattr(child_filters, d) for d in CHILD_DIMS}, sel.dim: sel.value})
-        else:
+        if sel.dim not in CHILD_DIMS:
             dims[sel.dim] = sel.value  # a selection on a slicer's own dimension narrows it further
             if sel.dim in ("service", "team", "need") and getattr(filters, sel.dim) not in (None, sel.value):
                 return Scoped([sa.false()], [])

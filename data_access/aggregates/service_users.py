@@ -25,12 +25,12 @@ from data_access.aggregates._context import (
     tally,
     team_labels,
 )
-from data_access.aggregates._facts import Scoped
-from data_access.aggregates._scope import age_band_of, open_on
+from data_access.aggregates._facts import CHILD_DIMS, Scoped, child_slicers
+from data_access.aggregates._scope import age_band_of, open_on, restrict_children
 from data_access.aggregates._visual import Visual, columns, series, unavailable
 from data_access.aggregates.overview import Kpi
 
-INV, CH, DIS = schema.involvements, schema.children, schema.child_disabilities
+INV, CH, DIS, SP = schema.involvements, schema.children, schema.child_disabilities, schema.open_spells
 SPECIAL = "Breakdowns by ethnicity or disability are not available to your role."
 DEFINITIONS = {
     "open": ("Children open now", "Children with at least one involvement open on the last day of the period "
@@ -49,10 +49,41 @@ DEMOGRAPHIC = {"by_age": ("age_band", "Children open by age band", codes.AGE_BAN
                "by_locality": ("locality", "Children open by locality", codes.LOCALITY)}
 
 
+def _spell_service(ctx: Context, visual: str | None) -> str | None:
+    """The ``open_spells`` service value whose open spells are exactly this chart's open children
+    ("*": any service), or None when the chart's conditions need the involvements themselves (a
+    team, need or other involvement-level slicer or selection, or several but not all services)."""
+    f = ctx.filters
+    if f.team or f.need:
+        return None
+    service = f.service
+    sel = f.selection
+    if sel is not None and sel.visual != visual and sel.dim not in ("time", *CHILD_DIMS):
+        if sel.dim != "service" or service not in (None, sel.value):
+            return None
+        service = sel.value
+    if ctx.services is not None:
+        if service is None and len(ctx.services) == 1:
+            service = ctx.services[0]
+        elif service is None or service not in ctx.services:
+            return None
+    return service or schema.ANY_SERVICE
+
+
 def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.CTE, Scoped]:
     """The distinct (child, service) pairs open on the chart's day, and the distinct children in them."""
     scoped = ctx.scoped("involvements", visual)
     day = ctx.period_for(visual).end
+    spells = _spell_service(ctx, visual)
+    if spells is not None:  # one open spell per child (and per child and service): no DISTINCT needed
+        sp = SP.c
+        where = [open_on(sp.start_date, sp.end_date, day), *restrict_children(SP, child_slicers(ctx.filters, visual),
+                                                                            day)]
+        spell_copies = (sp.child_sex, sp.child_locality, sp.child_birth_date)
+        pairs = sa.select(sp.child_id, sp.service, *spell_copies).where(
+            sp.service != schema.ANY_SERVICE if spells == schema.ANY_SERVICE else sp.service == spells, *where)
+        kids = sa.select(sp.child_id, *spell_copies).where(sp.service == spells, *where)
+        return (pairs.cte(f"open_{name}"), kids.cte(f"kids_{name}").prefix_with("MATERIALIZED"), scoped)
     # The child's sex, locality and birth date come from the copies on ``involvements`` (one value
     # per child), so the breakdowns need no join with ``children``.
     copies = (INV.c.child_sex, INV.c.child_locality, INV.c.child_birth_date)
