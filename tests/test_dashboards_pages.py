@@ -90,6 +90,21 @@ def test_children_open_to_each_service_equal_plain_sql(configured) -> None:  # t
     assert data.visuals["by_sex"].totals["children"] == open_children
 
 
+@pytest.mark.parametrize("view", [{}, {"selection": "by_sex:sex:F"}, {"locality": "NORTH"}])
+def test_ethnicity_and_disability_of_open_children_equal_plain_sql(configured, view) -> None:  # type: ignore[no-untyped-def]
+    data = page("service_users", **view)
+    open_kids = ("select child_id from involvements where start_date <= $d and (end_date is null or end_date > $d)"
+                 + (" and child_sex = 'F'" if view.get("selection") else "")
+                 + (" and child_locality = 'NORTH'" if view.get("locality") else ""))
+    ethnicity = dict(sql(f"select coalesce(ethnicity, ''), count(*) from children where child_id in ({open_kids}) "
+                         "group by 1", d=data.as_of))
+    disability = dict(sql(f"select disability, count(*) from child_disabilities where child_id in ({open_kids}) "
+                          "group by 1", d=data.as_of))
+    for visual, expected in (("by_ethnicity", ethnicity), ("by_disability", disability)):
+        shown = {k: v for k, v in values(data.visuals[visual]).items() if v != SUPPRESSED}
+        assert len(shown) >= 3 and all(expected.get(k, 0) == v for k, v in shown.items()), (visual, shown, expected)
+
+
 def test_interventions_by_type_and_send_plans_equal_plain_sql(configured) -> None:  # type: ignore[no-untyped-def]
     data = page("interventions")
     expected = dict(sql("select intervention_type, count(*) from involvements where start_date > $s and "

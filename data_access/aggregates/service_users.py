@@ -144,11 +144,12 @@ def queries(ctx: Context) -> dict[str, Grouped]:
                          [flow_period.contains(INV.c.end_date), *flow_scoped.conds]),
     }
     if ctx.special:  # ethnicity is special category data: read from ``children`` only for roles allowed it
-        queries["ethnicity"] = Grouped([sa.func.coalesce(CH.c.ethnicity, "")], [sa.func.count()],
-                                       CH.join(demo_kids, k.child_id == CH.c.child_id), picked,
+        # Semi-joins: the open children (about a fifth of ``children`` at scale) are the hash side.
+        queries["ethnicity"] = Grouped([sa.func.coalesce(CH.c.ethnicity, "")], [sa.func.count()], CH,
+                                       [CH.c.child_id.in_(sa.select(k.child_id).where(*picked))],
                                        charts={"by_ethnicity": 0}, child=CH.c.child_id)
-        queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()],
-                                        DIS.join(common[1], common[1].c.child_id == DIS.c.child_id),
+        queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()], DIS,
+                                        [DIS.c.child_id.in_(sa.select(common[1].c.child_id))],
                                         charts={"by_disability": 0}, child=DIS.c.child_id)
     return queries
 
