@@ -32,6 +32,8 @@ from plotly.io.json import to_json_plotly
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from _common import Capture, Raw, pct  # noqa: E402  (bench/, beside this file)
+
 import data_access  # noqa: E402
 from data_access.settings import Settings  # noqa: E402
 
@@ -56,22 +58,6 @@ class Leader:
     display_name = "Bench"
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-class Capture:
-    """Records every statement the analytics engine runs (text and parameters), to replay them raw."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.statements: list[tuple[str, object]] = []
-        sa.event.listen(engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        self.statements.append((statement, parameters))
-
-
 def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
     """What the page's callbacks do for one slicer change (sync, then render), minus HTTP."""
     from dashboards._render import render_page
@@ -83,55 +69,52 @@ def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[n
     to_json_plotly(list(outputs))  # as Dash serialises a callback's outputs (orjson when installed)
 
 
-def replay(raw, statements: list[tuple[str, object]]) -> float:  # type: ignore[no-untyped-def]
+def timed(spec, fetch, state: dict[str, object], capture: Capture, raw: Raw) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """One change as a page-cache miss (the engine does the work): app seconds, raw replay seconds."""
+    data_access.views.CACHE.clear()
+    capture.clear()
     start = time.perf_counter()
-    for statement, parameters in statements:
-        raw.execute(statement, parameters).fetchall()
-    return time.perf_counter() - start
+    one_change(spec, fetch, state)
+    app_s = time.perf_counter() - start
+    return app_s, raw.replay(capture.statements)
+
+
+def opened(settings: Settings) -> Capture:
+    """A fresh engine (DuckDB opens the file again: cold), its statements captured."""
+    data_access.configure(settings)
+    capture = Capture()
+    capture.attach(data_access.current().analytics)
+    return capture
 
 
 def measure(url: str, repeat: int, pages: list[str]) -> list[dict[str, object]]:
     """Per page: ``repeat`` cold opens (the first change after each); then, on one freshly opened
     store, a first pass over every change (view shapes this process has not compiled yet) and
     ``repeat`` warm passes (steady state: what a running server does for a slicer change)."""
-    import duckdb
-
     from dashboards import _page  # noqa: F401  (import order: dashboards imports data_access)
 
     specs = _page_specs()
     tmp = Path(tempfile.mkdtemp())
     settings = Settings.from_env({}, data_dir=tmp, analytics_url=url, app_db_url=f"sqlite:///{tmp / 'app.sqlite'}")
+    raw = Raw(url)
+    raw.reopen()
     results = []
     for name in pages:
         spec, fetch = specs[name]
         changes = CHANGES + PAGE_EXTRAS.get(name, [])
-        raw = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
-
-        def timed(state: dict[str, object], capture: Capture) -> tuple[float, float]:
-            data_access.views.CACHE.clear()  # a page-cache miss every time: the engine does the work
-            capture.statements.clear()
-            start = time.perf_counter()
-            one_change(spec, fetch, state)  # noqa: B023 - spec and fetch are this page's
-            app_s = time.perf_counter() - start
-            return app_s, replay(raw, capture.statements)  # noqa: B023
-
-        def opened() -> Capture:
-            data_access.configure(settings)  # a fresh engine: DuckDB opens the file again (cold)
-            return Capture(data_access.current().analytics)
-
-        cold = [timed(changes[0], opened()) for _run in range(repeat)]
-        capture = opened()
-        first = [timed(state, capture) for state in changes]
-        warm = [timed(state, capture) for _pass in range(repeat) for state in changes]
+        cold = [timed(spec, fetch, changes[0], opened(settings), raw) for _run in range(repeat)]
+        capture = opened(settings)
+        first = [timed(spec, fetch, state, capture, raw) for state in changes]
+        warm = [timed(spec, fetch, state, capture, raw) for _pass in range(repeat) for state in changes]
         start = time.perf_counter()
         one_change(spec, fetch, changes[-1])  # a view already seen: the scope-keyed page cache answers
         cached = time.perf_counter() - start
         data_access.current().analytics.dispose()
-        raw.close()
         results.append(_row(name, [a for a, _ in cold], [e for _, e in cold], [a for a, _ in warm],
                             [e for _, e in warm], len(capture.statements)))
         results[-1]["cached_p50"] = cached * 1000
         results[-1]["first_p50"] = statistics.median(a for a, _ in first) * 1000
+    raw.close()
     return results
 
 

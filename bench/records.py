@@ -29,8 +29,6 @@ empty; the OS file cache may be warm; PostgreSQL keeps its shared buffers). Warm
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
 import re
 import shutil
 import statistics
@@ -49,183 +47,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import _attack  # type: ignore[import-not-found]  # noqa: E402  (tests/: callback bodies as dash-renderer sends them)
+from _caseload import caseload_store, copy_to_postgres, source_store  # noqa: E402  (bench/, beside this file)
+from _common import Capture, Raw, pct  # noqa: E402
 
 import data_access  # noqa: E402
 from data_access import records, users  # noqa: E402
 from data_access.records.listing import SORTABLE  # noqa: E402
 from data_access.settings import Settings  # noqa: E402
 
-BENCH_DIR = Path("/tmp/csi-bench")
-AS_OF = dt.date(2025, 10, 31)
 USERNAME, PASSWORD = "bench-caseworker", "bench-records-caseload-password"
 PURPOSE = "direct_work"
 UPDATE = "/_dash-update-component"
 
 
-# --- the store: a demo build, and a copy with one big caseload ----------------------------------
-
-def source_store(url: str | None, scale: float) -> str:
-    """The store to copy: ``url``, or a demo build under /tmp/csi-bench (built once per scale).
-
-    A cached build whose tables lack a column the schema now declares is not reused (the schema
-    moves while others work): a fresh one is built beside it instead."""
-    if url is not None:
-        return url
-    for path in (BENCH_DIR / f"scale{scale:g}.duckdb", BENCH_DIR / f"records-source-scale{scale:g}.duckdb"):
-        if path.exists() and not missing_columns(f"duckdb:///{path}"):
-            return f"duckdb:///{path}"
-    from data_access import demo
-
-    start = time.perf_counter()
-    counts = demo.build(f"duckdb:///{path}", scale=scale, as_of=AS_OF, progress=False)
-    print(f"built scale {scale:g} in {time.perf_counter() - start:.0f} s: {counts['involvements']:,} involvements")
-    return f"duckdb:///{path}"
-
-
-def missing_columns(url: str) -> list[str]:
-    """Columns the schema declares that the store's tables do not have."""
-    from data_access import schema
-
-    engine = sa.create_engine(url, connect_args={"read_only": True})
-    try:
-        with engine.connect() as conn:
-            have = {(t, c) for t, c in conn.execute(sa.text(
-                "select table_name, column_name from information_schema.columns"))}
-    finally:
-        engine.dispose()
-    return [f"{t.name}.{c.name}" for t in schema.ALL_TABLES for c in t.columns if (t.name, c.name) not in have]
-
-
-def caseload_store(source: str, worker: str, caseload: int, grace_days: int) -> str:
-    """A copy of ``source`` in which ``worker`` has ``caseload`` children in scope for direct work."""
-    import duckdb
-
-    from data_access import schema
-
-    src = Path(source.removeprefix("duckdb:///"))
-    path = BENCH_DIR / f"records-{src.stem.removeprefix('records-source-')}-{worker}-{caseload}.duckdb"
-    if path.exists() and path.stat().st_mtime >= src.stat().st_mtime:
-        return f"duckdb:///{path}"
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(path.name + ".building")
-    shutil.copyfile(src, staging)
-    con = duckdb.connect(str(staging))
-    try:
-        day = dt.date.fromisoformat(con.execute("select value from store_metadata where key = 'as_of'").fetchone()[0])
-        found = con.execute("select team_id from workers where worker_id = ?", [worker]).fetchone()
-        if found is None:
-            raise SystemExit(f"no worker {worker} in {source}")
-        since = day - dt.timedelta(days=grace_days)
-        # The scope's conditions (records/scope.py), for the allocations already there ...
-        covers = ("(i.lawful_basis in ('legal_obligation', 'public_task', 'vital_interests') or "
-                  "(i.lawful_basis = 'consent' and i.consent_given_date <= $day and "
-                  "(i.consent_withdrawn_date is null or i.consent_withdrawn_date > $day)))")
-        visible = (f"select distinct i.child_id from involvements i join allocations a using (involvement_id) "
-                   f"where a.worker_id = $worker and a.start_date <= $day and "
-                   f"(a.end_date is null or a.end_date >= $since) and {covers}")
-        have = con.execute(f"select count(*) from ({visible}) v join children c using (child_id) "
-                           "where c.retention_date is null or c.retention_date > $day",
-                           {"worker": worker, "day": day, "since": since}).fetchone()[0]
-        # ... and for the new ones: one qualifying involvement per child not yet on the caseload,
-        # children's social care first, otherwise in a fixed pseudo-random order.
-        # Refresh-time copies of the child's attributes, where the allocations table carries them.
-        columns = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                             "where table_name = 'allocations'").fetchall()}
-        copies = {k: v for k, v in getattr(schema, "CHILD_COPIES", {}).items() if k in columns}
-        into = ", ".join(["allocation_id", "child_id", "involvement_id", "worker_id", "team_id", "start_date",
-                          "end_date", *copies])
-        extra = "".join(f", ch.{source}" for source in copies.values())
-        con.execute(f"""
-            insert into allocations ({into})
-            with candidates as (
-                select i.child_id, min(i.involvement_id) as involvement_id,
-                       max(case when i.service = 'CSC' then 1 else 0 end) as csc
-                from involvements i join children c using (child_id)
-                where {covers} and (c.retention_date is null or c.retention_date > $day)
-                  and i.child_id not in ({visible})
-                group by i.child_id
-                order by csc desc, hash(i.child_id) limit $need)
-            select (select max(allocation_id) from allocations) + row_number() over (order by child_id),
-                   child_id, involvement_id, $worker, $team, $day - cast(hash(child_id) % 700 as integer),
-                   null{extra}
-            from candidates join children ch using (child_id)""",
-                    {"worker": worker, "team": found[0], "day": day, "since": since,
-                     "need": max(caseload - have, 0)})
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    os.replace(staging, path)
-    return f"duckdb:///{path}"
-
-
 # --- measuring -----------------------------------------------------------------------------------
-
-class Capture:
-    """Records every statement the analytics engine runs (text and parameters), to replay them raw,
-    and the time from SQLAlchemy's ``before_execute`` to the cursor call: building the SQL string
-    (compiling, unless the dialect caches it) and binding parameters."""
-
-    def __init__(self) -> None:
-        self.statements: list[tuple[str, Any]] = []
-        self.build_seconds = 0.0
-        self._started = 0.0
-        self.engine: sa.Engine | None = None
-
-    def attach(self, engine: sa.Engine) -> None:
-        if self.engine is not engine:
-            sa.event.listen(engine, "before_execute", self._start)
-            sa.event.listen(engine, "before_cursor_execute", self._record)
-            self.engine = engine
-
-    def clear(self) -> None:
-        self.statements.clear()
-        self.build_seconds = 0.0
-
-    def _start(self, *_args: Any) -> None:
-        self._started = time.perf_counter()
-
-    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if self._started:
-            self.build_seconds += time.perf_counter() - self._started
-            self._started = 0.0
-        self.statements.append((statement, parameters))
-
-
-class Raw:
-    """A raw DB-API connection on the analytics store (DuckDB read-only, or psycopg)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.conn: Any = None
-
-    def reopen(self) -> None:
-        self.close()
-        if self.url.startswith("duckdb"):
-            import duckdb
-
-            self.conn = duckdb.connect(self.url.removeprefix("duckdb:///"), read_only=True)
-        else:
-            import _pg  # type: ignore[import-not-found]
-
-            self.conn = _pg.connect(self.url)
-
-    def replay(self, statements: list[tuple[str, Any]]) -> float:
-        start = time.perf_counter()
-        if self.url.startswith("duckdb"):
-            for statement, parameters in statements:
-                self.conn.execute(statement, parameters).fetchall()
-        else:
-            with self.conn.cursor() as cursor:
-                for statement, parameters in statements:
-                    cursor.execute(statement, parameters)
-                    cursor.fetchall()
-        return time.perf_counter() - start
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
 
 class AuditTimer:
     """Wraps records._audit to time the app-store write each call makes (it is part of the app time)."""
@@ -408,36 +243,7 @@ def web_app(settings: Settings, worker: str) -> dict[str, Any]:
             "fetch_rows": sys.modules[module].fetch_rows}
 
 
-# --- PostgreSQL ------------------------------------------------------------------------------------
-
-def copy_to_postgres(duck_url: str, pg_url: str) -> None:
-    """Load the caseload store into PostgreSQL (refresh-time derived columns are recomputed by the load)."""
-    import pandas as pd
-
-    from data_access import database, schema
-
-    derived = set(getattr(schema, "CHILD_COPIES", {}))
-    source = sa.create_engine(duck_url, connect_args={"read_only": True})
-    with source.connect() as conn:
-        frames = []
-        for table in schema.ALL_TABLES:
-            frame = pd.read_sql(sa.text(f'select * from "{table.name}"'), conn)
-            keep = [c for c in table.columns if c.name in frame and c.name not in derived]
-            frame = frame[[c.name for c in keep]].copy()
-            for column in keep:  # integers with NULLs come back as floats: "12.0" is no integer to COPY
-                if isinstance(column.type, sa.Integer) and frame[column.name].dtype.kind == "f":
-                    frame[column.name] = frame[column.name].astype("Int64")
-            frames.append((table.name, frame))
-    source.dispose()
-    database.build_store(pg_url, lambda: iter(frames))
-
-
 # --- report ------------------------------------------------------------------------------------------
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
-
 
 COLUMNS = (("operation", 36), ("total", 6), ("rows", 5), ("bytes", 8), ("sql", 4), ("cold", 7), ("engine", 7),
            ("warm p50", 9), ("p95", 7), ("engine p50", 11), ("p95", 7), ("sql build", 10), ("audit", 6),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb_engine
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -22,25 +23,17 @@ import sqlalchemy as sa
 from data_access import schema
 
 
-def _register_caching_duckdb() -> None:
-    """Use duckdb_engine's dialect with SQLAlchemy's compiled-statement cache switched on.
+class CachingDuckDBDialect(duckdb_engine.Dialect):
+    """duckdb_engine's dialect with SQLAlchemy's compiled-statement cache switched on.
 
     duckdb_engine declares ``supports_statement_cache = False`` (conservatively: it compiles with the
     PostgreSQL compiler, which supports the cache, and overrides no compilation). Without the cache
     every dashboard query is compiled again on every request (~5 ms each, several per slicer change)."""
-    try:
-        import duckdb_engine
-    except ImportError:  # DuckDB not installed: PostgreSQL or SQLite only
-        return
 
-    class CachingDuckDBDialect(duckdb_engine.Dialect):
-        supports_statement_cache = True
-
-    globals()["CachingDuckDBDialect"] = CachingDuckDBDialect
-    sa.dialects.registry.register("duckdb", __name__, "CachingDuckDBDialect")
+    supports_statement_cache = True
 
 
-_register_caching_duckdb()
+sa.dialects.registry.register("duckdb", __name__, "CachingDuckDBDialect")
 
 
 def analytics_engine(url: str, *, read_only: bool = True) -> sa.Engine:

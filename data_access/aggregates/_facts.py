@@ -131,6 +131,19 @@ def child_slicers(filters: Filters, visual: str | None) -> Filters:
     return Filters(**child)
 
 
+def slicer_dims(filters: Filters, visual: str | None) -> dict[str, str] | None:
+    """The dimensions other than the child's attributes and time that chart ``visual`` is filtered
+    by: the service, team and need slicers, narrowed by a selection from another chart. None when
+    a selection contradicts its own slicer (nothing can match)."""
+    dims = {d: getattr(filters, d) for d in ("service", "team", "need") if getattr(filters, d)}
+    sel = filters.selection
+    if sel is not None and sel.visual != visual and sel.dim not in ("time", *CHILD_DIMS):
+        if sel.dim in ("service", "team", "need") and getattr(filters, sel.dim) not in (None, sel.value):
+            return None
+        dims[sel.dim] = sel.value  # a selection on a slicer's own dimension narrows it further
+    return dims
+
+
 @dataclass
 class Scoped:
     """Conditions for one fact, and the dimensions that could not be applied to it."""
@@ -144,15 +157,10 @@ def conditions(fact: str, filters: Filters, day: dt.date, *, services: tuple[str
     """SQL conditions on ``fact`` for the slicers, the selection (unless ``visual`` is its source)
     and the user's services. ``day`` is the date ages are taken on (the period's end)."""
     table = FACT_TABLE[fact]
-    dims: dict[str, str] = {d: getattr(filters, d) for d in ("service", "team", "need") if getattr(filters, d)}
-    child_filters = child_slicers(filters, visual)
-    sel = filters.selection
-    if sel is not None and sel.visual != visual and sel.dim != "time":
-        if sel.dim not in CHILD_DIMS:
-            dims[sel.dim] = sel.value  # a selection on a slicer's own dimension narrows it further
-            if sel.dim in ("service", "team", "need") and getattr(filters, sel.dim) not in (None, sel.value):
-                return Scoped([sa.false()], [])
-    conds = restrict_children(table, child_filters, day)
+    dims = slicer_dims(filters, visual)
+    if dims is None:
+        return Scoped([sa.false()], [])
+    conds = restrict_children(table, child_slicers(filters, visual), day)
     ignored: list[str] = []
     if fact == "involvements":
         rules = _involvement_rules()

@@ -25,7 +25,7 @@ from data_access.aggregates._context import (
     tally,
     team_labels,
 )
-from data_access.aggregates._facts import CHILD_DIMS, Scoped, child_slicers
+from data_access.aggregates._facts import Scoped, child_slicers, slicer_dims
 from data_access.aggregates._scope import age_band_of, open_on, restrict_children
 from data_access.aggregates._visual import Visual, columns, series, unavailable
 from data_access.aggregates.overview import Kpi
@@ -53,15 +53,10 @@ def _spell_service(ctx: Context, visual: str | None) -> str | None:
     """The ``open_spells`` service value whose open spells are exactly this chart's open children
     ("*": any service), or None when the chart's conditions need the involvements themselves (a
     team, need or other involvement-level slicer or selection, or several but not all services)."""
-    f = ctx.filters
-    if f.team or f.need:
+    dims = slicer_dims(ctx.filters, visual)
+    if dims is None or dims.keys() - {"service"}:
         return None
-    service = f.service
-    sel = f.selection
-    if sel is not None and sel.visual != visual and sel.dim not in ("time", *CHILD_DIMS):
-        if sel.dim != "service" or service not in (None, sel.value):
-            return None
-        service = sel.value
+    service = dims.get("service")
     if ctx.services is not None:
         if service is None and len(ctx.services) == 1:
             service = ctx.services[0]
