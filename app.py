@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import getpass
 import sys
 from collections.abc import Callable, Sequence
@@ -22,12 +23,12 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import appstore.sessions
 import data_access
-import data_access.accounts
-import data_access.sessions
+from appstore.audit import Outcome
 from auth import (
     AuthConfig,
     OidcConfig,
@@ -39,22 +40,25 @@ from auth import (
     parse_group_map,
 )
 from dashboards._requests import install_callback_checks
-from data_access.audit import Outcome
-from data_access.settings import Settings
+from model.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 DEMO_PASSWORD = "insight-demo-password"
+STORES = "csi_stores"  # the key of the app's stores in Flask's ``app.extensions``
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app on a Flask server, with every route behind login."""
     settings = settings or Settings.from_env()
-    data_access.configure(settings)
-    _check_store_layout(settings)
-    if settings.demo:
-        data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
+    stores = data_access.open_stores(settings)
+    with data_access.bound(stores):
+        _check_store_layout(settings)
+        if settings.demo:
+            data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
 
     server = Flask(__name__)
+    server.extensions[STORES] = stores
+    _bind_stores_to_requests(server)  # first: auth's own checks read the app store
     server.config.update(SECRET_KEY=settings.secret_key,
                          PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_hours))
     if settings.proxy_hops:  # trust X-Forwarded-For/-Proto/-Host from that many proxies, no more
@@ -63,15 +67,15 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     def on_auth_event(action: str, outcome: Outcome, *, username: str | None, user_id: int | None,
                       reason: str | None = None, method: str | None = None) -> None:
-        data_access.sessions.record_sign_in_event(action, outcome, username=username, user_id=user_id,
+        appstore.sessions.record_sign_in_event(stores.app, action, outcome, username=username, user_id=user_id,
                                                   client=request.remote_addr, reason=reason, method=method)
 
     app: dash.Dash | None = None
     init_auth(server, _auth_config(settings, script_hashes=lambda: app.csp_hashes() if app else ()),
               find_login=data_access.find_login,
-              sessions=data_access.sessions.SessionStore(idle_minutes=settings.session_idle_minutes,
+              sessions=appstore.sessions.SessionStore(stores.app, idle_minutes=settings.session_idle_minutes,
                                                          max_hours=settings.session_max_hours),
-              count_failures=data_access.sessions.sign_in_failures, on_event=on_auth_event,
+              count_failures=functools.partial(appstore.sessions.sign_in_failures, stores.app), on_event=on_auth_event,
               provision_sso_user=data_access.accounts.provision_sso_user)
 
     app = dash.Dash(
@@ -89,6 +93,26 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.callback(Output("shell-user", "children"), Input("shell-url", "pathname"))(show_user)
     install_callback_checks(app)
     return app
+
+
+def _bind_stores_to_requests(server: Flask) -> None:
+    """Every request (callbacks included) reads this app's stores, whatever else the process serves."""
+    @server.before_request
+    def bind_stores() -> None:
+        g.csi_stores_token = data_access.bind(server.extensions[STORES])
+
+    @server.teardown_request
+    def unbind_stores(_exc: BaseException | None) -> None:
+        token = g.pop("csi_stores_token", None)
+        if token is not None:
+            data_access.unbind(token)
+
+
+def stores_of(app: dash.Dash | Flask) -> data_access.Stores:
+    """The stores an app built by ``create_app`` serves from."""
+    server = app.server if isinstance(app, dash.Dash) else app
+    stores: data_access.Stores = server.extensions[STORES]
+    return stores
 
 
 def wsgi() -> Flask:
@@ -167,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "population FILE | refresh | status (see README)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["load"]:  # everything after "load" belongs to the loader's own command line
-        from data_access.ingest.__main__ import main as ingest_main
+        from refresh.ingest.__main__ import main as ingest_main
 
         return ingest_main(argv[1:])
     args = parser.parse_args(argv)
@@ -180,18 +204,18 @@ def main(argv: list[str] | None = None) -> int:
         if not args.sso:  # hash_password raises ValueError naming the rule a weak password breaks
             password_hash = hash_password(getpass.getpass("Password (12-128 characters): "),
                                           username=args.username)
-        data_access.configure(settings)
-        created = data_access.create_account(
-            username=args.username, role=args.role, password_hash=password_hash,
-            display_name=args.name, team_ids=tuple(args.team), services=tuple(args.service),
-            worker_id=args.worker)
+        with data_access.bound(data_access.open_stores(settings)):
+            created = data_access.create_account(
+                username=args.username, role=args.role, password_hash=password_hash,
+                display_name=args.name, team_ids=tuple(args.team), services=tuple(args.service),
+                worker_id=args.worker)
         print(f"Created {created.username} ({created.role}).")
         return 0
     if args.command in ACCOUNT_COMMANDS:
-        data_access.configure(settings)
-        return _account_command(args)
+        with data_access.bound(data_access.open_stores(settings)):
+            return _account_command(args)
     if args.command == "verify-audit":  # never creates an app store: a mistyped URL is an error (exit 2)
-        from data_access import audit
+        from appstore import audit
 
         return audit.main(["verify", "--url", settings.app_db_url])
     port, host = args.port, args.host  # `app.py --port N` and `app.py serve --port N` both serve
@@ -248,7 +272,7 @@ def _check_store_layout(settings: Settings) -> None:
 
 
 def _build_demo(settings: Settings, scale: float | None, seed: int | None, if_missing: bool) -> int:
-    from data_access import demo
+    from refresh import demo
 
     path = settings.analytics_path
     if if_missing and path is not None and path.exists():

@@ -20,7 +20,7 @@ from auth.users import LoginUser
 
 
 class SessionStore(Protocol):
-    """Server-side sessions: ``data_access.sessions.SessionStore`` is one."""
+    """Server-side sessions: ``appstore.sessions.SessionStore`` is one."""
 
     def create(self, *, user_id: int, client: str | None = None) -> str: ...
     def touch(self, token: str) -> Any | None: ...

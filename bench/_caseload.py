@@ -25,7 +25,7 @@ def source_store(url: str | None, scale: float) -> str:
     for path in (BENCH_DIR / f"scale{scale:g}.duckdb", BENCH_DIR / f"records-source-scale{scale:g}.duckdb"):
         if path.exists() and current_layout(f"duckdb:///{path}"):
             return f"duckdb:///{path}"
-    from data_access import demo
+    from refresh import demo
 
     start = time.perf_counter()
     counts = demo.build(f"duckdb:///{path}", scale=scale, as_of=AS_OF, progress=False)
@@ -35,7 +35,7 @@ def source_store(url: str | None, scale: float) -> str:
 
 def current_layout(url: str) -> bool:
     """Whether the store at ``url`` was built with this version's layout (schema.STORE_LAYOUT)."""
-    from data_access import schema
+    from model import schema
 
     engine = sa.create_engine(url, connect_args={"read_only": True})
     try:
@@ -51,7 +51,7 @@ def caseload_store(source: str, worker: str, caseload: int, grace_days: int) -> 
     """A copy of ``source`` in which ``worker`` has ``caseload`` children in scope for direct work."""
     import duckdb
 
-    from data_access import schema
+    from model import schema
 
     src = Path(source.removeprefix("duckdb:///"))
     path = BENCH_DIR / f"records-{src.stem.removeprefix('records-source-')}-{worker}-{caseload}.duckdb"
@@ -113,7 +113,8 @@ def copy_to_postgres(duck_url: str, pg_url: str) -> None:
     """Load the caseload store into PostgreSQL (refresh-time derived columns are recomputed by the load)."""
     import pandas as pd
 
-    from data_access import database, schema
+    from model import schema
+    from refresh import database
 
     derived = set(schema.CHILD_COPIES)
     source = sa.create_engine(duck_url, connect_args={"read_only": True})

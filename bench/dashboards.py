@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT)]
 from _common import Capture, Raw, pct  # noqa: E402  (bench/, beside this file)
 
 import data_access  # noqa: E402
-from data_access.settings import Settings  # noqa: E402
+from model.settings import Settings  # noqa: E402
 
 # One slicer change after another, as a user would make them (each differs from the one before).
 CHANGES: list[dict[str, object]] = [
@@ -71,7 +71,7 @@ def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[n
 
 def timed(spec, fetch, state: dict[str, object], capture: Capture, raw: Raw) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """One change as a page-cache miss (the engine does the work): app seconds, raw replay seconds."""
-    data_access.views.CACHE.clear()
+    data_access.current().pages.clear()
     capture.clear()
     start = time.perf_counter()
     one_change(spec, fetch, state)
@@ -81,7 +81,7 @@ def timed(spec, fetch, state: dict[str, object], capture: Capture, raw: Raw) -> 
 
 def opened(settings: Settings) -> Capture:
     """A fresh engine (DuckDB opens the file again: cold), its statements captured."""
-    data_access.configure(settings)
+    data_access.bind(data_access.open_stores(settings))  # a script: bound for the rest of the process
     capture = Capture()
     capture.attach(data_access.current().analytics)
     return capture
@@ -152,7 +152,7 @@ def main() -> int:
     args = parser.parse_args()
     url = args.url
     if url is None:
-        from data_access import demo
+        from refresh import demo
 
         url = f"duckdb:///{Path(tempfile.mkdtemp()) / 'bench.duckdb'}"
         counts = demo.build(url, scale=args.scale, as_of=dt.date(2025, 10, 31), progress=False)

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from data_access import database, demo  # noqa: E402
 from data_access.aggregates import overview  # noqa: E402
 from data_access.filters import Filters  # noqa: E402
+from refresh import database, demo  # noqa: E402
 
 
 class Leader:

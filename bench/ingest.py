@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest.py [--children 100000] [--keep DIR]
 
 Writes a synthetic, valid 2024-25 census file (UPNs with correct check letters, dates in order and
-in the census year), then runs ``python -m data_access.ingest cin`` on it in a child process twice
+in the census year), then runs ``python -m refresh.ingest cin`` on it in a child process twice
 (first load into an empty ledger, then the same file again) and prints wall time, children per
 second and the child process's peak resident memory.
 """
@@ -24,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_access import codes  # noqa: E402
-from data_access.demo.names import upns  # noqa: E402
+from model import codes  # noqa: E402
+from refresh.demo.names import upns  # noqa: E402
 
 START, END = np.datetime64("2024-04-01"), np.datetime64("2025-03-31")
 FACTORS = np.array([f for f in codes.ASSESSMENT_FACTOR if f != "21"])
@@ -108,7 +108,7 @@ def write_census(path: Path, children: int, seed: int = 1) -> None:
 def timed_load(path: Path, data_dir: Path) -> tuple[float, int, int]:
     """(seconds, exit status, peak RSS in MB) of one load in a child process."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "data_access.ingest", "cin", str(path), "--data-dir", str(data_dir),
+    done = subprocess.run([sys.executable, "-m", "refresh.ingest", "cin", str(path), "--data-dir", str(data_dir),
                            "--quiet", "--max-rows", "5"], cwd=ROOT, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:

@@ -51,9 +51,10 @@ from _caseload import caseload_store, copy_to_postgres, source_store  # noqa: E4
 from _common import Capture, Raw, pct  # noqa: E402
 
 import data_access  # noqa: E402
-from data_access import records, users  # noqa: E402
+from appstore import users  # noqa: E402
+from data_access import records  # noqa: E402
 from data_access.records.listing import SORTABLE  # noqa: E402
-from data_access.settings import Settings  # noqa: E402
+from model.settings import Settings  # noqa: E402
 
 USERNAME, PASSWORD = "bench-caseworker", "bench-records-caseload-password"
 PURPOSE = "direct_work"
@@ -302,7 +303,9 @@ def breakdown(ops: list[Op], names: tuple[str, ...], url: str, repeat: int = 9) 
 
 
 def run(label: str, settings: Settings, web: dict[str, Any], args: argparse.Namespace, audit: AuditTimer) -> None:
-    data_access.configure(settings)  # the web app reads data_access.current(), so it follows
+    stores = data_access.open_stores(settings)
+    data_access.bind(stores)  # this script's own calls, and the callback called in a request context
+    web["app"].server.extensions["csi_stores"] = stores  # the app's HTTP requests follow too
     user = web["user"]
     total = records.child_records(user=user, purpose=PURPOSE, page_size=1).total
     print(f"\n[{label}] {settings.analytics_url}\n  {USERNAME} ({args.worker}) sees {total:,} children "

@@ -16,7 +16,7 @@ import functools
 import plotly.io as pio
 
 from dashboards._components import format_value
-from data_access.suppression import NOT_APPLICABLE, SUPPRESSED
+from data_access import NOT_APPLICABLE, SUPPRESSED
 
 COLOURS = ["#1f4e79", "#b34700", "#3f7f3f", "#6b4c9a", "#8a5a00", "#2b6f77", "#a4262c"]
 PATTERNS = ["", "/", ".", "x", "-", "|", "+"]

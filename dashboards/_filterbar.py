@@ -13,8 +13,7 @@ from dash import Input, Output, callback, html
 import data_access
 from auth import current_app_user
 from dashboards._state import PERIOD_OPTIONS
-from data_access import codes
-from data_access.filters import GRAINS, YEAR_TYPES
+from data_access import GRAINS, YEAR_TYPES, codes
 
 SLICER_LABELS = {"period": "Period", "service": "Service", "team": "Team", "locality": "Locality",
                  "age_band": "Age band", "sex": "Sex",

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from data_access import audit, policy, sessions, users
-from data_access.appstore import users as users_table
+from appstore import audit, sessions, users
+from appstore.tables import users as users_table
+from data_access import policy
 from data_access.policy import AccessDenied, Principal
 from data_access.stores import current
 
@@ -91,7 +92,7 @@ def admin_list_accounts(*, actor: Principal | None) -> list[AccountRow]:
         local: dict[int, bool] = {row[0]: bool(row[1]) for row in conn.execute(
             sa.select(users_table.c.user_id, users_table.c.password_hash.is_not(None)))}
     return [AccountRow(user, "password" if local.get(user.user_id) else "single sign-on",
-                       sessions.live_session_count(user.user_id, idle_minutes=settings.session_idle_minutes,
+                       sessions.live_session_count(engine, user.user_id, idle_minutes=settings.session_idle_minutes,
                                                    max_hours=settings.session_max_hours))
             for user in users.list_users(engine)]
 
@@ -154,7 +155,7 @@ def _find(username: str) -> users.AppUser:
 def _set_active(username: str, active: bool, *, actor: Principal | None, via: str) -> users.AppUser:
     user = users.set_active(current().app, username=username, active=active)
     if not active:
-        sessions.revoke_user_sessions(user.user_id)
+        sessions.revoke_user_sessions(current().app, user.user_id)
     _audit("enable" if active else "disable", username, actor=actor, via=via, facts=_scope_facts(user))
     return user
 
@@ -164,13 +165,13 @@ def _set_role(username: str, role: str, team_ids: Iterable[str] | None, services
     before = _find(username)
     user = users.set_role(current().app, username=username, role=role, team_ids=team_ids, services=services)
     if user.session_version != before.session_version:
-        sessions.revoke_user_sessions(user.user_id)
+        sessions.revoke_user_sessions(current().app, user.user_id)
     _audit("set_role", username, actor=actor, via=via, facts=_scope_facts(user))
     return user
 
 
 def _end_sessions(username: str, *, actor: Principal | None, via: str) -> int:
-    ended = sessions.revoke_user_sessions(_find(username).user_id)
+    ended = sessions.revoke_user_sessions(current().app, _find(username).user_id)
     _audit("end_sessions", username, actor=actor, via=via, reason=f"ended {ended} session(s) of {username}")
     return ended
 
@@ -219,7 +220,7 @@ def provision_sso_user(*, username: str, display_name: str | None, role: str, te
 
 def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:
     """Create any missing demo account (linked to the demo store's workers); returns those created."""
-    from data_access.demo import DEMO_USERS
+    from model.demo_accounts import DEMO_USERS
 
     engine = current().app
     created: list[str] = []

@@ -15,7 +15,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from data_access import audit
+from appstore import audit
 from data_access.policy import Principal
 from data_access.stores import current
 

@@ -13,12 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
-from data_access import codes
-
-
-class InvalidFilter(ValueError):
-    """A filter value that is not in its code list; the message names the field and the value."""
-
+from data_access.errors import InvalidFilter
+from model import codes
 
 PERIOD_MONTHS = (3, 6, 12, 24, 36, 60)
 # Presets besides "the last N months": the CIN census year (1 April to 31 March) to date, the last

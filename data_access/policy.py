@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from data_access import codes
+from data_access.errors import AccessDenied
+from model import codes
 
-
-class AccessDenied(Exception):
-    """Raised when the policy refuses a request; the message is safe to show the user."""
+__all__ = ["AccessDenied"]  # re-exported: the policy's refusal
 
 
 class Purpose(StrEnum):

@@ -1,27 +1,152 @@
-"""The process's two stores, configured once from Settings by the app factory (or a test)."""
+"""The two stores an app serves from, held by the app and bound to each request.
+
+``open_stores(settings)`` opens both stores (migrating the app store) into a ``Stores`` object that
+the app keeps (``app.py`` puts it on the Flask app, as flaskr keeps its database config there). Each
+request binds the app's stores (``bind``/``unbind``, or ``with bound(stores):`` in a command or a
+test), and every ``data_access`` function reads them through ``current()``. Nothing is process-wide:
+two apps on different settings in one process (tests do this) never see each other's stores,
+reference data or cached pages.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from data_access import schema
-from data_access.database import analytics_engine
-from data_access.settings import Settings
+from appstore import tables as app_tables
+from data_access.engine import serving_engine
+from model import schema
+from model.settings import Settings
+
+T = TypeVar("T")
 
 
-@dataclass
+class PageCache:
+    """Recent pages' PROTECTED results, keyed by access scope (role, services, special-category
+    permission) as well as the page, the parsed filters and the store build, so one user's view is
+    never served to another whose scope differs, and a swapped-in store is never answered from the
+    old one. One per app (each worker its own); never the only copy of anything."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass(eq=False)
 class Stores:
+    """One app's stores, its reference-data memo and its page cache."""
+
     settings: Settings
     analytics: sa.Engine
     app: sa.Engine
-    analytics_file: tuple[int, int] | None = field(default=None)  # (inode, mtime_ns) when opened
+    analytics_file: tuple[int, int] | None = None  # (inode, mtime_ns) of the DuckDB file opened
+    pages: PageCache = field(default_factory=PageCache)
+    _reference: dict[str, tuple[sa.Engine, tuple[int, int], object]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def follow_swap(self) -> None:
+        """A refresh swaps a new DuckDB file in with ``os.replace``; open connections keep the old
+        copy, so when the file on disk is no longer the one opened, the pool is dropped and the next
+        query opens the new copy (one ``stat`` per call; every worker process notices on its own)."""
+        if self.settings.analytics_path is None:
+            return
+        identity = _file_identity(self.settings)
+        if identity is not None and identity != self.analytics_file:
+            with self._lock:
+                if identity != self.analytics_file:
+                    old, self.analytics = self.analytics, _open_analytics(self.settings, identity)
+                    self.analytics_file = identity
+                    old.dispose()  # connections still in use close when they are returned
+
+    def reopen_analytics(self) -> None:
+        """Drop pooled analytics connections so the next query sees a freshly swapped-in store."""
+        self._reference.clear()
+        self.analytics.dispose()
+
+    def reference(self, name: str, load: Callable[[], T]) -> T:
+        """``load()`` (store metadata or reference data, never about a child), kept while the same
+        DuckDB file is served: a swapped-in file has a new inode, so the next call loads again. A
+        PostgreSQL store can be refreshed by another process unnoticed, so it is read every time."""
+        if self.settings.analytics_path is None or self.analytics_file is None:
+            return load()
+        hit = self._reference.get(name)
+        if hit is not None and hit[0] is self.analytics and hit[1] == self.analytics_file:
+            return hit[2]  # type: ignore[return-value]  # stored by this function under the same name
+        value = load()
+        self._reference[name] = (self.analytics, self.analytics_file, value)
+        return value
+
+    def close(self) -> None:
+        """Dispose both engines' pools (the app is shutting down, or a test is over)."""
+        self.analytics.dispose()
+        self.app.dispose()
+
+
+def open_stores(settings: Settings) -> Stores:
+    """Open both stores for ``settings``, migrating the app store first (idempotent)."""
+    app_tables.migrate(settings.app_db_url)
+    identity = _file_identity(settings)
+    return Stores(settings, _open_analytics(settings, identity), app_tables.app_engine(settings.app_db_url),
+                  identity)
+
+
+_bound: contextvars.ContextVar[Stores | None] = contextvars.ContextVar("csi_stores", default=None)
+
+
+def bind(stores: Stores) -> contextvars.Token[Stores | None]:
+    """Make ``stores`` the current request's (the app calls this before each request)."""
+    return _bound.set(stores)
+
+
+def unbind(token: contextvars.Token[Stores | None]) -> None:
+    _bound.reset(token)
+
+
+@contextlib.contextmanager
+def bound(stores: Stores) -> Iterator[Stores]:
+    """``with bound(stores):`` data_access calls inside use ``stores`` (commands, tests)."""
+    token = bind(stores)
+    try:
+        yield stores
+    finally:
+        unbind(token)
+
+
+def current() -> Stores:
+    """The stores bound to this request; raises RuntimeError when none are (a bug in the wiring)."""
+    stores = _bound.get()
+    if stores is None:
+        raise RuntimeError("no stores are bound: data_access is called outside a request of an app "
+                           "(use `with data_access.bound(stores):`)")
+    stores.follow_swap()
+    return stores
 
 
 def _file_identity(settings: Settings) -> tuple[int, int] | None:
@@ -33,57 +158,13 @@ def _file_identity(settings: Settings) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns) if stat else None
 
 
-T = TypeVar("T")
-_lock = threading.Lock()
-_current: Stores | None = None
-
-
-def configure(settings: Settings) -> Stores:
-    """Open both stores for ``settings`` (migrating the app store) and make them current."""
-    from data_access import appstore  # local import: appstore pulls in Alembic
-
-    global _current
-    appstore.migrate(settings.app_db_url)
-    identity = _file_identity(settings)
-    stores = Stores(settings, _open_analytics(settings, identity), appstore.app_engine(settings.app_db_url),
-                    identity)
-    with _lock:
-        old, _current = _current, stores
-        _reference.clear()
-    if old is not None:
-        old.analytics.dispose()
-        old.app.dispose()
-    return stores
-
-
-def current() -> Stores:
-    """The configured stores; raises RuntimeError before ``configure``.
-
-    A refresh swaps a new DuckDB file in with ``os.replace``; open connections keep the old copy, so
-    when the file on disk is no longer the one opened, the pool is dropped and the next query opens
-    the new copy (one ``stat`` per call; every worker process notices on its own).
-    """
-    stores = _current
-    if stores is None:
-        raise RuntimeError("data_access is not configured: call data_access.configure(settings) first")
-    if stores.settings.analytics_path is not None:
-        identity = _file_identity(stores.settings)
-        if identity is not None and identity != stores.analytics_file:
-            with _lock:
-                if identity != stores.analytics_file:
-                    old, stores.analytics = stores.analytics, _open_analytics(stores.settings, identity)
-                    stores.analytics_file = identity
-                    old.dispose()  # connections still in use close when they are returned
-    return stores
-
-
 def _open_analytics(settings: Settings, identity: tuple[int, int] | None) -> sa.Engine:
     """An engine on the analytics store. A DuckDB file is opened through a hard link named for its
     inode: DuckDB hands back an instance already open on the same path (the old copy, after a swap),
     so each copy gets its own path; links to copies no longer served are removed."""
     path = settings.analytics_path
     if path is None or identity is None:
-        return analytics_engine(settings.analytics_url)
+        return serving_engine(settings.analytics_url)
     link = path.with_name(f"{path.name}.open-{identity[0]}")
     for stale in path.parent.glob(f"{path.name}.open-*"):
         if stale != link:
@@ -93,33 +174,18 @@ def _open_analytics(settings: Settings, identity: tuple[int, int] | None) -> sa.
     except FileExistsError:
         pass
     except OSError:  # no hard links here (another filesystem): fall back to the path itself
-        return analytics_engine(settings.analytics_url)
-    return analytics_engine(f"duckdb:///{link}")
+        return serving_engine(settings.analytics_url)
+    return serving_engine(f"duckdb:///{link}")
 
 
 def reopen_analytics() -> None:
-    """Drop pooled analytics connections so the next query sees a freshly swapped-in store."""
-    _reference.clear()
-    current().analytics.dispose()
-
-
-_reference: dict[str, tuple[sa.Engine, tuple[int, int], object]] = {}
+    """Drop the current stores' pooled analytics connections (after a swap in this process)."""
+    current().reopen_analytics()
 
 
 def reference(name: str, load: Callable[[], T]) -> T:
-    """``load()`` (store metadata or reference data, never about a child), kept while the same DuckDB
-    file is served: a refresh swaps in a new file (a new inode), which ``current()`` notices, so the
-    next call loads again. Saves two queries per dashboard callback. A PostgreSQL store can be
-    refreshed by another process without anything here noticing, so it is read every time."""
-    stores = current()
-    if stores.settings.analytics_path is None or stores.analytics_file is None:
-        return load()
-    hit = _reference.get(name)
-    if hit is not None and hit[0] is stores.analytics and hit[1] == stores.analytics_file:
-        return hit[2]  # type: ignore[return-value]
-    value = load()
-    _reference[name] = (stores.analytics, stores.analytics_file, value)
-    return value
+    """The current stores' memo of reference data (``Stores.reference``)."""
+    return current().reference(name, load)
 
 
 def analytics_available() -> bool:

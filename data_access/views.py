@@ -9,32 +9,32 @@ Aggregates only: no identifiable data, so reads are not audited (exports are, in
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 import sqlalchemy as sa
 
-from data_access import audit, codes, export, policy
+from data_access import export, policy
 from data_access.aggregates import (
-    _periods,
     children_in_need,
     interventions,
     leadership,
+    periods,
     send,
     service_users,
     trends,
 )
-from data_access.aggregates._context import Context
-from data_access.aggregates._visual import Visual
+from data_access.aggregates.context import Context
 from data_access.aggregates.overview import Kpi
-from data_access.filters import Filters, InvalidFilter
+from data_access.aggregates.visual import Visual
+from data_access.errors import InvalidFilter, Refused
+from data_access.filters import Filters
 from data_access.policy import AccessDenied, Principal
+from data_access.reference import known_teams
+from data_access.refusals import guarded
 from data_access.stores import current, store_facts
+from model import codes
 
-T = TypeVar("T")
 PAGES = ("overview", "service_users", "children_in_need", "interventions", "send", "trends")
 
 
@@ -55,31 +55,9 @@ class PageData:
         return f"{self.first_day:%d %B %Y} to {self.last_day:%d %B %Y}"
 
 
-def _refused(user: Principal | None, resource: str, exc: Exception) -> None:
-    audit.record(current().app, audit.AuditEvent(
-        action=audit.AuditAction.ACCESS_REFUSED, outcome="refused",
-        username=getattr(user, "username", None), user_id=getattr(user, "user_id", None),
-        resource=resource, reason=f"{type(exc).__name__}: {exc}"[:300]))
-
-
-def guarded(resource: str, user: Principal | None, run: Callable[[], T]) -> T:
-    """Run ``run``; audit and re-raise any refusal or invalid input (a forged request, typically)."""
-    try:
-        return run()
-    except (AccessDenied, InvalidFilter) as exc:
-        _refused(user, resource, exc)
-        raise
-
-
-def _known_teams() -> list[tuple[str, str, str]]:
-    from data_access import known_teams
-
-    return known_teams()
-
-
 def _teams() -> dict[str, str]:
     """team_id -> service for every team (reference data)."""
-    return {team_id: service for team_id, _name, service in _known_teams()}
+    return {team_id: service for team_id, _name, service in known_teams()}
 
 
 def authorised_filters(user: Principal | None, raw: Mapping[str, object] | None, *,
@@ -116,49 +94,17 @@ def slicer_options(*, user: Principal | None) -> dict[str, dict[str, str]]:
     def run() -> dict[str, dict[str, str]]:
         policy.ensure_aggregates(user)
         services = policy.aggregate_services(user)
-        teams = {team_id: (name, service) for team_id, name, service in _known_teams()
+        teams = {team_id: (name, service) for team_id, name, service in known_teams()
                  if services is None or service in services}
         return {"service": {c: v for c, v in codes.SERVICE.items() if services is None or c in services},
                 "team": {k: v[0] for k, v in teams.items()}, "team_service": {k: v[1] for k, v in teams.items()}}
     return guarded("slicer_options", user, run)
 
 
-class _PageCache:
-    """Recent pages' SUPPRESSED results, keyed by access scope (role, services, special-category
-    permission) as well as the page, the parsed filters and the store build, so one user's view is
-    never served to another whose scope differs, and a swapped-in store is never answered from the
-    old one. Per process (each worker its own); never the only copy of anything."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[tuple, PageData] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def get(self, key: tuple) -> PageData | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: PageData) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-CACHE = _PageCache()
-
-
 def page_context(conn: sa.Connection, parsed: Filters, services: tuple[str, ...] | None, special: bool,
                  day: dt.date) -> Context:
     """The aggregate query context for already-authorised filters (``authorised_filters``)."""
-    return Context(conn, parsed, day, _periods.resolve(parsed, day), services, current().settings.suppression_threshold,
+    return Context(conn, parsed, day, periods.resolve(parsed, day), services, current().settings.suppression_threshold,
                    special)
 
 
@@ -172,8 +118,9 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         special = policy.can(policy.ensure_special_category_aggregates, user)
         role = policy.role_of(user).name
         key = (name, role, services, special, tuple(sorted(parsed.to_dict().items())), facts.get("built_at"),
-               stores.settings.analytics_url, stores.settings.suppression_threshold)
-        cached = CACHE.get(key)
+               facts.get("as_of"), stores.analytics_file, stores.settings.analytics_url,
+               stores.settings.suppression_threshold)
+        cached = stores.pages.get(key)
         if cached is not None:
             return cached
         with stores.analytics.connect() as conn:
@@ -182,7 +129,7 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         period = ctx.period
         data = PageData(name, day, period.start + dt.timedelta(days=1), period.end, parsed, cards,
                         {v.key: v for v in visuals})
-        CACHE.put(key, data)
+        stores.pages.put(key, data)
         return data
     return guarded(name, user, run)
 
@@ -253,7 +200,7 @@ def export_visual(*, user: Principal | None, page: str, visual: str, filters: Ma
         chosen = data.visuals.get(visual)
         if chosen is None or not chosen.available:
             raise InvalidFilter(f"There is no chart {str(visual)[:30]!r} to export on this page.")
-    except (AccessDenied, InvalidFilter) as exc:
+    except Refused as exc:
         export.record(user, page=page, visual=visual, fmt=fmt, filters={}, outcome="refused",
                       reason=f"{type(exc).__name__}: {exc}"[:300])
         raise
@@ -272,7 +219,7 @@ def record_image_export(*, user: Principal | None, page: str, visual: str, filte
                 not isinstance(fmt, str) or fmt not in ("png", "pdf"):
             raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
         parsed, _ = authorised_filters(user, filters)
-    except (AccessDenied, InvalidFilter) as exc:
+    except Refused as exc:
         export.record(user, page=str(page), visual=str(visual), fmt=str(fmt), filters={}, outcome="refused",
                       reason=f"{type(exc).__name__}: {exc}"[:300])
         raise

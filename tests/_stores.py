@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import data_access
-from data_access.settings import Settings
+from model.settings import Settings
 
 AS_OF = dt.date(2025, 10, 31)
 SEED = 20250331
@@ -18,7 +18,7 @@ SEED = 20250331
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scale-1 demo analytics store (DuckDB file) built once per test session."""
-    from data_access import demo
+    from refresh import demo
 
     path = tmp_path_factory.mktemp("analytics") / "analytics.duckdb"
     demo.build(f"duckdb:///{path}", seed=SEED, scale=1.0, as_of=AS_OF, progress=False)
@@ -34,11 +34,11 @@ def settings(tmp_path: Path, demo_store: Path) -> Settings:
 
 @pytest.fixture
 def configured(settings: Settings) -> Iterator[Settings]:
-    """data_access configured on ``settings`` (fresh app store) for the test."""
-    data_access.configure(settings)
-    yield settings
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
+    """data_access bound to stores opened on ``settings`` (fresh app store) for the test."""
+    stores = data_access.open_stores(settings)
+    with data_access.bound(stores):
+        yield settings
+    stores.close()
 
 
 @pytest.fixture
@@ -48,9 +48,10 @@ def dash_app(settings: Settings):  # type: ignore[no-untyped-def]
 
     application = app_module.create_app(settings)
     application.server.config.update(TESTING=True)
-    yield application
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
+    stores = app_module.stores_of(application)
+    with data_access.bound(stores):  # the test's own data_access calls read this app's stores
+        yield application
+    stores.close()
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def engine_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obj
     ``STORE_FRAMES()`` (PostgreSQL: a fresh database on the suite's server); yields an Engine."""
     import sqlalchemy as sa
 
-    from data_access import database
+    from refresh import database
 
     if request.param == "duckdb":
         url = f"duckdb:///{tmp_path / 'a.duckdb'}"
@@ -107,3 +108,23 @@ def engine_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obj
     engine = sa.create_engine(url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """``make_app(settings) -> Dash app``: a full app on other settings, bound for the rest of the test
+    (the test's own data_access calls read its stores), closed after it."""
+    import app as app_module
+
+    def make(settings: Settings):  # type: ignore[no-untyped-def]
+        application = app_module.create_app(settings)
+        application.server.config.update(TESTING=True)
+        stores = app_module.stores_of(application)
+        token = data_access.bind(stores)
+
+        def close() -> None:
+            data_access.unbind(token)
+            stores.close()
+        request.addfinalizer(close)
+        return application
+    return make

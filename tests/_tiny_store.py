@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access import schema
+from model import schema
 
 DAY = dt.date(2025, 10, 31)
 D = dt.date

@@ -39,8 +39,7 @@ def _patient_expectations() -> None:
 def signed_in(browser: Any, demo_store: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     """One app, server and signed-in leader for the module (the checks only read pages)."""
     import app as app_module
-    import data_access
-    from data_access.settings import Settings
+    from model.settings import Settings
 
     tmp = tmp_path_factory.mktemp("a11y")
     settings = Settings.from_env({}, data_dir=tmp, analytics_url=f"duckdb:///{demo_store}",
@@ -61,8 +60,7 @@ def signed_in(browser: Any, demo_store: Any, tmp_path_factory: pytest.TempPathFa
     finally:
         context.close()
         servers.close()
-        data_access.current().analytics.dispose()
-        data_access.current().app.dispose()
+        app_module.stores_of(application).close()
 
 
 def settled(page: Any) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import data_access
-from data_access import audit, users
+from appstore import audit, users
 
 
 def test_login_page_is_public_and_has_the_form(client) -> None:  # type: ignore[no-untyped-def]
@@ -106,12 +106,12 @@ def test_no_default_accounts_outside_demo_mode(settings) -> None:  # type: ignor
 
     import app as app_module
 
-    app_module.create_app(replace(settings, demo=False))
-    assert users.list_users(data_access.current().app) == []
+    application = app_module.create_app(replace(settings, demo=False))
+    assert users.list_users(app_module.stores_of(application).app) == []
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from data_access.settings import Settings
+    from model.settings import Settings
 
     first = Settings.from_env({}, data_dir=tmp_path)
     second = Settings.from_env({}, data_dir=tmp_path)

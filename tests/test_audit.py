@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from data_access import appstore, audit
-from data_access.audit import AuditAction, AuditEvent
+from appstore import audit, tables
+from appstore.audit import AuditAction, AuditEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SKIP = "CSI_TEST_PG_URL not set (the ./test script starts PostgreSQL)"
@@ -45,8 +45,8 @@ def app_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 @pytest.fixture
 def app_store(app_store_url: str) -> Iterator[sa.Engine]:
-    appstore.migrate(app_store_url)
-    engine = appstore.app_engine(app_store_url)
+    tables.migrate(app_store_url)
+    engine = tables.app_engine(app_store_url)
     yield engine
     engine.dispose()
 
@@ -100,7 +100,7 @@ def test_chain_verifies_after_many_records(app_store: sa.Engine) -> None:
 def test_rows_chain_from_genesis_with_utc_microsecond_times(app_store: sa.Engine) -> None:
     _fill(app_store, 2)
     with app_store.connect() as conn:
-        rows = conn.execute(sa.select(appstore.audit_events).order_by("seq")).mappings().all()
+        rows = conn.execute(sa.select(tables.audit_events).order_by("seq")).mappings().all()
     assert rows[0]["prev_hash"] == "0" * 64
     assert rows[1]["prev_hash"] == rows[0]["entry_hash"]
     moment = dt.datetime.fromisoformat(rows[0]["occurred_at"])
@@ -149,7 +149,7 @@ def test_deleted_last_row_fails_verify_against_the_head(app_store: sa.Engine) ->
 def test_swapped_rows_fail_verify(app_store: sa.Engine) -> None:
     _fill(app_store, 8)
     _drop_guards(app_store)
-    table = appstore.audit_events
+    table = tables.audit_events
     with app_store.begin() as conn:
         first, second = (dict(conn.execute(sa.select(table).where(table.c.seq == s)).mappings().one())
                          for s in (3, 6))
@@ -183,7 +183,7 @@ def test_keyed_chain_detects_a_rewrite_with_recomputed_hashes(app_store: sa.Engi
     for i in range(3):
         audit.record(app_store, _read(i), key=key)
     _drop_guards(app_store)
-    table = appstore.audit_events
+    table = tables.audit_events
     with app_store.begin() as conn:  # the attacker rewrites entry 2 and recomputes the rest, keyless
         prev = conn.execute(sa.select(table.c.entry_hash).where(table.c.seq == 1)).scalar_one()
         for seq in (2, 3):
@@ -193,7 +193,7 @@ def test_keyed_chain_detects_a_rewrite_with_recomputed_hashes(app_store: sa.Engi
             conn.execute(table.update().where(table.c.seq == seq).values(username="nobody",
                                                                           prev_hash=row["prev_hash"],
                                                                           entry_hash=prev))
-        conn.execute(appstore.audit_head.update().values(entry_hash=prev))
+        conn.execute(tables.audit_head.update().values(entry_hash=prev))
     result = audit.verify(app_store, key=key)
     assert not result.ok and result.first_broken_seq == 2
 
@@ -222,8 +222,9 @@ def test_record_refuses_without_a_head_row(app_store: sa.Engine) -> None:
 
 WORKER = """
 import sys
-from data_access import appstore, audit
-engine = appstore.app_engine(sys.argv[1])
+from appstore import audit
+from appstore import tables
+engine = tables.app_engine(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(int(sys.argv[2])):
@@ -253,7 +254,7 @@ def test_concurrent_appends_from_two_processes_make_one_valid_chain(app_store: s
         assert audit.verify(app_store).ok
         return
     # The command-line check, as an operator would run it (once: a process start costs seconds).
-    done = subprocess.run([sys.executable, "-m", "data_access.audit", "verify", "--url", app_store_url],
+    done = subprocess.run([sys.executable, "-m", "appstore.audit", "verify", "--url", app_store_url],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith(f"OK: {2 * per_worker} entries verified")
@@ -263,7 +264,7 @@ def test_events_hold_ids_and_field_names_not_values() -> None:
     names = {f.name for f in dataclasses.fields(AuditEvent)}
     assert names == {"action", "outcome", "username", "user_id", "purpose", "lawful_basis", "resource",
                      "child_ids", "fields", "reason", "client", "detail"}
-    columns = set(appstore.audit_events.c.keys())
+    columns = set(tables.audit_events.c.keys())
     assert columns == names | {"seq", "occurred_at", "prev_hash", "entry_hash"}
 
 

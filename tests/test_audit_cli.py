@@ -2,7 +2,7 @@
 
 Logins, a declared purpose, record lists and a child's record (read and refused) go through the
 Flask routes and Dash callbacks; then ``app.py verify-audit`` (configured from CSI_* variables, as an
-operator runs it) and ``python -m data_access.audit verify --url`` say the chain is intact (exit 0).
+operator runs it) and ``python -m appstore.audit verify --url`` say the chain is intact (exit 0).
 An attacker with the database who drops the append-only triggers and edits or deletes one entry is
 caught: exit 1, naming the first broken entry's seq. On SQLite and on the suite's PostgreSQL.
 """
@@ -22,8 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 import data_access
-from data_access import audit, records, users
-from data_access.settings import Settings
+from appstore import audit, users
+from data_access import records
+from model.settings import Settings
 
 try:
     import _attack as attack  # type: ignore[import-not-found]
@@ -68,6 +69,12 @@ def _use_the_app(settings: Settings) -> None:
 
     application = app_module.create_app(settings)
     application.server.config.update(TESTING=True)
+    with data_access.bound(app_module.stores_of(application)) as stores:
+        _use(application)
+    stores.close()
+
+
+def _use(application: Any) -> None:
     from dashboards import child as child_page  # page modules register themselves: after the app exists
     from dashboards import records as records_page
 
@@ -105,8 +112,6 @@ def trail(request: pytest.FixtureRequest, tmp_path: Path, demo_store: Path,
     engine = sa.create_engine(url)
     yield Trail(env, url, engine)
     engine.dispose()
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
 
 
 def _app_verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -117,7 +122,7 @@ def _app_verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def _module_verify(trail: Trail) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "data_access.audit", "verify", "--url", trail.url],
+    return subprocess.run([sys.executable, "-m", "appstore.audit", "verify", "--url", trail.url],
                           cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
@@ -199,11 +204,7 @@ def test_verify_audit_does_not_report_a_missing_store_as_intact(tmp_path: Path, 
     monkeypatch.setenv("CSI_ANALYTICS_URL", f"duckdb:///{demo_store}")
     monkeypatch.setenv("CSI_APP_DB_URL", f"sqlite:///{missing}")
     missing.parent.mkdir()
-    try:
-        code, out = _app_verify(capsys)
-    finally:
-        data_access.current().analytics.dispose()
-        data_access.current().app.dispose()
+    code, out = _app_verify(capsys)
     assert code != 0 and not out.startswith("OK"), out
     assert not missing.exists()
     assert audit.main(["verify", "--url", f"sqlite:///{missing}"]) == 2

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import data_access
-from data_access import AccessDenied, accounts, audit, policy, users
+from appstore import audit, users
+from data_access import AccessDenied, accounts, policy
 
 NON_ADMIN_ROLES = sorted(r for r in policy.ROLES if not policy.ROLES[r].user_admin)
 ADMIN_CALLS = {
@@ -93,7 +94,7 @@ def test_the_admin_role_sees_no_child_data(accounts_only) -> None:  # type: igno
     assert (role.aggregates, role.rows, role.purposes, role.audit_trail) == (
         policy.Scope.NONE, policy.RowLevel.NONE, (), False)
     with pytest.raises(AccessDenied):
-        data_access.overview(user=admin, filters={})
+        data_access.overview_page(user=admin, filters={})
     rows = accounts.admin_list_accounts(actor=admin)  # what the admin page shows: users, no children
     assert {r.user.username for r in rows} == set(accounts.DEMO_ACCOUNTS)
     assert {r.sign_in for r in rows} == {"password"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import data_access
-from data_access import audit
+from appstore import audit
 
 SHOW_PICK = {"output": "..admin-role.value...admin-teams.value...admin-services.value..",
              "outputs": [{"id": "admin-role", "property": "value"}, {"id": "admin-teams", "property": "value"},

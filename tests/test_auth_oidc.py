@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 import data_access
+from appstore import audit, users
 from auth.oidc_config import GroupGrant, map_groups, parse_group_map
-from data_access import audit, users
 
 pytestmark = pytest.mark.skipif(not node_available(), reason=NODE_MISSING)
 
@@ -67,10 +67,10 @@ def sso(settings, provider) -> Iterator[tuple[str, Provider, Any]]:  # type: ign
 
     idp, app_port = provider
     application = app_module.create_app(sso_settings(settings, idp))
-    with serving(application, app_port) as base:
+    stores = app_module.stores_of(application)
+    with serving(application, app_port) as base, data_access.bound(stores):
         yield base, idp, application
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
+    stores.close()
 
 
 def _submit(session: requests.Session, page: requests.Response, **fields: str) -> requests.Response:

@@ -16,7 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 import data_access
-from data_access import accounts, appstore, users
+from appstore import sessions as store_sessions
+from appstore import tables, users
+from data_access import accounts
 
 # The admin page's "show the chosen user" callback: answers an administrator, refuses anyone else.
 SHOW_PICK = {"output": "..admin-role.value...admin-teams.value...admin-services.value..",
@@ -92,13 +94,13 @@ def test_login_issues_a_new_session_and_the_pre_login_cookie_stays_anonymous(das
     auth.login("demo-manager")
     assert session_cookie(client) != after  # every sign-in: a new server-side session
     with data_access.current().app.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(appstore.sessions)).scalar_one() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.sessions)).scalar_one() == 2
 
 
 def _backdate(column: str, delta: dt.timedelta) -> None:
     with data_access.current().app.begin() as conn:
-        conn.execute(appstore.sessions.update().values(
-            {column: appstore.iso_utc(dt.datetime.now(dt.UTC) - delta)}))
+        conn.execute(tables.sessions.update().values(
+            {column: tables.iso_utc(dt.datetime.now(dt.UTC) - delta)}))
 
 
 @pytest.mark.parametrize(("column", "age", "live"), [
@@ -113,12 +115,10 @@ def test_idle_and_absolute_timeouts(client, auth, column: str, age: dt.timedelta
     assert client.get("/_dash-layout").status_code == (200 if live else 401)
 
 
-def test_timeouts_are_configurable(settings) -> None:  # type: ignore[no-untyped-def]
+def test_timeouts_are_configurable(settings, make_app) -> None:  # type: ignore[no-untyped-def]
     from _stores import Login
 
-    import app as app_module
-
-    application = app_module.create_app(replace(settings, session_idle_minutes=2, session_max_hours=1))
+    application = make_app(replace(settings, session_idle_minutes=2, session_max_hours=1))
     client = application.server.test_client()
     Login(client).login("demo-manager")
     _backdate("last_seen_at", dt.timedelta(minutes=3))
@@ -130,7 +130,7 @@ def test_activity_keeps_a_session_alive(client, auth) -> None:  # type: ignore[n
     _backdate("last_seen_at", dt.timedelta(minutes=20))
     assert client.get("/_dash-layout").status_code == 200  # touched: last_seen_at is now
     with data_access.current().app.connect() as conn:
-        seen = conn.execute(sa.select(appstore.sessions.c.last_seen_at)).scalar_one()
+        seen = conn.execute(sa.select(tables.sessions.c.last_seen_at)).scalar_one()
     assert dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(seen) < dt.timedelta(minutes=1)
 
 
@@ -169,13 +169,13 @@ def test_the_cookie_holds_only_an_opaque_token_and_the_store_only_its_hash(clien
     assert set(payload) <= {"_user_id", "_fresh", "_id", "csrf"}
     assert len(token.split(".", 1)[1]) >= 43  # 32 random bytes, base64url
     with data_access.current().app.connect() as conn:
-        stored = conn.execute(sa.select(appstore.sessions.c.session_id_hash)).scalar_one()
+        stored = conn.execute(sa.select(tables.sessions.c.session_id_hash)).scalar_one()
     assert stored != token and token not in stored and len(stored) == 64
 
 
 def test_a_tampered_token_is_refused(dash_app, client, auth) -> None:  # type: ignore[no-untyped-def]
     auth.login("demo-manager")
-    store = data_access.sessions.SessionStore(idle_minutes=30, max_hours=12)
+    store = store_sessions.SessionStore(data_access.current().app, idle_minutes=30, max_hours=12)
     token = _flask_payload(session_cookie(client))["_user_id"]
     assert store.touch(token) is not None
     version, rest = token.split(".", 1)

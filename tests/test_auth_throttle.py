@@ -11,10 +11,10 @@ import pytest
 
 import data_access
 from app import DEMO_PASSWORD
+from appstore import audit
+from appstore import sessions as store_sessions
 from auth import login as auth_login
 from auth.throttle import ThrottlePolicy
-from data_access import audit
-from data_access import sessions as store_sessions
 
 
 def _attempt(client, username: str, password: str, **headers: str):  # type: ignore[no-untyped-def]
@@ -62,10 +62,8 @@ def test_timing_does_not_tell_real_from_unknown_usernames(dash_app) -> None:  # 
     assert 1 / 3 < real / unknown < 3  # both verify one argon2 hash (a dummy one for unknown users)
 
 
-def test_the_wait_ends_and_a_success_resets_the_account(settings) -> None:  # type: ignore[no-untyped-def]
-    import app as app_module
-
-    application = app_module.create_app(replace(settings, login_account_limit=2, login_delay_seconds=1))
+def test_the_wait_ends_and_a_success_resets_the_account(settings, make_app) -> None:  # type: ignore[no-untyped-def]
+    application = make_app(replace(settings, login_account_limit=2, login_delay_seconds=1))
     client = application.server.test_client()
     assert [_attempt(client, "demo-leader", "wrong-password-xx").status_code for _ in range(3)] == [401, 401, 429]
     time.sleep(1.2)
@@ -76,10 +74,8 @@ def test_the_wait_ends_and_a_success_resets_the_account(settings) -> None:  # ty
     assert [_attempt(client, "demo-leader", "wrong-password-yy").status_code for _ in range(3)] == [401, 401, 429]
 
 
-def test_one_client_guessing_many_usernames_is_throttled(settings) -> None:  # type: ignore[no-untyped-def]
-    import app as app_module
-
-    application = app_module.create_app(replace(settings, login_client_limit=3, login_account_limit=100))
+def test_one_client_guessing_many_usernames_is_throttled(settings, make_app) -> None:  # type: ignore[no-untyped-def]
+    application = make_app(replace(settings, login_client_limit=3, login_account_limit=100))
     client = application.server.test_client()
     statuses = [_attempt(client, f"user-{i}", "wrong-password-xx").status_code for i in range(3)]
     assert statuses == [401, 401, 401]
@@ -91,10 +87,8 @@ def test_one_client_guessing_many_usernames_is_throttled(settings) -> None:  # t
     assert _attempt(other, "demo-leader", DEMO_PASSWORD).status_code == 302
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings) -> None:  # type: ignore[no-untyped-def]
-    import app as app_module
-
-    application = app_module.create_app(replace(settings, login_client_limit=2, login_account_limit=100,
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings, make_app) -> None:  # type: ignore[no-untyped-def]
+    application = make_app(replace(settings, login_client_limit=2, login_account_limit=100,
                                                 proxy_hops=1))
     client = application.server.test_client()
     for i in range(2):
@@ -107,9 +101,9 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings) ->
 
 def test_sso_and_throttled_failures_do_not_count_towards_throttling(configured) -> None:  # type: ignore[no-untyped-def]
     for reason in ("throttled", "sso: no group", "password not accepted"):
-        store_sessions.record_sign_in_event("login_failed", "failure", username="someone", user_id=None,
+        store_sessions.record_sign_in_event(data_access.current().app, "login_failed", "failure", username="someone", user_id=None,
                                             client="10.0.0.1", reason=reason)
-    counts = store_sessions.sign_in_failures(username="someone", client="10.0.0.1", window_minutes=15)
+    counts = store_sessions.sign_in_failures(data_access.current().app, username="someone", client="10.0.0.1", window_minutes=15)
     assert (counts.account, counts.client) == (1, 1) and counts.account_last is not None
 
 

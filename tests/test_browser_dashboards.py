@@ -109,7 +109,7 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
 
 def test_chart_png_and_page_pdf_exports_are_audited(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
     import data_access
-    from data_access import audit
+    from appstore import audit
 
     base = live_server(dash_app)
     sign_in(page, base, "demo-leader")

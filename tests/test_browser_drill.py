@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from test_browser_dashboards import click_bar, sign_in
 
 import data_access
-from data_access import audit, records, users, views
+from appstore import audit, users
+from data_access import records, views
 
 WAIT = 45_000
 RECORDS_MODE = "opens the children's records behind it"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import data_access
 from app import DEMO_PASSWORD
-from data_access import records, users
+from appstore import users
+from data_access import records
 
 
 def login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]

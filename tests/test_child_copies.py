@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access import database, schema
-from data_access.aggregates._scope import AGE_BOUNDS, child_conditions, restrict_children
+from data_access.aggregates.scope import AGE_BOUNDS, child_conditions, restrict_children
 from data_access.filters import Filters
+from model import schema
+from refresh import database
 
 DAY = dt.date(2025, 10, 31)
 SLICES = [Filters(sex="F"), Filters(sex="M", locality="NORTH"), Filters(locality="SOUTH"),

@@ -6,8 +6,8 @@ import pytest
 
 import app as app_module
 import data_access
+from appstore import audit, users
 from auth import verify_password
-from data_access import users
 
 
 @pytest.fixture
@@ -15,7 +15,10 @@ def cli_env(tmp_path, demo_store, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CSI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CSI_ANALYTICS_URL", f"duckdb:///{demo_store}")
     monkeypatch.delenv("CSI_DEMO", raising=False)
-    return tmp_path
+    stores = data_access.open_stores(data_access.Settings.from_env())
+    with data_access.bound(stores):  # the test's own reads of the app store the command wrote
+        yield tmp_path
+    stores.close()
 
 
 def test_create_user_hashes_the_password_and_audits(cli_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +31,7 @@ def test_create_user_hashes_the_password_and_audits(cli_env, monkeypatch) -> Non
     assert user.role == "caseworker" and user.team_ids == ("CSC-SGA",) and user.worker_id == "W00002"
     assert password_hash and password_hash.startswith("$argon2id$")
     assert verify_password(password_hash, "a long enough passphrase")
-    events = data_access.audit.query_events(data_access.current().app, action="user_admin")
+    events = audit.query_events(data_access.current().app, action="user_admin")
     assert events and "jsmith" in events[0]["reason"]
 
 

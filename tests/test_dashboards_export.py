@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 import data_access
-from data_access import audit, export
-from data_access.aggregates._visual import Visual
+from appstore import audit
+from data_access import export
+from data_access.aggregates.visual import Visual
 from data_access.suppression import SUPPRESSED
 
 

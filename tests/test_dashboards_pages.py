@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import data_access
-from data_access import audit
+from appstore import audit
 from data_access.suppression import SUPPRESSED, recoverable_cells
 
 
@@ -280,7 +280,7 @@ def test_view_state_reads_a_shared_url(configured) -> None:  # type: ignore[no-u
 
 
 def test_the_page_cache_is_keyed_by_access_scope(configured) -> None:  # type: ignore[no-untyped-def]
-    data_access.views.CACHE.clear()
+    data_access.current().pages.clear()
     leader = page("send", LEADER, sex="F")
     assert page("send", LEADER, sex="F") is leader  # the same scope and filters: served from the cache
     manager = page("send", CSC_MANAGER, sex="F")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dashboards import _state as st
-from data_access.aggregates import _periods
+from data_access.aggregates import periods
 from data_access.filters import Filters, InvalidFilter, Selection
 
 AS_OF = dt.date(2025, 10, 31)
@@ -74,14 +74,14 @@ def test_forged_query_strings_are_refused_naming_the_field(query: str, field: st
 
 
 def test_census_year_periods_and_the_previous_period() -> None:
-    this = _periods.resolve(Filters(period="this_census_year"), AS_OF)
+    this = periods.resolve(Filters(period="this_census_year"), AS_OF)
     assert (this.start, this.end) == (dt.date(2025, 3, 31), AS_OF)
-    last = _periods.resolve(Filters(period="last_census_year"), AS_OF)
+    last = periods.resolve(Filters(period="last_census_year"), AS_OF)
     assert (last.start, last.end) == (dt.date(2024, 3, 31), dt.date(2025, 3, 31))
-    before = _periods.previous(Filters(period="last_census_year"), last)
+    before = periods.previous(Filters(period="last_census_year"), last)
     assert (before.start, before.end) == (dt.date(2023, 3, 31), dt.date(2024, 3, 31))
-    trailing = _periods.resolve(Filters(period_months=6), AS_OF)
-    assert _periods.previous(Filters(period_months=6), trailing).end == trailing.start
+    trailing = periods.resolve(Filters(period_months=6), AS_OF)
+    assert periods.previous(Filters(period_months=6), trailing).end == trailing.start
 
 
 @pytest.mark.parametrize(("year_type", "label", "first"), [
@@ -89,11 +89,11 @@ def test_census_year_periods_and_the_previous_period() -> None:
     ("calendar", "2025", dt.date(2025, 1, 1)),
 ])
 def test_year_buckets_by_type(year_type: str, label: str, first: dt.date) -> None:
-    bucket = _periods.bucket_of(dt.date(2025, 2, 1), "year", year_type)
+    bucket = periods.bucket_of(dt.date(2025, 2, 1), "year", year_type)
     assert (bucket.label, bucket.first) == (label, first)
 
 
 def test_quarters_of_an_april_year_are_numbered_from_april() -> None:
-    assert _periods.bucket_of(dt.date(2024, 5, 1), "quarter", "census").label == "Q1 CY 2024-25"
-    assert _periods.bucket_of(dt.date(2025, 2, 1), "quarter", "census").label == "Q4 CY 2024-25"
-    assert _periods.bucket_of(dt.date(2025, 2, 1), "quarter", "calendar").label == "2025 Q1"
+    assert periods.bucket_of(dt.date(2024, 5, 1), "quarter", "census").label == "Q1 CY 2024-25"
+    assert periods.bucket_of(dt.date(2025, 2, 1), "quarter", "census").label == "Q4 CY 2024-25"
+    assert periods.bucket_of(dt.date(2025, 2, 1), "quarter", "calendar").label == "2025 Q1"

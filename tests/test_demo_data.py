@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access import codes, schema
-from data_access.demo import DEFAULT_SEED, DEMO_USERS, build, generate, last_day_of_previous_month
-from data_access.demo.__main__ import main as cli_main
+from model import codes, schema
+from model.demo_accounts import DEMO_USERS
+from refresh.demo import DEFAULT_SEED, build, generate, last_day_of_previous_month
+from refresh.demo.__main__ import main as cli_main
 
 AS_OF = dt.date(2025, 10, 31)
 YEAR_START, YEAR_END = pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31")  # last full census year

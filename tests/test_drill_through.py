@@ -12,9 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 import data_access
-from data_access import AccessDenied, InvalidFilter, audit, records, schema, users, views
+from appstore import audit, users
+from data_access import AccessDenied, InvalidFilter, records, views
 from data_access.aggregates import drill
 from data_access.records.listing import InvalidRequest
+from model import schema
 
 E = schema.cin_episodes.c
 PURPOSE = {"caseworker": "direct_work", "team_manager": "supervision"}

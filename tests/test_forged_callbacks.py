@@ -29,9 +29,11 @@ import pytest
 import sqlalchemy as sa
 
 import data_access
-from data_access import audit, records, users
-from data_access.aggregates._scope import months_before
-from data_access.settings import Settings
+from appstore import audit, users
+from data_access import records
+from data_access.aggregates.scope import months_before
+from model import codes
+from model.settings import Settings
 
 try:
     import _attack as attack  # type: ignore[import-not-found]
@@ -109,6 +111,8 @@ def world(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                                  app_db_url=f"sqlite:///{tmp / 'app.sqlite'}", demo=True)
     application = app_module.create_app(settings)
     application.server.config.update(TESTING=True)
+    stores = app_module.stores_of(application)
+    token = data_access.bind(stores)  # the module's own data_access calls read the app's stores
     ids = attack.ChildIdentifiers.load(data_access.current().analytics)
     day = data_access.as_of()
     find = lambda name: users.find_login(data_access.current().app, name)[0]  # type: ignore[index]  # noqa: E731
@@ -140,15 +144,8 @@ def world(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     w = World(application, settings, ids, day, {int(r[0]): str(r[1]) for r in rows},
               {int(r[0]): str(r[2]) for r in rows if r[2]}, scope, targets, frozenset(reporting))
     yield w
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _our_stores(world: World) -> None:
-    """Other modules reconfigure data_access per test; the app under attack must use its own stores."""
-    if data_access.current().settings is not world.settings:
-        data_access.configure(world.settings)
+    data_access.unbind(token)
+    stores.close()
 
 
 def _client(world: World, username: str, *, fresh: bool = False) -> Any:
@@ -395,7 +392,7 @@ def test_refused_attacks_are_audited_with_purpose_and_child(world: World, userna
 
 # --- special-category breakdowns only for roles that carry them ---------------------------------
 
-ETHNICITY_LABELS = tuple(label for label in data_access.codes.ETHNICITY.values()
+ETHNICITY_LABELS = tuple(label for label in codes.ETHNICITY.values()
                          if " " in label or "/" in label or label.endswith("i"))  # distinctive: never other text
 
 

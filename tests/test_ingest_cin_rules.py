@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from data_access.ingest.cin import read_cin
-from data_access.ingest.findings import Severity
-from data_access.ingest.upn import check_letter
+from model.upn import check_letter
+from refresh.ingest.cin import read_cin
+from refresh.ingest.findings import Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 VALID = FIXTURES / "cin_2025.xml"

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data_access import ingest
-from data_access.ingest.batch import Known
-from data_access.ingest.interventions import read_interventions, read_population
+from refresh import ingest
+from refresh.ingest.batch import Known
+from refresh.ingest.interventions import read_interventions, read_population
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 CSV = FIXTURES / "interventions.csv"

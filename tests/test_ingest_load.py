@@ -14,10 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 import data_access
-from data_access import database, ingest, workdays
-from data_access.ingest import __main__ as cli
-from data_access.ingest import landing
-from data_access.ingest.findings import read_csv
+from model import schema, workdays
+from refresh import database, ingest
+from refresh.ingest import __main__ as cli
+from refresh.ingest import landing
+from refresh.ingest.findings import read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 Y2025, Y2026 = FIXTURES / "cin_2025.xml", FIXTURES / "cin_2026.xml"
@@ -52,7 +53,7 @@ def store_counts(url: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in data_access.schema.ALL_TABLES if t.name != "store_metadata"}
+                    for t in schema.ALL_TABLES if t.name != "store_metadata"}
     finally:
         engine.dispose()
 
@@ -221,20 +222,17 @@ def test_the_overview_shows_the_loaded_data_after_a_refresh(config: ingest.Inges
     settings = data_access.Settings.from_env({}, data_dir=tmp_path / "app", analytics_url=config.analytics_url,
                                              app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}",
                                              suppression_threshold=0)
-    data_access.configure(settings)
-    try:
-        kpis = {k.key: k for k in data_access.overview(user=Leader(), filters=None).kpis}
+    with data_access.bound(data_access.open_stores(settings)) as stores:
+        kpis = {k.key: k for k in data_access.overview_page(user=Leader(), filters=None).cards}
         assert data_access.store_facts()["as_of"] == "2025-03-31"
         assert (kpis["cin_now"].value, kpis["referrals"].value, kpis["cp_open"].value) == (1, 4, 0)
         assert kpis["rereferral_rate"].numerator == 1 and kpis["cin_now"].rate_per_10k == pytest.approx(0.1, abs=0.05)
         assert ingest.load_cin(Y2026, config=config).ok
         data_access.reopen_analytics()
-        kpis = {k.key: k for k in data_access.overview(user=Leader(), filters=None).kpis}
+        kpis = {k.key: k for k in data_access.overview_page(user=Leader(), filters=None).cards}
         assert data_access.store_facts()["as_of"] == "2026-03-31"
         assert (kpis["cin_now"].value, kpis["referrals"].value) == (1, 1)
-    finally:
-        data_access.current().analytics.dispose()
-        data_access.current().app.dispose()
+    stores.close()
 
 
 def test_child_ids_start_above_the_served_store_and_its_reference_data_is_kept(config: ingest.IngestConfig) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data_access import ingest
-from data_access.ingest.batch import Known
-from data_access.ingest.sen2 import read_sen2
+from refresh import ingest
+from refresh.ingest.batch import Known
+from refresh.ingest.sen2 import read_sen2
 
 SEN2 = Path(__file__).parent / "fixtures" / "ingest" / "sen2"
 CIN = SEN2.parent / "cin_2025.xml"

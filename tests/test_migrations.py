@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from data_access import appstore
+from appstore import tables
 
 PG_SKIP = "CSI_TEST_PG_URL not set (the ./test script starts PostgreSQL)"
 TABLES = {"users", "user_teams", "user_services", "sessions", "break_glass_grants", "audit_events",
@@ -46,14 +46,14 @@ def app_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 @pytest.fixture
 def engine(app_store_url: str) -> Iterator[sa.Engine]:
-    engine = appstore.app_engine(app_store_url)
+    engine = tables.app_engine(app_store_url)
     yield engine
     engine.dispose()
 
 
 def _head_revision() -> str:
     config = Config()
-    config.set_main_option("script_location", str(appstore.MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(tables.MIGRATIONS_DIR))
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
@@ -79,33 +79,33 @@ def _current_revision(engine: sa.Engine) -> str | None:
 
 
 def test_migrate_creates_every_table_at_head(app_store_url: str, engine: sa.Engine) -> None:
-    appstore.migrate(app_store_url)
+    tables.migrate(app_store_url)
     assert set(sa.inspect(engine).get_table_names()) == TABLES
     assert _current_revision(engine) == _head_revision()
     with engine.connect() as conn:
-        head = conn.execute(sa.select(appstore.audit_head)).one()
-    assert (head.id, head.seq, head.entry_hash) == (1, 0, appstore.GENESIS_HASH)
+        head = conn.execute(sa.select(tables.audit_head)).one()
+    assert (head.id, head.seq, head.entry_hash) == (1, 0, tables.GENESIS_HASH)
 
 
 def test_migrate_twice_is_a_no_op(app_store_url: str, engine: sa.Engine) -> None:
-    appstore.migrate(app_store_url)
+    tables.migrate(app_store_url)
     with engine.begin() as conn:
-        conn.execute(appstore.users.insert().values(
+        conn.execute(tables.users.insert().values(
             username="kept", display_name="Kept", role="analyst", active=True, session_version=0,
-            created_at=appstore.iso_utc(), updated_at=appstore.iso_utc()))
+            created_at=tables.iso_utc(), updated_at=tables.iso_utc()))
     before = _schema_snapshot(engine)
-    appstore.migrate(app_store_url)
+    tables.migrate(app_store_url)
     assert _schema_snapshot(engine) == before
     assert _current_revision(engine) == _head_revision()
     with engine.connect() as conn:
-        assert conn.execute(sa.select(appstore.users.c.username)).scalars().all() == ["kept"]
-        assert conn.execute(sa.select(sa.func.count()).select_from(appstore.audit_head)).scalar() == 1
+        assert conn.execute(sa.select(tables.users.c.username)).scalars().all() == ["kept"]
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.audit_head)).scalar() == 1
 
 
 def test_migration_matches_the_core_tables(app_store_url: str, engine: sa.Engine) -> None:
-    appstore.migrate(app_store_url)
+    tables.migrate(app_store_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), appstore.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
     assert diff == []
 
 
@@ -115,7 +115,7 @@ def test_concurrent_migrations_all_succeed(app_store_url: str, engine: sa.Engine
 
     def run() -> None:
         try:
-            appstore.migrate(app_store_url)
+            tables.migrate(app_store_url)
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -133,7 +133,7 @@ def test_new_sqlite_stores_opened_together_all_reach_wal(tmp_path: Path) -> None
     errors: list[BaseException] = []
     for round_ in range(25):
         url = f"sqlite:///{tmp_path / f'race{round_}.sqlite'}"
-        engines = [appstore.app_engine(url) for _ in range(4)]
+        engines = [tables.app_engine(url) for _ in range(4)]
         barrier = threading.Barrier(len(engines))
 
         def open_one(engine: sa.Engine, barrier: threading.Barrier = barrier) -> None:
@@ -156,25 +156,25 @@ def test_new_sqlite_stores_opened_together_all_reach_wal(tmp_path: Path) -> None
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    appstore.migrate(url)
-    engine = appstore.app_engine(url)
+    tables.migrate(url)
+    engine = tables.app_engine(url)
     try:
         with engine.connect() as conn:
             pragma = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
                       for p in ("journal_mode", "busy_timeout", "foreign_keys")}
             assert pragma == {"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1}
             with pytest.raises(sa.exc.IntegrityError):
-                conn.execute(appstore.user_teams.insert().values(user_id=42, team_id="T01"))
+                conn.execute(tables.user_teams.insert().values(user_id=42, team_id="T01"))
     finally:
         engine.dispose()
 
 
 def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    appstore.migrate(url)
-    engine = appstore.app_engine(url)
+    tables.migrate(url)
+    engine = tables.app_engine(url)
     try:
-        with appstore.write_transaction(engine):
+        with tables.write_transaction(engine):
             # A second writer cannot even begin while the first holds the lock.
             other = sa.create_engine(url, connect_args={"timeout": 0.05})
             with other.connect() as conn, pytest.raises(sa.exc.OperationalError, match="locked"):

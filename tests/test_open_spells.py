@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access import database, schema
-from data_access.aggregates._scope import open_on
+from data_access.aggregates.scope import open_on
+from model import schema
+from refresh import database
 
 FIRST = dt.date(2024, 1, 1)
 SERVICES = ("CSC", "EH", "SEND")
@@ -111,7 +112,7 @@ def test_service_users_from_spells_equals_from_involvements(configured, monkeypa
     from data_access.aggregates import service_users
 
     def shown() -> tuple[list, dict]:
-        data_access.views.CACHE.clear()
+        data_access.current().pages.clear()
         data = data_access.views.service_users_page(user=user, filters=view)
         return [(k.key, k.value) for k in data.cards], {key: (v.cols, v.totals) for key, v in data.visuals.items()}
 
@@ -134,17 +135,15 @@ def test_a_store_built_by_an_older_version_is_refused_with_how_to_rebuild(tmp_pa
 
     import app as app_module
     import data_access
-    from data_access.settings import Settings
+    from model.settings import Settings
 
     url = f"duckdb:///{tmp_path / 'old.duckdb'}"
     database.build_store(url, lambda: iter(tiny.frames().items()))
     settings = Settings.from_env({}, data_dir=tmp_path, analytics_url=url, app_db_url=f"sqlite:///{tmp_path / 'a.db'}")
-    data_access.configure(settings)
-    try:
+    with data_access.bound(data_access.open_stores(settings)) as stores:
         assert data_access.store_facts()["layout"] == schema.STORE_LAYOUT
         assert data_access.store_layout_problem() is None
-    finally:
-        data_access.current().analytics.dispose()
+    stores.close()
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # as a build before the layout was recorded left it
         conn.execute(schema.store_metadata.delete().where(schema.store_metadata.c.key == "layout"))
@@ -153,5 +152,3 @@ def test_a_store_built_by_an_older_version_is_refused_with_how_to_rebuild(tmp_pa
     engine.dispose()
     with pytest.raises(RuntimeError, match=r"older version.*layout 1.*needs .*load refresh"):
         app_module.create_app(settings)
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()

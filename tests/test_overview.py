@@ -67,7 +67,7 @@ def test_service_manager_sees_only_their_services(configured) -> None:  # type: 
 
 @pytest.mark.parametrize("role", ["admin", "ig_officer", "nobody"])
 def test_roles_without_dashboards_are_refused_and_audited(configured, role: str) -> None:  # type: ignore[no-untyped-def]
-    from data_access import audit
+    from appstore import audit
 
     with pytest.raises(data_access.AccessDenied):
         data_access.overview(user=FakeUser(role, username=f"u-{role}"), filters=None)
@@ -76,7 +76,7 @@ def test_roles_without_dashboards_are_refused_and_audited(configured, role: str)
 
 
 def test_forged_filter_is_refused_and_audited(configured) -> None:  # type: ignore[no-untyped-def]
-    from data_access import audit
+    from appstore import audit
 
     with pytest.raises(data_access.InvalidFilter):
         data_access.overview(user=LEADER, filters={"team": "1 OR 1=1"})
@@ -106,8 +106,9 @@ def test_a_swapped_in_store_is_served_without_a_restart(tmp_path) -> None:  # ty
     """A refresh replaces the DuckDB file; the next request sees the new copy (old readers keep theirs)."""
     import datetime as dt
 
-    from data_access import database, store_facts
-    from data_access.settings import Settings
+    from data_access import store_facts
+    from model.settings import Settings
+    from refresh import database
 
     try:
         import _tiny_store as tiny  # type: ignore[import-not-found]

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import pytest
 
 import data_access
-from data_access import audit, database, records, users
+from appstore import audit, users
+from data_access import records
 from data_access.policy import AccessDenied, Purpose
-from data_access.settings import Settings
+from model.settings import Settings
+from refresh import database
 
 try:
     import _tiny_store as tiny  # type: ignore[import-not-found]
@@ -59,12 +61,12 @@ def tiny_store(request, tmp_path_factory) -> Iterator[Settings]:  # type: ignore
     database.build_store(url, lambda: iter(tiny.frames().items()))
     settings = Settings.from_env({}, data_dir=tmp_path, analytics_url=url,
                                  app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}")
-    data_access.configure(settings)
-    for u in ALL_USERS:
-        users.create_user(data_access.current().app, username=u.username, role=u.role, worker_id=u.worker_id,
-                          team_ids=u.team_ids)
-    yield settings
-    data_access.current().analytics.dispose()
+    with data_access.bound(data_access.open_stores(settings)) as stores:
+        for u in ALL_USERS:
+            users.create_user(stores.app, username=u.username, role=u.role, worker_id=u.worker_id,
+                              team_ids=u.team_ids)
+        yield settings
+    stores.close()
 
 
 def visible(user: U, purpose: Purpose) -> set[int]:
@@ -151,10 +153,10 @@ def test_malformed_paging_and_filters_are_refused(tiny_store, kwargs: dict) -> N
 
 
 def _no_grants() -> None:
-    from data_access import appstore
+    from appstore import tables
 
     with data_access.current().app.begin() as conn:
-        conn.execute(appstore.break_glass_grants.delete())
+        conn.execute(tables.break_glass_grants.delete())
 
 
 def test_break_glass_opens_one_child_for_a_limited_time(tiny_store) -> None:  # type: ignore[no-untyped-def]
@@ -179,11 +181,11 @@ def test_break_glass_opens_one_child_for_a_limited_time(tiny_store) -> None:  # 
 
 def test_break_glass_expires(tiny_store) -> None:  # type: ignore[no-untyped-def]
     _no_grants()
-    from data_access import appstore
+    from appstore import tables
 
     records.open_break_glass(user=CW1, child_id=8, justification="Urgent safeguarding concern out of hours.")
     with data_access.current().app.begin() as conn:
-        conn.execute(appstore.break_glass_grants.update().values(expires_at="2000-01-01T00:00:00.000000Z"))
+        conn.execute(tables.break_glass_grants.update().values(expires_at="2000-01-01T00:00:00.000000Z"))
     assert records.live_break_glass_children(CW1) == ()
     with pytest.raises(AccessDenied):
         records.child_record(user=CW1, purpose="vital_interests", child_id=8)

@@ -26,8 +26,9 @@ import pandas as pd
 import pytest
 
 import data_access
-from data_access import codes, suppression
-from data_access.settings import Settings
+from data_access import suppression
+from model import codes
+from model.settings import Settings
 
 try:
     import _attack as attack  # type: ignore[import-not-found]
@@ -64,16 +65,9 @@ def store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     tmp = tmp_path_factory.mktemp("suppression")
     settings = Settings.from_env({}, data_dir=tmp, analytics_url=f"duckdb:///{demo_store}",
                                  app_db_url=f"sqlite:///{tmp / 'app.sqlite'}", demo=True)
-    data_access.configure(settings)
-    yield settings
-    data_access.current().analytics.dispose()
-    data_access.current().app.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _our_stores(store: Settings) -> None:
-    if data_access.current().settings is not store:
-        data_access.configure(store)
+    with data_access.bound(data_access.open_stores(settings)) as stores:
+        yield settings
+    stores.close()
 
 
 def aggregate_functions() -> dict[str, Callable[..., Any]]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from data_access import appstore, users
-from data_access.users import AppUser, UnknownUser, UserExists
+from appstore import tables, users
+from appstore.users import AppUser, UnknownUser, UserExists
 
 PG_SKIP = "CSI_TEST_PG_URL not set (the ./test script starts PostgreSQL)"
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
@@ -43,8 +43,8 @@ def app_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 @pytest.fixture
 def app_store(app_store_url: str) -> Iterator[sa.Engine]:
-    appstore.migrate(app_store_url)
-    engine = appstore.app_engine(app_store_url)
+    tables.migrate(app_store_url)
+    engine = tables.app_engine(app_store_url)
     yield engine
     engine.dispose()
 
@@ -160,6 +160,6 @@ def test_revoke_sessions_bumps_session_version(app_store: sa.Engine, caseworker:
 
 def test_role_is_constrained_in_the_database_too(app_store: sa.Engine) -> None:
     with pytest.raises(sa.exc.IntegrityError), app_store.begin() as conn:
-        conn.execute(appstore.users.insert().values(
+        conn.execute(tables.users.insert().values(
             username="sneaky", display_name="x", role="god", active=True, session_version=0,
-            created_at=appstore.iso_utc(), updated_at=appstore.iso_utc()))
+            created_at=tables.iso_utc(), updated_at=tables.iso_utc()))

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from data_access import workdays
+from model import workdays
 
 D = dt.date
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from data_access import codes, schema
-from data_access.aggregates._scope import restrict_children
+from data_access.aggregates.scope import restrict_children
 from data_access.filters import Filters
+from model import codes, schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
                        schema.cp_plans)

@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data_access import codes, schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import (
+from data_access import suppression
+from data_access.aggregates import periods
+from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
@@ -27,10 +27,11 @@ from data_access.aggregates._context import (
     run_batch,
     tally,
 )
-from data_access.aggregates._scope import months_before, open_on
-from data_access.aggregates._visual import Visual, columns, rate, series, unavailable
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.overview import Kpi
+from data_access.aggregates.scope import months_before, open_on
+from data_access.aggregates.visual import Visual, columns, rate, series, unavailable
+from model import codes, schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
                        schema.cp_plans)
@@ -63,7 +64,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 
     sel = ctx.filters.selection
     cp_source = "cp_category" if sel is not None and sel.visual == "cp_category" else None
-    trend = _periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
+    trend = periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
     month = month_start(ctx.conn, E.c.referral_date)
     wd = A.c.working_days
     band = sa.case((wd <= 10, "0-10"), (wd <= 20, "11-20"), (wd <= 30, "21-30"), (wd <= 45, "31-45"),
@@ -181,10 +182,10 @@ def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
 def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("episodes", None).ignored)
-    trend = _periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
+    trend = periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
     monthly = {m: {as_month(row[0]): int(row[i]) for row in result["referrals_time"]}
                for i, m in enumerate(("referrals", "rereferrals", "nfa"), start=1)}
-    rows, counts = roll_up(monthly, trend, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
     sources = _counts(result, "by_source")
     closures = _counts(result, "closures")
     sel = ctx.filters.selection

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import sqlalchemy as sa
 
 from data_access.aggregates import children_in_need, interventions, leadership, send, service_users, trends
-from data_access.aggregates._context import Context, Grouped
+from data_access.aggregates.context import Context, Grouped
 from data_access.filters import InvalidFilter
 
 QUERIES: Mapping[str, Callable[[Context], dict[str, Grouped]]] = {

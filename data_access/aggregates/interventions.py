@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import codes, schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import (
+from data_access import suppression
+from data_access.aggregates import periods
+from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
@@ -25,9 +25,10 @@ from data_access.aggregates._context import (
     tally,
     team_labels,
 )
-from data_access.aggregates._scope import open_on
-from data_access.aggregates._visual import Visual, columns, cross, series, table
 from data_access.aggregates.overview import Kpi
+from data_access.aggregates.scope import open_on
+from data_access.aggregates.visual import Visual, columns, cross, series, table
+from model import codes, schema
 
 INV = schema.involvements
 DURATION = {"1m": "Under 1 month", "3m": "1 to 3 months", "6m": "3 to 6 months", "12m": "6 to 12 months",
@@ -51,7 +52,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     days = _days()
     band = sa.case((days <= 30, "1m"), (days <= 91, "3m"), (days <= 182, "6m"), (days <= 365, "12m"), else_="12m+")
     outcome = sa.func.coalesce(INV.c.outcome, "")
-    volumes = _periods.drill_period(ctx.filters, ctx.period_for("volumes"))
+    volumes = periods.drill_period(ctx.filters, ctx.period_for("volumes"))
     volume_conds = ctx.scoped("involvements", "volumes").conds
     # The outcome cube's other charts follow a selection on the outcomes chart in the frame (``_ended``).
     others = [outcome == sel.value] if ended_source else []  # type: ignore[union-attr]
@@ -84,7 +85,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     scoped = ctx.scoped("involvements", None)
     sel = ctx.filters.selection
     ended_source = "outcomes" if sel is not None and sel.visual == "outcomes" else None
-    volumes = _periods.drill_period(ctx.filters, ctx.period_for("volumes"))
+    volumes = periods.drill_period(ctx.filters, ctx.period_for("volumes"))
     notes = ignored_note(scoped.ignored)
     charts = [_volumes(ctx, result, volumes), _by_type(ctx, result, notes), _by_service_team(ctx, result, notes),
               *_ended(ctx, result, ended_source, notes)]
@@ -167,7 +168,7 @@ def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, not
 
 def _volumes(ctx: Context, result: dict[str, list[tuple]], period) -> Visual:  # type: ignore[no-untyped-def]
     monthly = {name: {as_month(m): int(n) for m, n in result[f"{name}_monthly"]} for name in ("started", "ended")}
-    rows, counts = roll_up(monthly, period, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     return columns("volumes", "Interventions started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
                    threshold=ctx.threshold,
                    **ctx.time_options("volumes", ctx.scoped("involvements", "volumes")))  # type: ignore[arg-type]

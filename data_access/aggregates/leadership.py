@@ -13,14 +13,15 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data_access import schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
+from data_access import suppression
+from data_access.aggregates import periods
 from data_access.aggregates._facts import conditions
-from data_access.aggregates._scope import Period, open_on, population_on
-from data_access.aggregates._visual import Visual, columns
+from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
 from data_access.aggregates.national import ENGLAND, HIGHER_IS_BETTER, LOWER_IS_BETTER
 from data_access.aggregates.overview import DEFINITIONS, Kpi, build_kpis
+from data_access.aggregates.scope import Period, open_on, population_on
+from data_access.aggregates.visual import Visual, columns
+from model import schema
 
 E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
 # KPI key -> the England entry it is compared with, and how this area's figure is put on that basis.
@@ -42,7 +43,7 @@ def _previous(ctx: Context, period: Period) -> Period:
     if ctx.filters.selection is not None and ctx.filters.selection.dim == "time":
         length = period.end - period.start  # a selected month, quarter or year: the one before it
         return Period(period.start - length, period.start)
-    return _periods.previous(ctx.filters, period)
+    return periods.previous(ctx.filters, period)
 
 
 
@@ -89,7 +90,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     period = ctx.period_for(None)
     before = _previous(ctx, period)
     queries = {**_kpi_queries(ctx, period, "now"), **_kpi_queries(ctx, before, "then")}
-    trend_period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     if ctx.may_see("episodes"):
         queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
                                    [sa.func.count(), tally(E.c.is_rereferral)], E,
@@ -105,7 +106,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     wanted = _wanted(ctx)
     period = ctx.period_for(None)
     before = _previous(ctx, period)
-    trend_period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     result = run_batch(ctx.conn, queries(ctx))
     population = population_on(ctx.conn, period.end)
     now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold)
@@ -151,7 +152,7 @@ def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visu
         return ctx.outside(key, "Referrals per month")
     monthly = {m: {as_month(row[0]): int(row[i]) for row in result["trend"]}
                for i, m in enumerate(("referrals", "rereferrals"), start=1)}
-    level = _periods.time_level(ctx.filters)
+    level = periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
     return columns(key, f"Referrals per {level}", rows, counts,
                    {"referrals": "Referrals", "rereferrals": "Re-referrals"}, threshold=ctx.threshold,

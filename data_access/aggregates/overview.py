@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import policy, schema, suppression
-from data_access.aggregates._scope import Period, open_on, population_on, restrict_children
+from data_access import policy, suppression
+from data_access.aggregates.scope import Period, open_on, population_on, restrict_children
 from data_access.filters import Filters
+from model import schema
 
 E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
 

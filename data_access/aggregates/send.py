@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import codes, schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import (
+from data_access import suppression
+from data_access.aggregates import periods
+from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
@@ -23,10 +23,11 @@ from data_access.aggregates._context import (
     run_batch,
     tally,
 )
-from data_access.aggregates._scope import months_before, open_on
-from data_access.aggregates._visual import Visual, columns, cross, rate, series, table
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.overview import Kpi
+from data_access.aggregates.scope import months_before, open_on
+from data_access.aggregates.visual import Visual, columns, cross, rate, series, table
+from model import codes, schema
 
 REQ, EHA, EHP, PL = schema.ehc_requests, schema.ehc_assessments, schema.ehc_plans, schema.sen_placements
 REVIEW = {"reviewed": "Reviewed in the last 12 months", "overdue": "Review overdue",
@@ -51,7 +52,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     decided = p.contains(REQ.c.outcome_date) & REQ.c.outcome.in_(("A", "N"))
     issued = p.contains(EHA.c.outcome_date) & (EHA.c.outcome == "Y")
     no_exc = issued & sa.not_(EHA.c.exceptions_apply)
-    trend = _periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
+    trend = periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
     row = sa.case((EHA.c.within_20_weeks, "within"), else_="over")
     col = sa.case((EHA.c.exceptions_apply, "exception"), else_="no_exception")
     need_day, place_day, review_day = (ctx.period_for(k).end for k in ("primary_need", "placements", "reviews"))
@@ -143,10 +144,10 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
 def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("requests", None).ignored)
-    trend = _periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
+    trend = periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
     monthly = {name: {as_month(m): int(n) for m, n in result[f"{source}_monthly"]}
                for name, source in (("requests", "received"), ("issued", "issued"))}
-    rows, counts = roll_up(monthly, trend, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
     outcomes, needs, settings = (_counts(result, k) for k in ("request_outcomes", "primary_need", "placements"))
     grid = cross(result["timeliness_20w"], TIMELINESS_ROWS, TIMELINESS_COLS)
     return [

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import codes, schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import (
+from data_access import suppression
+from data_access.aggregates import periods
+from data_access.aggregates._facts import Scoped, child_slicers, slicer_dims
+from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
@@ -25,10 +26,10 @@ from data_access.aggregates._context import (
     tally,
     team_labels,
 )
-from data_access.aggregates._facts import Scoped, child_slicers, slicer_dims
-from data_access.aggregates._scope import age_band_of, open_on, restrict_children
-from data_access.aggregates._visual import Visual, columns, series, unavailable
 from data_access.aggregates.overview import Kpi
+from data_access.aggregates.scope import age_band_of, open_on, restrict_children
+from data_access.aggregates.visual import Visual, columns, series, unavailable
+from model import codes, schema
 
 INV, CH, DIS, SP = schema.involvements, schema.children, schema.child_disabilities, schema.open_spells
 SPECIAL = "Breakdowns by ethnicity or disability are not available to your role."
@@ -120,7 +121,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     k = demo_kids.c
     dims = [age_band_of(k.child_birth_date, day), k.child_sex, sa.func.coalesce(k.child_locality, "")]
     flow_scoped = ctx.scoped("involvements", "flow")
-    flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
+    flow_period = periods.drill_period(ctx.filters, ctx.period_for("flow"))
     # A selection on one demographic chart filters the others in the frame (``_demographics``).
     picked = [dims[list(DEMOGRAPHIC).index(sel.visual)] == sel.value] if source in DEMOGRAPHIC else []  # type: ignore[union-attr]
     charts: dict[str, int | tuple[int, list]] = {k: (i, [] if k == source else picked)
@@ -157,7 +158,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     demo_source = source if source in DEMOGRAPHIC else None
     scoped = ctx.scoped("involvements", None)
     svc_scoped = ctx.scoped("involvements", "by_service")
-    flow_period = _periods.drill_period(ctx.filters, ctx.period_for("flow"))
+    flow_period = periods.drill_period(ctx.filters, ctx.period_for("flow"))
     notes = ignored_note(scoped.ignored)
     cards = _cards(ctx, result)
     charts = [_flow(ctx, result, flow_period, notes), _by_service(ctx, result, svc_scoped),
@@ -198,7 +199,7 @@ def _by_service(ctx: Context, result: dict[str, list[tuple]], scoped: Scoped) ->
 
 def _flow(ctx: Context, result: dict[str, list[tuple]], period, notes: tuple[str, ...]) -> Visual:  # type: ignore[no-untyped-def]
     monthly = {name: {as_month(month): int(n) for month, n in result[name]} for name in ("started", "ended")}
-    rows, counts = roll_up(monthly, period, _periods.time_level(ctx.filters), ctx.filters.year_type)
+    rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     options = ctx.time_options("flow", ctx.scoped("involvements", "flow"))
     return columns("flow", "Involvements started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
                    threshold=ctx.threshold, **options)  # type: ignore[arg-type]

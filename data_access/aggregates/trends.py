@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import policy, schema, suppression
-from data_access.aggregates import _periods
-from data_access.aggregates._context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access import policy, suppression
+from data_access.aggregates import periods
 from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE
-from data_access.aggregates._visual import Visual, columns
+from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access.aggregates.visual import Visual, columns
 from data_access.filters import InvalidFilter
+from model import schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
                        schema.cp_plans)
@@ -85,7 +86,7 @@ def chosen(ctx: Context) -> tuple[str, Measure]:
 def queries(ctx: Context) -> dict[str, Grouped]:
     """The chosen measure per month (and its numerator), as the chart counts it and drills through."""
     _key, measure = chosen(ctx)
-    period = _periods.drill_period(ctx.filters, ctx.period_for("trend"))
+    period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     sums = [sa.func.count()]
     if measure.numerator is not None:
         sums.append(sa.func.coalesce(sa.func.sum(sa.case((measure.numerator(), 1), else_=0)), 0))
@@ -97,12 +98,12 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 def visuals(ctx: Context) -> list[Visual]:
     key, measure = chosen(ctx)
     visual = "trend"
-    period = _periods.drill_period(ctx.filters, ctx.period_for(visual))
+    period = periods.drill_period(ctx.filters, ctx.period_for(visual))
     rows_by_month = run_batch(ctx.conn, queries(ctx))["trend"]
     names = ["count", "numerator"][:1 + (measure.numerator is not None)]
     monthly = {n: {as_month(row[0]): int(row[i] or 0) for row in rows_by_month} for i, n in enumerate(names, start=1)}
     scoped = ctx.scoped(measure.fact, visual)
-    level = _periods.time_level(ctx.filters)
+    level = periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
     options = ctx.time_options(visual, scoped)
     options["extra"] = {**options["extra"], "measure": key}  # type: ignore[dict-item]

@@ -15,13 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from data_access import appstore, audit, policy
+from appstore import audit, tables
+from data_access import policy
+from data_access.errors import InvalidRequest, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
 from data_access.records.detail import ChildRecord
 from data_access.records.detail import child_record as _child_record
 from data_access.records.listing import (
-    InvalidRequest,
     Page,
     identifiable_page,
     parse_paging,
@@ -33,6 +34,8 @@ from data_access.records.scope import Access, check_access
 from data_access.records.through import DrillCounts, ensure_drill_through
 from data_access.records.through import counts as drill_counts
 from data_access.records.through import resolve as resolve_drill
+from data_access.reference import parse_filters
+from data_access.refusals import record_refusal
 from data_access.stores import as_of, current
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
@@ -53,10 +56,10 @@ def live_break_glass_children(user: policy.Principal | None) -> tuple[int, ...]:
     """Children this user holds a live (unexpired) break-glass grant for."""
     if user is None:
         return ()
-    grants = appstore.break_glass_grants.c
+    grants = tables.break_glass_grants.c
     with current().app.connect() as conn:
         rows = conn.execute(sa.select(grants.child_id).where(
-            grants.user_id == user.user_id, grants.expires_at > appstore.iso_utc(_now()))).all()
+            grants.user_id == user.user_id, grants.expires_at > tables.iso_utc(_now()))).all()
     return tuple(sorted({int(r[0]) for r in rows}))
 
 
@@ -74,10 +77,7 @@ def _audit(event: audit.AuditEvent) -> None:
 
 def _refusal(user: policy.Principal | None, resource: str, purpose: object, exc: Exception,
              child_ids: tuple[int, ...] = ()) -> None:
-    _audit(audit.AuditEvent(action=audit.AuditAction.ACCESS_REFUSED, outcome="refused", resource=resource,
-                            username=getattr(user, "username", None), user_id=getattr(user, "user_id", None),
-                            purpose=str(purpose)[:60] if purpose is not None else None, child_ids=child_ids,
-                            reason=f"{type(exc).__name__}: {exc}"))
+    record_refusal(user, resource, exc, purpose=purpose, child_ids=child_ids)
 
 
 def child_records(*, user: policy.Principal | None, purpose: object, filters: Mapping[str, object] | None = None,
@@ -96,8 +96,6 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
     ``search``: ``{"name": ..., "la_child_id": ...}`` (starts-with, in the database) for identifiable
     lists only: searching pseudonymised rows by name would re-identify them, so it is refused.
     """
-    from data_access import parse_filters
-
     resource = "records" if drill is None else "drill_through"
     try:
         access = _access(user, purpose)
@@ -119,7 +117,7 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
                                            search=wanted)
             if through is not None:
                 result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
-    except (AccessDenied, InvalidRequest, ValueError) as exc:
+    except (Refused, ValueError) as exc:
         _refusal(user, resource, purpose, exc)
         raise
     ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
@@ -138,7 +136,7 @@ def check_drill_through(*, user: policy.Principal | None, drill: object) -> str:
     what it lists, e.g. "Referrals by source: Police". Raises AccessDenied / InvalidFilter (audited)."""
     try:
         return resolve_drill(user, drill).title
-    except (AccessDenied, InvalidRequest, ValueError) as exc:
+    except (Refused, ValueError) as exc:
         _refusal(user, "drill_through", None, exc)
         raise
 
@@ -157,7 +155,7 @@ def child_record(*, user: policy.Principal | None, purpose: object, child_id: ob
             raise AccessDenied("Your role sees pseudonymised rows only, not individual records.")
         with current().analytics.connect() as conn:
             record = _child_record(conn, access, requested[0])
-    except (AccessDenied, InvalidRequest) as exc:
+    except Refused as exc:
         _refusal(user, "child", purpose, exc, requested)
         raise
     _audit(audit.AuditEvent(
@@ -186,20 +184,20 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
         text = justification.strip() if isinstance(justification, str) else ""
         if len(text) < 20:
             raise AccessDenied("Give a written justification of at least 20 characters.")
-    except (AccessDenied, InvalidRequest) as exc:  # audited with the child asked for
+    except Refused as exc:  # audited with the child asked for
         _refusal(user, "break_glass", Purpose.VITAL_INTERESTS.value, exc, requested)
         raise
     now = _now()
     expires = now + dt.timedelta(hours=current().settings.break_glass_hours)
-    with appstore.write_transaction(current().app) as conn:
-        conn.execute(appstore.break_glass_grants.insert().values(
+    with tables.write_transaction(current().app) as conn:
+        conn.execute(tables.break_glass_grants.insert().values(
             user_id=user.user_id, child_id=requested[0], justification=text[:2000],  # type: ignore[union-attr]
-            granted_at=appstore.iso_utc(now), expires_at=appstore.iso_utc(expires)))
+            granted_at=tables.iso_utc(now), expires_at=tables.iso_utc(expires)))
     _audit(audit.AuditEvent(action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child",
                             username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
                             purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
                             child_ids=requested, reason="break-glass: flagged for IG review",
-                            detail={"expires_at": appstore.iso_utc(expires)}))
+                            detail={"expires_at": tables.iso_utc(expires)}))
     return expires
 
 
@@ -209,10 +207,10 @@ def break_glass_review_list(*, user: policy.Principal | None) -> list[dict[str, 
     if not role.audit_trail:
         _refusal(user, "break_glass_review", None, AccessDenied("not an IG officer"))
         raise AccessDenied("Only information governance officers review emergency access.")
-    g, u = appstore.break_glass_grants.c, appstore.users.c
+    g, u = tables.break_glass_grants.c, tables.users.c
     with current().app.connect() as conn:
         rows = conn.execute(sa.select(g.grant_id, u.username, g.child_id, g.justification, g.granted_at,
-                                      g.expires_at).join(appstore.users, u.user_id == g.user_id)
+                                      g.expires_at).join(tables.users, u.user_id == g.user_id)
                             .where(g.reviewed_at.is_(None)).order_by(g.granted_at.desc())).all()
     return [r._asdict() for r in rows]
 

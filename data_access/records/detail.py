@@ -11,10 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from data_access import codes, schema
 from data_access.policy import AccessDenied
 from data_access.records.listing import WITHHELD
 from data_access.records.scope import Access, scope_subquery
+from model import codes, schema
 
 S = schema
 

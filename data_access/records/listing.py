@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import schema
-from data_access.aggregates._scope import child_conditions
+from data_access.aggregates.scope import child_conditions
+from data_access.errors import InvalidRequest
 from data_access.filters import Filters
 from data_access.records.scope import Access, scope_subquery
+from model import schema
 
 CH = schema.children.c
 WITHHELD = "withheld"
@@ -32,10 +33,6 @@ IDENTIFIABLE_FIELDS = ("child_id", "la_child_id", "upn", "forename", "surname", 
 PSEUDONYMISED_FIELDS = ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")
 SORTABLE = {"surname": CH.surname, "forename": CH.forename, "birth_date": CH.birth_date, "sex": CH.sex,
             "locality": CH.locality, "la_child_id": CH.la_child_id}
-
-
-class InvalidRequest(ValueError):
-    """A paging or sorting value that is not allowed; the message names the field."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from data_access import policy, schema
+from data_access import policy
 from data_access.policy import AccessDenied, Purpose, RowLevel, Scope
+from model import schema
 
 AL, INV, CH = schema.allocations.c, schema.involvements.c, schema.children.c
 

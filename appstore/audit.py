@@ -1,0 +1,329 @@
+"""The audit trail: typed events appended to a hash chain in the app store.
+
+Every identifiable read, export, refusal, login and admin change is one ``AuditEvent``: who,
+when, what (resource, opaque child ids, field NAMES), why (purpose, lawful basis) and from where;
+never the data itself, never credentials (ASVS 16.2.1, 16.2.5, 16.3.x).
+
+Tamper evidence (ASVS 16.4.2). Each row carries ``prev_hash`` and ``entry_hash = sha256(prev_hash
++ canonical JSON of the row's content incl. seq and occurred_at)`` (HMAC-SHA256 when a ``key`` is
+given); the first row chains from 64 zeros. ``audit_head`` holds the last seq and hash and moves in
+the same transaction as each append. ``verify`` then detects an edited row (hash mismatch), a
+deleted or reordered row (seq gap or prev_hash mismatch) and a deleted tail (head ahead of the
+last row). Triggers refusing UPDATE/DELETE are defence in depth only: someone with the file can
+drop them. Without a key, someone with write access could rewrite the whole chain *and* the head
+consistently; a key kept away from the database, or the head hash (``chain_head``) shipped to a
+separate system (ASVS 16.4.3), closes that gap.
+
+Run ``python -m appstore.audit verify --url sqlite:///var/app.sqlite`` to check a store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from appstore import tables
+from appstore.tables import GENESIS_HASH, OUTCOMES, audit_events, audit_head, iso_utc, write_transaction
+
+Outcome = Literal["allowed", "refused", "success", "failure"]
+DetailValue = str | int | float | bool | None
+
+# The columns covered by entry_hash, i.e. everything but the hashes themselves.
+HASHED_COLUMNS: tuple[str, ...] = (
+    "seq", "occurred_at", "action", "outcome", "username", "user_id", "purpose", "lawful_basis",
+    "resource", "child_ids", "fields", "reason", "client", "detail",
+)
+# Free text is cleaned and cut to these lengths (the columns' sizes).
+TEXT_LIMITS = {"username": 64, "purpose": 64, "lawful_basis": 64, "resource": 64, "reason": 2000,
+               "client": 200}
+# detail is for small non-identifying facts; these keys would smuggle identity or credentials in.
+FORBIDDEN_DETAIL_KEYS = frozenset({
+    "name", "first_name", "last_name", "surname", "forename", "full_name", "dob", "date_of_birth",
+    "birth_date", "upn", "la_child_id", "nhs_number", "address", "postcode", "email", "phone",
+    "password", "password_hash", "token", "session_id", "secret",
+})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,63}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    RECORD_READ = "record_read"
+    EXPORT = "export"
+    BREAK_GLASS = "break_glass"
+    ACCESS_REFUSED = "access_refused"
+    PURPOSE_CHANGED = "purpose_changed"
+    USER_ADMIN = "user_admin"
+    AGGREGATE_READ = "aggregate_read"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEvent:
+    """One auditable fact. Holds no data values by construction: only ids, field names and codes.
+
+    Free-text fields (username, purpose, lawful_basis, resource, reason, client) may come from a
+    request, so control characters are replaced and over-long text is cut rather than refused:
+    an attacker's odd username must still be audited. Structural mistakes (a child id that is not
+    an int, a field name that is not a name, a nested or identifying ``detail``) raise
+    ``TypeError``/``ValueError``: those are programming errors.
+    """
+
+    action: AuditAction
+    outcome: Outcome
+    resource: str = ""  # defaults to "session"/"users" for login, logout, purpose and admin events
+    username: str | None = None
+    user_id: int | None = None
+    purpose: str | None = None
+    lawful_basis: str | None = None
+    child_ids: tuple[int, ...] = ()
+    fields: tuple[str, ...] = ()
+    reason: str | None = None
+    client: str | None = None
+    detail: Mapping[str, DetailValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise once, here
+        set_(self, "action", AuditAction(self.action))
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
+        set_(self, "resource", self.resource or _DEFAULT_RESOURCE.get(self.action, ""))
+        for name, limit in TEXT_LIMITS.items():
+            set_(self, name, _clean_text(getattr(self, name), limit))
+        if not self.resource:
+            raise ValueError("an audit event needs a resource, e.g. 'records' or 'overview'")
+        if self.user_id is not None and not _is_int(self.user_id):
+            raise TypeError("user_id must be an int or None")
+        if not all(_is_int(c) for c in self.child_ids):
+            raise TypeError("child_ids must be opaque integer child_ids, never names or statutory ids")
+        set_(self, "child_ids", tuple(self.child_ids))
+        if not all(isinstance(f, str) and _NAME.fullmatch(f) for f in self.fields):
+            raise ValueError("fields must be field NAMES (identifiers), never values")
+        set_(self, "fields", tuple(self.fields))
+        set_(self, "detail", _checked_detail(self.detail))
+
+
+_DEFAULT_RESOURCE = {AuditAction.LOGIN: "session", AuditAction.LOGIN_FAILED: "session",
+                     AuditAction.LOGOUT: "session", AuditAction.PURPOSE_CHANGED: "session",
+                     AuditAction.USER_ADMIN: "users"}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _clean_text(value: object, limit: int) -> str | None:
+    """Control characters replaced (no log injection) and cut to ``limit``; None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    text = _CONTROL.sub("?", value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _checked_detail(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:
+    if len(detail) > 20:
+        raise ValueError("detail is for a few small facts (at most 20 keys)")
+    for key, value in detail.items():
+        if not isinstance(key, str) or not _NAME.fullmatch(key) or key.lower() in FORBIDDEN_DETAIL_KEYS:
+            raise ValueError(f"detail key {key!r} is not allowed (identifying, credential or not a name)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"detail[{key!r}] must be a finite number")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise TypeError(f"detail[{key!r}] must be a scalar, not {type(value).__name__}")
+        if isinstance(value, str) and len(value) > 200:
+            raise ValueError(f"detail[{key!r}] is longer than 200 characters")
+    return dict(detail)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What ``verify`` found: ``ok``, entries checked, and the first broken entry if any."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    message: str
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same text on every engine and Python run."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def entry_hash(prev_hash: str, content: Mapping[Any, Any], key: bytes | None = None) -> str:
+    """sha256 (or HMAC-SHA256 with ``key``) of ``prev_hash`` + canonical JSON of the hashed columns."""
+    material = (prev_hash + canonical_json({c: content[c] for c in HASHED_COLUMNS})).encode()
+    if key:
+        return hmac.new(key, material, hashlib.sha256).hexdigest()
+    return hashlib.sha256(material).hexdigest()
+
+
+def record(engine: sa.Engine, event: AuditEvent, *, key: bytes | None = None) -> int:
+    """Append ``event`` to the trail in its own committed transaction; returns its seq.
+
+    Access rule: none here; callers record what the policy decided. Side effects: one audit row
+    and the head moved, under a write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``LOCK TABLE
+    ... IN EXCLUSIVE MODE``) so concurrent writers cannot fork the chain. Raises if the trail
+    cannot be written: callers about to show identifiable data must then not show it.
+    """
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
+        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.entry_hash)
+                            .where(audit_head.c.id == 1)).one_or_none()
+        if head is None:
+            raise RuntimeError("the audit trail has no head row: run `python -m appstore.audit verify`")
+        # Chain from the head, not from max(seq): if the tail was deleted, new entries leave
+        # a visible gap instead of quietly papering over it.
+        row: dict[str, Any] = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+        row.update(seq=head.seq + 1, occurred_at=iso_utc(), action=str(event.action),
+                   child_ids=canonical_json(list(event.child_ids)), fields=canonical_json(list(event.fields)),
+                   detail=canonical_json(dict(event.detail)), prev_hash=head.entry_hash)
+        row["entry_hash"] = entry_hash(head.entry_hash, row, key)
+        conn.execute(audit_events.insert().values(**row))
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(
+            seq=row["seq"], entry_hash=row["entry_hash"], updated_at=row["occurred_at"]))
+    return int(row["seq"])
+
+
+def chain_head(engine: sa.Engine) -> tuple[int, str]:
+    """The last seq and its entry hash, to anchor in a separate system (e.g. a daily log line)."""
+    with engine.connect() as conn:
+        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.entry_hash)
+                            .where(audit_head.c.id == 1)).one()
+    return int(head.seq), str(head.entry_hash)
+
+
+def verify(engine: sa.Engine, *, key: bytes | None = None) -> VerifyResult:
+    """Walk the whole chain and the head; report the first entry that does not check out.
+
+    Read-only, in one snapshot (PostgreSQL REPEATABLE READ; a SQLite read transaction), so
+    concurrent appends are never mistaken for tampering. ``key`` must be the one ``record`` used.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one_or_none()
+            rows = conn.execution_options(yield_per=1000).execute(
+                sa.select(audit_events).order_by(audit_events.c.seq))
+            checked, expected_seq, prev = 0, 1, GENESIS_HASH
+            for row in rows.mappings():
+                problem = _link_problem(row, expected_seq, prev, key)
+                if problem:
+                    rows.close()
+                    where = f"entry seq {row['seq']} ({row['occurred_at']}, {row['action']})"
+                    return VerifyResult(False, checked, int(row["seq"]), f"BROKEN at {where}: {problem}")
+                checked, expected_seq, prev = checked + 1, row["seq"] + 1, row["entry_hash"]
+    return _head_result(head, checked, expected_seq - 1, prev)
+
+
+def _link_problem(row: sa.RowMapping, expected_seq: int, prev: str, key: bytes | None) -> str | None:
+    if row["seq"] != expected_seq:
+        if row["seq"] == expected_seq + 1:
+            return f"entry {expected_seq} is missing before it (deleted)"
+        if row["seq"] > expected_seq:
+            return f"entries {expected_seq}-{row['seq'] - 1} are missing before it (deleted)"
+        return f"unexpected seq (expected {expected_seq})"
+    if row["prev_hash"] != prev:
+        return ("its prev_hash does not match the entry before it "
+                "(entries deleted, reordered or rewritten)")
+    if entry_hash(prev, row, key) != row["entry_hash"]:
+        hint = "" if key else "; if the trail was written with a key, verify with that key"
+        return f"its content does not match its hash (entry edited){hint}"
+    return None
+
+
+def _head_result(head: sa.Row[Any] | None, checked: int, last_seq: int, last_hash: str) -> VerifyResult:
+    if head is None:
+        return VerifyResult(False, checked, None, "BROKEN: the audit_head row is missing")
+    if head.seq > last_seq:
+        return VerifyResult(False, checked, last_seq + 1,
+                            f"BROKEN: entries {last_seq + 1}-{head.seq} are missing at the end "
+                            f"(the head records seq {head.seq}; tail deleted)")
+    if head.seq < last_seq:
+        return VerifyResult(False, checked, head.seq + 1,
+                            f"BROKEN: entries after seq {head.seq} were not written by the audit "
+                            f"writer (the head records seq {head.seq}, the last entry is {last_seq})")
+    if head.entry_hash != last_hash:
+        return VerifyResult(False, checked, last_seq or None,
+                            f"BROKEN at entry seq {last_seq}: it does not match the head's hash "
+                            "(last entry replaced)")
+    return VerifyResult(True, checked, None, f"OK: {checked} entries verified; head at seq {head.seq}")
+
+
+def query_events(engine: sa.Engine, *, action: AuditAction | str | None = None,
+                 username: str | None = None, since: dt.datetime | None = None,
+                 until: dt.datetime | None = None,
+                 limit: int = 200) -> list[dict[str, Any]]:
+    """Newest-first audit entries for the IG officer's audit view, JSON columns decoded.
+
+    Access rule: none here; the caller must have passed the policy's audit-trail check (IG
+    officer) before calling. ``since``/``until`` are datetimes (naive = UTC), inclusive/exclusive.
+    ``limit`` is clamped to 1..10000. Side effects: none. Hash columns are left out.
+    """
+    table = audit_events
+    query = sa.select(*[table.c[c] for c in HASHED_COLUMNS]).order_by(table.c.seq.desc())
+    if action is not None:
+        query = query.where(table.c.action == str(AuditAction(action)))
+    if username is not None:
+        query = query.where(table.c.username == username)
+    if since is not None:
+        query = query.where(table.c.occurred_at >= iso_utc(since))
+    if until is not None:
+        query = query.where(table.c.occurred_at < iso_utc(until))
+    query = query.limit(max(1, min(int(limit), 10_000)))
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    for row in rows:
+        row["child_ids"] = tuple(json.loads(row["child_ids"]))
+        row["fields"] = tuple(json.loads(row["fields"]))
+        row["detail"] = json.loads(row["detail"])
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``verify --url URL [--key-file PATH]``; exit 0 when intact, 1 when broken, 2 on error."""
+    parser = argparse.ArgumentParser(prog="python -m appstore.audit", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("verify", help="check the audit trail's hash chain and head")
+    check.add_argument("--url", required=True, help="app store URL, e.g. sqlite:///var/app.sqlite")
+    check.add_argument("--key-file", type=Path, help="file holding the HMAC key the trail was written with")
+    args = parser.parse_args(argv)
+    key = args.key_file.read_bytes().strip() if args.key_file else None
+    url = sa.engine.make_url(args.url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        print(f"no app store at {shown}", file=sys.stderr)  # and do not create an empty one
+        return 2
+    engine = tables.app_engine(args.url)
+    try:
+        result = verify(engine, key=key)
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"cannot read the audit trail at {shown}: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(result.message)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Alembic migrations for the app store; run them with ``data_access.appstore.migrate(url)``."""

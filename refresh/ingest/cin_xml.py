@@ -1,0 +1,297 @@
+"""Stream-read a CIN census XML file (2022 to 2026 shapes) into typed child records.
+
+The file is read with ``iterparse`` one ``<Child>`` at a time and each element is dropped once
+converted, so memory stays flat however large the file. The schema's structure is declared below
+(``CHILD``): required elements, repeats, value types and code lists as in the DfE XSDs 2024-2026,
+plus ``GenderCurrent`` (2022-2024 shape, mapped to ``Sex``) and the 2026-27 pre-proceedings block.
+Anything the XSD would reject becomes a finding with the DfE rule code where one exists.
+
+Accepted beyond the XSD (as the DfE validator and liia-tools do): yes/no values ``true``/``false``
+as well as ``1``/``0``. Element order is not enforced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from model import codes
+
+UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
+OLD_FACTORS = {"18A": "8945Q", "19A": "8950Q"}  # accepted with a query from 2024-25
+PP_OUTCOME = ("A", "B", "C")
+YES, NO = frozenset({"1", "true"}), frozenset({"0", "false"})
+
+
+@dataclass(frozen=True)
+class Item:
+    """A simple element: its value type, whether required, its code list and DfE rule."""
+
+    kind: str  # "text" | "date" | "bool" | "int" | "code"
+    required: bool = False
+    codes: Collection[str] = ()
+    rule: str = ""
+    repeat: bool = False
+    missing_rule: str | None = None  # rule when absent, if not ``rule``
+
+
+@dataclass(frozen=True)
+class Block:
+    """A complex element holding ``items`` (by tag)."""
+
+    items: dict[str, Item | Block]
+    required: bool = False
+    repeat: bool = False
+    rule: str = ""  # DfE rule when the block is missing
+
+
+DATE, TEXT = Item("date"), Item("text")
+REVIEWS = Block({"CPPreviewDate": Item("date", required=True, repeat=True)})
+FACTORS = Block({"AssessmentFactors": Item("code", required=True, repeat=True, rule="8617", missing_rule="",
+                                           codes=set(codes.ASSESSMENT_FACTOR) | set(OLD_FACTORS))})
+PRE_PROCEEDINGS = Block({
+    "PPStartDate": DATE, "LBPSentDate": DATE, "FGDMMeetingOffer": Item("bool"), "FGDMMeetingFac": Item("bool"),
+    "InitialPPMeetingDate": DATE, "ReviewMeetingsCount": Item("int"), "StepDecisionDate": DATE,
+    "PPOutcome": Item("code", codes=PP_OUTCOME, rule="9011"), "CourtAppDate": DATE, "LetterInitCPDate": DATE,
+})
+EPISODE = Block({
+    "CINreferralDate": Item("date", required=True, rule="8600"),
+    "ReferralSource": Item("code", required=True, codes=codes.REFERRAL_SOURCE, rule="8866"),
+    "PrimaryNeedCode": Item("code", codes=codes.PRIMARY_NEED, rule="8650"),
+    "CINclosureDate": DATE,
+    "ReasonForClosure": Item("code", codes=codes.REASON_FOR_CLOSURE, rule="8640"),
+    "DateOfInitialCPC": DATE,
+    "Assessments": Block({
+        "AssessmentActualStartDate": Item("date", required=True),
+        "AssessmentInternalReviewDate": DATE,
+        "AssessmentAuthorisationDate": DATE,
+        "FactorsIdentifiedAtAssessment": FACTORS,
+    }, repeat=True),
+    "CINPlanDates": Block({"CINPlanStartDate": Item("date", required=True, rule="4010"),
+                           "CINPlanEndDate": DATE}, repeat=True),
+    "Section47": Block({"S47ActualStartDate": Item("date", required=True, rule="8615"),
+                        "InitialCPCtarget": DATE, "DateOfInitialCPC": DATE,
+                        "ICPCnotRequired": Item("bool", required=True)}, repeat=True),
+    "ReferralNFA": Item("bool", required=True),
+    "ChildProtectionPlans": Block({
+        "CPPstartDate": Item("date", required=True, rule="8720"),
+        "CPPendDate": DATE,
+        "InitialCategoryOfAbuse": Item("code", required=True, codes=codes.CATEGORY_OF_ABUSE, rule="8905"),
+        "LatestCategoryOfAbuse": Item("code", required=True, codes=codes.CATEGORY_OF_ABUSE, rule="8910"),
+        "NumberOfPreviousCPP": Item("int", required=True, rule="8730"),
+        "Reviews": REVIEWS,
+    }, repeat=True),
+    "PreProceedingsandFGDM": PRE_PROCEEDINGS,
+    "PreProceedings": PRE_PROCEEDINGS,
+}, required=True, repeat=True, rule="8590")
+CHILD = Block({
+    "ChildIdentifiers": Block({
+        "LAchildID": Item("text", required=True, rule="8500"),
+        "UPN": TEXT, "FormerUPN": TEXT,
+        "UPNunknown": Item("code", codes=UPN_UNKNOWN),
+        "PersonBirthDate": DATE, "ExpectedPersonBirthDate": DATE,
+        "Sex": Item("code", codes=codes.SEX, rule="4180"),
+        "GenderCurrent": Item("code", codes=codes.GENDER_CURRENT_TO_SEX, rule="4180"),
+        "PersonDeathDate": DATE,
+    }, required=True),
+    "ChildCharacteristics": Block({
+        "Ethnicity": Item("code", required=True, codes=codes.ETHNICITY, rule="4220"),
+        "Disabilities": Block({"Disability": Item("code", required=True, repeat=True, codes=codes.DISABILITY,
+                                                  rule="8540")}),
+    }, required=True),
+    "CINdetails": EPISODE,
+})
+
+
+@dataclass
+class Header:
+    collection: str | None = None
+    year: int | None = None
+    reference_date: dt.date | None = None
+    lea: str | None = None
+
+
+@dataclass
+class RawChild:
+    """One ``<Child>`` as nested dicts of typed values, with the schema problems found reading it."""
+
+    position: int
+    data: dict[str, Any]
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (element, rule, message)
+
+    @property
+    def la_child_id(self) -> str:
+        value = self.data.get("ChildIdentifiers", {}).get("LAchildID")
+        return value or f"(child {self.position + 1} in file)"
+
+
+def _value(item: Item, text: str) -> tuple[Any, str | None]:
+    """(typed value, None) or (None, reason it is not valid)."""
+    if item.kind == "text":
+        return text, None
+    if item.kind == "date":
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            return dt.date.fromisoformat(text), None
+        except ValueError:
+            return None, f"'{text}' is not a date in the form YYYY-MM-DD"
+    if item.kind == "bool":
+        lowered = text.lower()
+        if lowered in YES or lowered in NO:
+            return lowered in YES, None
+        return None, f"'{text}' is not a yes/no value (1, 0, true or false)"
+    if item.kind == "int":
+        if text.lstrip("-").isdigit() and int(text) >= 0:
+            return int(text), None
+        return None, f"'{text}' is not a whole number of 0 or more"
+    if text in item.codes:
+        return text, None
+    return None, f"'{text}' is not a valid code"
+
+
+def _missing_rule(item: Item) -> str:
+    return item.rule if item.missing_rule is None else item.missing_rule
+
+
+def _read_block(elem: ET.Element, block: Block, path: str, problems: list[tuple[str, str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for sub in elem:
+        tag = sub.tag
+        where = f"{path}/{tag}"
+        if sub.tail and sub.tail.strip():
+            problems.append((where, "", f"Unexpected text '{sub.tail.strip()[:40]}' after <{tag}>"))
+        spec = block.items.get(tag)
+        if spec is None:
+            problems.append((where, "", f"<{tag}> is not an element the census schema allows in <{path}>"))
+            continue
+        if isinstance(spec, Block):
+            value: Any = _read_block(sub, spec, tag, problems)
+        else:
+            text = (sub.text or "").strip()
+            if not text:
+                if spec.required:
+                    problems.append((where, _missing_rule(spec), f"<{tag}> is empty"))
+                continue
+            value, why = _value(spec, text)
+            if why is not None:
+                problems.append((where, spec.rule, f"<{tag}>: {why}"))
+                continue
+        if spec.repeat:
+            out.setdefault(tag, []).append(value)
+        elif tag in out:
+            problems.append((where, "", f"<{tag}> appears more than once in <{path}>"))
+        else:
+            out[tag] = value
+    for tag, spec in block.items.items():
+        if spec.required and tag not in out and not any(p[0] == f"{path}/{tag}" for p in problems):
+            rule = _missing_rule(spec) if isinstance(spec, Item) else spec.rule
+            problems.append((f"{path}/{tag}", rule, f"<{tag}> is missing: the census schema requires it"))
+    return out
+
+
+def read_child(elem: ET.Element, position: int) -> RawChild:
+    """Convert one ``<Child>`` element."""
+    child = RawChild(position, {})
+    child.data = _read_block(elem, CHILD, "Child", child.problems)
+    ids = child.data.get("ChildIdentifiers")
+    if ids is None:
+        return child
+    if "Sex" not in ids and "GenderCurrent" in ids:
+        ids["Sex"] = codes.GENDER_CURRENT_TO_SEX[ids["GenderCurrent"]]
+    elif "Sex" not in ids and not any(p[0].endswith(("/Sex", "/GenderCurrent")) for p in child.problems):
+        child.problems.append(("ChildIdentifiers/Sex", "4180",
+                               "<Sex> (<GenderCurrent> in files before 2024-25) is missing"))
+    return child
+
+
+def _header(elem: ET.Element) -> Header:
+    details = elem.find("CollectionDetails")
+    source = elem.find("Source")
+    header = Header()
+    if details is not None:
+        header.collection = (details.findtext("Collection") or "").strip() or None
+        year = (details.findtext("Year") or "").strip()
+        header.year = int(year) if year.isdigit() else None
+        try:
+            header.reference_date = dt.date.fromisoformat((details.findtext("ReferenceDate") or "").strip())
+        except ValueError:
+            header.reference_date = None
+    if source is not None:
+        header.lea = (source.findtext("LEA") or "").strip() or None
+    return header
+
+
+class _Tapped:
+    """A binary file wrapper handing every chunk read to ``on_chunk`` (progress bar, checksum)."""
+
+    def __init__(self, fh: IO[bytes], on_chunk: Callable[[bytes], None]) -> None:
+        self._fh, self._on_chunk = fh, on_chunk
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        self._on_chunk(chunk)
+        return chunk
+
+
+class CensusFile:
+    """A census file read lazily: ``children()`` yields each child; ``header`` is set once read.
+
+    ``error`` holds a message when the file is not a well-formed CIN census message.
+    """
+
+    def __init__(self, path: Path, on_chunk: Callable[[bytes], None] | None = None) -> None:
+        self.path = path
+        self.header = Header()
+        self.header_seen = False
+        self.error: str | None = None
+        self._on_chunk = on_chunk or (lambda _chunk: None)
+
+    def children(self) -> Iterator[RawChild]:
+        position = 0
+        with self.path.open("rb") as raw:
+            stream = _Tapped(raw, self._on_chunk)
+            elem: ET.Element | None = None
+            try:
+                # Only "end" events (half the work of start+end): a <Child> is complete when it ends.
+                for _event, elem in ET.iterparse(stream, events=("end",)):  # type: ignore[arg-type]
+                    if elem.tag == "Child":
+                        yield read_child(elem, position)
+                        position += 1
+                        elem.clear()  # keep memory flat: an emptied element costs a few bytes
+                    elif elem.tag == "Header":
+                        self.header, self.header_seen = _header(elem), True
+            except ET.ParseError as exc:
+                self.error = f"The file is not well-formed XML ({exc}); nothing after that point could be read"
+                return
+            if elem is not None and elem.tag != "Message":
+                self.error = f"The root element is <{elem.tag}>, not <Message>: this is not a CIN census file"
+
+    def copy_children(self, positions: set[int], target: Path) -> Path:
+        """Write the children at ``positions`` (0-based, in file order) to a census file at ``target``."""
+        import os
+
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out, self.path.open("rb") as raw:
+            out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n')
+            position, depth, opened = 0, 0, False
+            for event, elem in ET.iterparse(raw, events=("start", "end")):
+                depth += 1 if event == "start" else -1
+                if event == "end" and elem.tag == "Header" and depth == 1:
+                    elem.tail = "\n"
+                    out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
+                elif event == "end" and elem.tag == "Child" and depth == 2:
+                    if position in positions:
+                        if not opened:
+                            out.write(b"<Children>\n")
+                            opened = True
+                        elem.tail = "\n"
+                        out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
+                    position += 1
+                    elem.clear()
+            out.write(b"</Children>\n</Message>\n" if opened else b"<Children/>\n</Message>\n")
+        return target
