@@ -66,7 +66,7 @@ def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[n
     validated = data_access.view_state(user=Leader(), query=query)
     data = fetch(user=Leader(), filters=validated)
     outputs = render_page(spec, data, None)
-    to_json_plotly(list(outputs))  # as Dash serialises a callback's outputs (orjson when installed)
+    to_json_plotly(outputs)  # as Dash serialises a callback's outputs (orjson when installed)
 
 
 def timed(spec, fetch, state: dict[str, object], capture: Capture, raw: Raw) -> tuple[float, float]:  # type: ignore[no-untyped-def]

@@ -101,93 +101,131 @@ def register(spec: PageSpec, fetch: Callable[..., object]) -> None:
 def _register_sync(spec: PageSpec) -> None:
     p, keys = spec.prefix, [c.key for c in spec.charts]
     graph_ids = [_panels.ids(p, k)["graph"] for k in keys]
+    pick = {"type": _panels.PICK, "page": p, "visual": ALL, "code": ALL, "action": ALL, "dim": ALL, "level": ALL,
+            "drill": ALL}
+    up = {"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}
 
     @callback(
-        Output(fid(p, "state"), "data"), Output(fid(p, "period"), "value"), Output(fid(p, "start"), "value"),
-        Output(fid(p, "end"), "value"), Output(fid(p, "dates-wrap"), "hidden"),
-        *(Output(fid(p, c), "value") for c in spec.controls), *(Output(g, "clickData") for g in graph_ids),
-        Output(fid(p, "alert"), "children"), Output(fid(p, "goto"), "href"),
-        Input(fid(p, "url"), "search"), Input(fid(p, "period"), "value"), Input(fid(p, "start"), "value"),
-        Input(fid(p, "end"), "value"), *(Input(fid(p, c), "value") for c in spec.controls),
-        *(Input(g, "clickData") for g in graph_ids),
-        Input({"type": _panels.PICK, "page": p, "visual": ALL, "code": ALL, "action": ALL, "dim": ALL,
-               "level": ALL, "drill": ALL}, "n_clicks"),
-        Input({"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}, "n_clicks"),
-        Input(fid(p, "clear"), "n_clicks"),
-        State({"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}, "value"),
-        State(fid(p, "state"), "data"), State(fid(p, "mode"), "value"),
+        output={"state": Output(fid(p, "state"), "data"), "period": Output(fid(p, "period"), "value"),
+                "start": Output(fid(p, "start"), "value"), "end": Output(fid(p, "end"), "value"),
+                "dates_hidden": Output(fid(p, "dates-wrap"), "hidden"),
+                "controls": [Output(fid(p, c), "value") for c in spec.controls],
+                "clicks": [Output(g, "clickData") for g in graph_ids],
+                "alert": Output(fid(p, "alert"), "children"), "goto": Output(fid(p, "goto"), "href")},
+        inputs={"search": Input(fid(p, "url"), "search"), "period": Input(fid(p, "period"), "value"),
+                "start": Input(fid(p, "start"), "value"), "end": Input(fid(p, "end"), "value"),
+                "controls": [Input(fid(p, c), "value") for c in spec.controls],
+                "clicks": [Input(g, "clickData") for g in graph_ids],
+                "picks": Input(pick, "n_clicks"), "ups": Input(up, "n_clicks"),
+                "clear": Input(fid(p, "clear"), "n_clicks")},
+        state={"up_values": State(up, "value"), "state": State(fid(p, "state"), "data"),
+               "mode": State(fid(p, "mode"), "value")},
     )
-    def sync(search, period, start, end, *rest):  # type: ignore[no-untyped-def]
+    def sync(search: object, period: object, start: object, end: object, controls: list, clicks: list,
+             picks: object, ups: object, clear: object, up_values: object, state: object,
+             mode: object) -> dict[str, object]:
         # Every value here may be forged (any JSON): anything of the wrong type counts as absent.
-        n = len(spec.controls)
-        values = [_text(v) for v in rest[:n]]
-        clicks = rest[n:n + len(graph_ids)]
-        _picks, _ups, _clear, up_values, state, mode = rest[n + len(graph_ids):]
-        search, period, start, end = _text(search) or "", _text(period), _text(start), _text(end)
         mode = mode if mode in ("drill", "records") else "filter"
-        trigger = ctx.triggered_id
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
-        skip = (no_update,) * (5 + len(spec.controls))
-        if trigger is None or trigger == fid(p, "url"):
-            state = {**spec.defaults, **st.from_query(search)}
-        elif trigger in (fid(p, "period"), fid(p, "start"), fid(p, "end")):
-            if period == "custom" and not (start and end):  # show the date pickers; wait for both dates
-                return (no_update,) * 4 + (False,) + (no_update,) * (len(spec.controls) + len(graph_ids) + 2)
-            state = st.with_period(state, period, start, end)
-        elif isinstance(trigger, str) and trigger in graph_ids:
-            click = clicks[graph_ids.index(trigger)]
-            points = click.get("points") if isinstance(click, dict) else None
-            meta = points[0].get("customdata") if isinstance(points, list) and points and \
-                isinstance(points[0], dict) else None
-            if not isinstance(meta, list) or len(meta) < 5 or not all(isinstance(m, str) for m in meta[:5]):
-                raise PreventUpdate
-            code, _text_shown, dim, level, drill = meta[:5]
-            if mode == "records":
-                return (*skip, *_drill_through(spec, state, keys[graph_ids.index(trigger)], code, len(graph_ids)))
-            state = st.clicked(state, visual=keys[graph_ids.index(trigger)], dim=dim or None, code=code,
-                               level=level or None, drill=drill or None, mode=mode)
-        elif isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
-            fields = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
-            if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
-                raise PreventUpdate
-            visual, code, dim, level, drill, action = fields
-            if mode == "records":
-                return (*skip, *_drill_through(spec, state, visual, code, len(graph_ids)))
-            state = st.clicked(state, visual=visual, dim=dim or None, code=code, level=level or None,
-                               drill=drill or None, mode="drill" if action == "drill" else "filter")
-        elif isinstance(trigger, Mapping) and trigger.get("type") == _panels.UP:
-            if not ctx.triggered[0].get("value") or trigger.get("drill") not in ("time", "org"):
-                raise PreventUpdate
-            ups = {s["id"].get("visual"): v for s, v in zip(ctx.states_list[0], up_values or [], strict=False)}
-            state = st.drilled_up(state, drill=trigger["drill"], up=_text(ups.get(trigger.get("visual"))))
-        elif trigger == fid(p, "clear"):
-            state = st.cleared(state)
-        else:
-            field_name = trigger.removeprefix(f"{p}-") if isinstance(trigger, str) else ""
-            if field_name not in spec.controls:
-                raise PreventUpdate
-            state = st.with_value(state, field_name, values[spec.controls.index(field_name)])
-        alert = None
-        try:
-            state = data_access.view_state(user=current_app_user(), query={k: str(v) for k, v in state.items()})
-        except (data_access.InvalidFilter, data_access.AccessDenied) as exc:
-            alert = ui.message(f"This view could not be opened: {exc} The page shows the default view instead.")
-            state = dict(spec.defaults)
-        custom = state.get("period") == "custom"
-        controls = [state.get(c, {"grain": "month", "year_type": "census"}.get(c, "")) for c in spec.controls]
-        return (state, st.period_value(state), state.get("start", "") if custom else "",
-                state.get("end", "") if custom else "", not custom, *controls,
-                *([None] * len(graph_ids)), alert, no_update)
+        unchanged = _unchanged(spec, len(graph_ids))
+        step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
+                           period=_text(period), start=_text(start), end=_text(end), clicks=clicks, mode=mode,
+                           controls=[_text(v) for v in controls])
+        if step.dates_only:  # custom period: show the date pickers, and wait for both dates
+            return unchanged | {"dates_hidden": False, "clicks": [no_update] * len(graph_ids)}
+        if step.drill is not None:
+            return unchanged | _drill_through(spec, step.state, *step.drill)
+        return _synced(spec, step.state, len(graph_ids))
 
 
-def _drill_through(spec: PageSpec, state: Mapping[str, object], visual: str, code: str, graphs: int) -> tuple:
-    """(clickData resets, alert, href): the records behind a clicked row, if the user may open them."""
+@dataclass(frozen=True)
+class _Step:
+    """What a sync trigger asks for: a new view state, the date pickers, or a drill-through."""
+
+    state: dict
+    dates_only: bool = False
+    drill: tuple[str, str] | None = None  # (visual, code) to open the records behind
+
+
+def _next_state(spec: PageSpec, keys: list[str], graph_ids: list[str], state: dict, trigger: object, *,
+                search: str, period: str | None, start: str | None, end: str | None, clicks: list,
+                mode: str, controls: list[str | None]) -> _Step:
+    """The view state after ``trigger`` (raises PreventUpdate for a trigger that changes nothing)."""
+    p = spec.prefix
+    if trigger is None or trigger == fid(p, "url"):
+        return _Step({**spec.defaults, **st.from_query(search)})
+    if trigger in (fid(p, "period"), fid(p, "start"), fid(p, "end")):
+        if period == "custom" and not (start and end):
+            return _Step(state, dates_only=True)
+        return _Step(st.with_period(state, period, start, end))
+    if isinstance(trigger, str) and trigger in graph_ids:
+        return _chart_click(state, keys[graph_ids.index(trigger)], clicks[graph_ids.index(trigger)], mode)
+    if isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
+        fields = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
+        if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
+            raise PreventUpdate
+        visual, code, dim, level, drill, action = fields
+        if mode == "records":
+            return _Step(state, drill=(visual, code))
+        return _Step(st.clicked(state, visual=visual, dim=dim or None, code=code, level=level or None,
+                                drill=drill or None, mode="drill" if action == "drill" else "filter"))
+    if isinstance(trigger, Mapping) and trigger.get("type") == _panels.UP:
+        if not ctx.triggered[0].get("value") or trigger.get("drill") not in ("time", "org"):
+            raise PreventUpdate
+        ups = {g["id"].get("visual"): g.get("value") for g in ctx.args_grouping.get("up_values") or []
+               if isinstance(g, dict) and isinstance(g.get("id"), dict)}  # the up buttons' ids and values
+        return _Step(st.drilled_up(state, drill=trigger["drill"], up=_text(ups.get(trigger.get("visual")))))
+    if trigger == fid(p, "clear"):
+        return _Step(st.cleared(state))
+    field_name = trigger.removeprefix(f"{p}-") if isinstance(trigger, str) else ""
+    if field_name not in spec.controls:
+        raise PreventUpdate
+    return _Step(st.with_value(state, field_name, controls[spec.controls.index(field_name)]))
+
+
+def _chart_click(state: dict, visual: str, click: object, mode: str) -> _Step:
+    """A click on a bar or point: its customdata names the code, dimension, level and drill."""
+    points = click.get("points") if isinstance(click, dict) else None
+    meta = points[0].get("customdata") if isinstance(points, list) and points and \
+        isinstance(points[0], dict) else None
+    if not isinstance(meta, list) or len(meta) < 5 or not all(isinstance(m, str) for m in meta[:5]):
+        raise PreventUpdate
+    code, _text_shown, dim, level, drill = meta[:5]
+    if mode == "records":
+        return _Step(state, drill=(visual, code))
+    return _Step(st.clicked(state, visual=visual, dim=dim or None, code=code, level=level or None,
+                            drill=drill or None, mode=mode))
+
+
+def _unchanged(spec: PageSpec, graphs: int) -> dict[str, object]:
+    return {"state": no_update, "period": no_update, "start": no_update, "end": no_update,
+            "dates_hidden": no_update, "controls": [no_update] * len(spec.controls), "clicks": [None] * graphs,
+            "alert": no_update, "goto": no_update}
+
+
+def _synced(spec: PageSpec, state: dict, graphs: int) -> dict[str, object]:
+    """The sync outputs for a new view state, validated (and refused, audited) by data_access."""
+    alert = None
+    try:
+        state = data_access.view_state(user=current_app_user(), query={k: str(v) for k, v in state.items()})
+    except data_access.Refused as exc:
+        alert = ui.message(f"This view could not be opened: {exc} The page shows the default view instead.")
+        state = dict(spec.defaults)
+    custom = state.get("period") == "custom"
+    controls = [state.get(c, {"grain": "month", "year_type": "census"}.get(c, "")) for c in spec.controls]
+    return {"state": state, "period": st.period_value(state), "start": state.get("start", "") if custom else "",
+            "end": state.get("end", "") if custom else "", "dates_hidden": not custom, "controls": controls,
+            "clicks": [None] * graphs, "alert": alert, "goto": no_update}
+
+
+def _drill_through(spec: PageSpec, state: Mapping[str, object], visual: str, code: str) -> dict[str, object]:
+    """The alert and link for the records behind a clicked row, if the user may open them."""
     drill = _drill.target(spec.page, state, visual=visual, code=code)
     try:
         records.check_drill_through(user=current_app_user(), drill=drill)
-    except (data_access.AccessDenied, data_access.InvalidFilter) as exc:
-        return (*([None] * graphs), ui.message(f"Drill-through refused: {exc}"), no_update)
-    return (*([None] * graphs), None, _drill.records_href(drill))
+    except data_access.Refused as exc:
+        return {"alert": ui.message(f"Drill-through refused: {exc}"), "goto": no_update}
+    return {"alert": None, "goto": _drill.records_href(drill)}
 
 
 def _text(value: object) -> str | None:
@@ -199,13 +237,13 @@ def _register_render(spec: PageSpec, fetch: Callable[..., object]) -> None:
 
     p = spec.prefix
 
-    @callback(*outputs(spec), Input(fid(p, "state"), "data"))
-    def render(state: object) -> tuple:
+    @callback(output=outputs(spec), inputs={"state": Input(fid(p, "state"), "data")})
+    def render(state: object) -> dict[str, object]:
         try:
             if state is not None and not isinstance(state, dict):
                 raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
             data = fetch(user=current_app_user(), filters=state or {})
-        except (data_access.AccessDenied, data_access.InvalidFilter) as exc:
+        except data_access.Refused as exc:
             return render_page(spec, None, str(exc))
         return render_page(spec, data, None)
 
@@ -230,7 +268,7 @@ def _register_export(spec: PageSpec) -> None:
                 data_access.record_image_export(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
                 return no_update, f"{fmt}:{p}-{visual}:{ctx.triggered[0]['value']}", None
             file = data_access.export_visual(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
-        except (data_access.AccessDenied, data_access.InvalidFilter) as exc:
+        except data_access.Refused as exc:
             return no_update, no_update, ui.message(f"Export refused: {exc}")
         return dcc.send_bytes(file.content, file.filename, type=file.mimetype), no_update, None
 

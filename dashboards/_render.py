@@ -9,19 +9,21 @@ from dashboards import _components as ui
 from dashboards._filterbar import fid
 
 
-def outputs(spec) -> list[Output]:  # type: ignore[no-untyped-def]
+def outputs(spec) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The render callback's outputs, grouped: the page's header parts, then one group per chart."""
     p = spec.prefix
-    outs = [Output(fid(p, "cards"), "children"), Output(fid(p, "asof"), "children"),
-            Output(fid(p, "notice"), "children"), Output(fid(p, "selection"), "children"),
-            Output(fid(p, "clear"), "hidden")]
+    charts: dict[str, dict[str, Output]] = {}
     for chart in spec.charts:
         i = _panels.ids(p, chart.key)
-        outs += [Output(i["graph"], "figure"), Output(i["summary"], "children"), Output(i["table"], "children"),
-                 Output(i["notes"], "children"), Output(i["level"], "children"), Output(i["title"], "children")]
+        charts[chart.key] = {"figure": Output(i["graph"], "figure"), "summary": Output(i["summary"], "children"),
+                             "table": Output(i["table"], "children"), "notes": Output(i["notes"], "children"),
+                             "level": Output(i["level"], "children"), "title": Output(i["title"], "children")}
         if chart.drill:
             up = {"type": _panels.UP, "page": p, "visual": chart.key, "drill": chart.drill}
-            outs += [Output(up, "hidden"), Output(up, "value")]
-    return outs
+            charts[chart.key] |= {"up_hidden": Output(up, "hidden"), "up_value": Output(up, "value")}
+    return {"cards": Output(fid(p, "cards"), "children"), "asof": Output(fid(p, "asof"), "children"),
+            "notice": Output(fid(p, "notice"), "children"), "selection": Output(fid(p, "selection"), "children"),
+            "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
 
 
 def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
@@ -64,34 +66,39 @@ def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
     return f"Filtered by {label}{where}. Every other chart and the cards show only this.", False
 
 
-def render_page(spec, data, error: str | None) -> tuple:  # type: ignore[no-untyped-def]
+def _unavailable(chart, title: str, message: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    out: dict[str, object] = {"figure": _charts.empty(message), "summary": message, "table": None, "notes": "",
+                              "level": "", "title": title}
+    if chart.drill:
+        out |= {"up_hidden": True, "up_value": ""}
+    return out
+
+
+def _chart(prefix: str, chart, visual, data) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    if visual is None or not visual.available:
+        message = (visual.message if visual is not None else None) or "Not available"
+        return _unavailable(chart, visual.title if visual is not None else chart.title, message)
+    out: dict[str, object] = {
+        "figure": _charts.figure(visual), "summary": _charts.summary(visual, data.period_label),
+        "table": _panels.table(prefix, visual, f"{visual.title}, {data.period_label}"),
+        "notes": _panels.notes(visual), "level": _panels.level_text(visual), "title": visual.title}
+    if chart.drill:
+        at_top = (visual.drill == "time" and data.filters.drill_time is None) or \
+            (visual.drill == "org" and data.filters.drill_org is None)
+        out |= {"up_hidden": at_top, "up_value": str(visual.extra.get("up", ""))}
+    return out
+
+
+def render_page(spec, data, error: str | None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The render callback's grouped outputs (``outputs``) for ``data``, or for the refusal ``error``."""
     if data is None:
-        out: list = [[], "", ui.message(error or "No data"), "", True]
-        for chart in spec.charts:
-            out += [_charts.empty("Not available"), error or "", None, "", "", chart.title]
-            if chart.drill:
-                out += [True, ""]
-        return tuple(out)
+        return {"cards": [], "asof": "", "notice": ui.message(error or "No data"), "selection": "",
+                "clear_hidden": True,
+                "charts": {c.key: _unavailable(c, c.title, error or "Not available") for c in spec.charts}}
     previous = previous_label(data.filters)
-    cards = [_card(k, previous) for k in data.cards]
     asof = (f"Data to {data.as_of:%d %B %Y}. Period: {data.period_label}. Counts of 1 to 5 are shown as c, "
             "and further counts are hidden where they would let a c be worked out.")
     text, hidden = selection_text(data)
-    out = [cards, asof, None, text, hidden]
-    for chart in spec.charts:
-        visual = data.visuals.get(chart.key)
-        if visual is None or not visual.available:
-            message = visual.message if visual is not None else "Not available"
-            out += [_charts.empty(message or "Not available"), message, None, "", "",
-                    visual.title if visual is not None else chart.title]
-            if chart.drill:
-                out += [True, ""]
-            continue
-        out += [_charts.figure(visual), _charts.summary(visual, data.period_label),
-                _panels.table(spec.prefix, visual, f"{visual.title}, {data.period_label}"),
-                _panels.notes(visual), _panels.level_text(visual), visual.title]
-        if chart.drill:
-            at_top = (visual.drill == "time" and data.filters.drill_time is None) or \
-                (visual.drill == "org" and data.filters.drill_org is None)
-            out += [at_top, str(visual.extra.get("up", ""))]
-    return tuple(out)
+    return {"cards": [_card(k, previous) for k in data.cards], "asof": asof, "notice": None, "selection": text,
+            "clear_hidden": hidden,
+            "charts": {c.key: _chart(spec.prefix, c, data.visuals.get(c.key), data) for c in spec.charts}}

@@ -103,43 +103,56 @@ def show_pick(username: str | None) -> tuple:
     return (found.role, list(found.team_ids), list(found.services)) if found else (None, [], [])
 
 
-@callback(Output(MESSAGE, "children"), Output(REFRESH, "data"), Output(NEW_PASSWORD, "value"),
-          Input(SAVE, "n_clicks"), Input(DISABLE, "n_clicks"), Input(ENABLE, "n_clicks"), Input(END, "n_clicks"),
-          Input(CREATE, "n_clicks"),
-          State(PICK, "value"), State(ROLE, "value"), State(TEAMS, "value"), State(SERVICES, "value"),
-          State(NEW_NAME, "value"), State(NEW_DISPLAY, "value"), State(NEW_ROLE, "value"), State(NEW_TEAMS, "value"),
-          State(NEW_SERVICES, "value"), State(NEW_WORKER, "value"), State(NEW_PASSWORD, "value"),
-          State(REFRESH, "data"), prevent_initial_call=True)
-def change_user(_save: object, _disable: object, _enable: object, _end: object, _create: object,
-                username: object, role: object, teams: object, services: object, new_name: object,
-                new_display: object, new_role: object, new_teams: object, new_services: object,
-                new_worker: object, new_password: object, refresh: int | None) -> tuple:
-    actor, action = current_app_user(), ctx.triggered_id
+@callback(
+    output={"message": Output(MESSAGE, "children"), "refresh": Output(REFRESH, "data"),
+            "password": Output(NEW_PASSWORD, "value")},
+    inputs={"clicks": [Input(b, "n_clicks") for b in (SAVE, DISABLE, ENABLE, END, CREATE)]},
+    state={"chosen": {"username": State(PICK, "value"), "role": State(ROLE, "value"), "teams": State(TEAMS, "value"),
+                      "services": State(SERVICES, "value")},
+           "new": {"username": State(NEW_NAME, "value"), "display_name": State(NEW_DISPLAY, "value"),
+                   "role": State(NEW_ROLE, "value"), "teams": State(NEW_TEAMS, "value"),
+                   "services": State(NEW_SERVICES, "value"), "worker": State(NEW_WORKER, "value"),
+                   "password": State(NEW_PASSWORD, "value")},
+           "refresh": State(REFRESH, "data")},
+    prevent_initial_call=True)
+def change_user(clicks: list, chosen: dict, new: dict, refresh: object) -> dict[str, object]:
+    """Create a user, or change the chosen one; data_access checks (and audits) every step."""
+    unchanged = {"refresh": no_update, "password": no_update}
     try:
-        if action == CREATE:
-            password = str(new_password) if new_password else None
-            user = accounts.admin_create_account(
-                actor=actor, username=str(new_name or "").strip().lower(), role=str(new_role or ""),
-                display_name=str(new_display).strip() if new_display else None,
-                team_ids=_strings(new_teams), services=_strings(new_services),
-                worker_id=str(new_worker).strip() if new_worker else None,
-                password_hash=hash_password(password, username=str(new_name or "")) if password else None)
-            text = f"Created {user.username} ({policy.ROLES[user.role].label})."
-        elif not isinstance(username, str) or not username:
-            return ui.message("Choose a user first."), no_update, no_update
-        elif action == SAVE:
-            user = accounts.admin_set_role(actor=actor, username=username, role=str(role or ""),
-                                           team_ids=_strings(teams), services=_strings(services))
-            text = f"{user.username} is now {policy.ROLES[user.role].label}; their sessions have ended."
-        elif action in (DISABLE, ENABLE):
-            user = accounts.admin_set_active(actor=actor, username=username, active=action == ENABLE)
-            text = f"{user.username} is {'enabled' if user.active else 'disabled; their sessions have ended'}."
+        if ctx.triggered_id == CREATE:
+            text = _create(new)
+        elif not isinstance(chosen.get("username"), str) or not chosen["username"]:
+            return {"message": ui.message("Choose a user first."), **unchanged}
         else:
-            ended = accounts.admin_end_sessions(actor=actor, username=username)
-            text = f"Ended {ended} session(s) of {username}."
+            text = _change(ctx.triggered_id, chosen)
     except (AccessDenied, ValueError, LookupError) as exc:
-        return ui.message(str(exc)), no_update, no_update
-    return ui.message(text, "success"), (refresh or 0) + 1, ""
+        return {"message": ui.message(str(exc)), **unchanged}
+    count = refresh if isinstance(refresh, int) else 0
+    return {"message": ui.message(text, "success"), "refresh": count + 1, "password": ""}
+
+
+def _create(new: dict) -> str:
+    name, password = str(new.get("username") or ""), new.get("password")
+    user = accounts.admin_create_account(
+        actor=current_app_user(), username=name.strip().lower(), role=str(new.get("role") or ""),
+        display_name=str(new["display_name"]).strip() if new.get("display_name") else None,
+        team_ids=_strings(new.get("teams")), services=_strings(new.get("services")),
+        worker_id=str(new["worker"]).strip() if new.get("worker") else None,
+        password_hash=hash_password(str(password), username=name) if password else None)
+    return f"Created {user.username} ({policy.ROLES[user.role].label})."
+
+
+def _change(action: object, chosen: dict) -> str:
+    actor, username = current_app_user(), str(chosen["username"])
+    if action == SAVE:
+        user = accounts.admin_set_role(actor=actor, username=username, role=str(chosen.get("role") or ""),
+                                       team_ids=_strings(chosen.get("teams")),
+                                       services=_strings(chosen.get("services")))
+        return f"{user.username} is now {policy.ROLES[user.role].label}; their sessions have ended."
+    if action in (DISABLE, ENABLE):
+        user = accounts.admin_set_active(actor=actor, username=username, active=action == ENABLE)
+        return f"{user.username} is {'enabled' if user.active else 'disabled; their sessions have ended'}."
+    return f"Ended {accounts.admin_end_sessions(actor=actor, username=username)} session(s) of {username}."
 
 
 def _strings(value: object) -> tuple[str, ...]:

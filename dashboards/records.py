@@ -8,6 +8,7 @@ Every other role is told that child-level records are not available to it; nothi
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import dash
@@ -18,7 +19,7 @@ from auth import current_app_user
 from dashboards import _components as ui
 from dashboards import _drill
 from dashboards._session import declared_purpose, header_text, set_declared_purpose
-from data_access import AccessDenied, InvalidFilter, records
+from data_access import AccessDenied, Refused, records
 
 dash.register_page(__name__, path="/records", name="Records", title="Records - Children's Services Insight")
 
@@ -144,8 +145,14 @@ def _banner(purpose: str | None, options: list[dict]) -> html.Div:
                     className="alert alert-secondary csi-alert")
 
 
-def _not_understood() -> tuple:
-    return {"rowData": [], "rowCount": 0}, "", ui.message("That page request was not understood."), no_update
+_NO_ROWS = {"rowData": [], "rowCount": 0}
+_GRID_OUTPUTS = {"rows": Output(GRID, "getRowsResponse"), "status": Output(STATUS, "children"),
+                 "message": Output(MESSAGE, "children"), "drill_bar": Output(DRILL_BAR, "children")}
+
+
+def _grid(rows: object = no_update, status: object = no_update, message: object = no_update,
+          drill_bar: object = no_update) -> dict[str, object]:
+    return {"rows": rows, "status": status, "message": message, "drill_bar": drill_bar}
 
 
 def _first_sort(model: object) -> dict:
@@ -154,24 +161,23 @@ def _first_sort(model: object) -> dict:
     return first if isinstance(first, dict) else {}
 
 
-@callback(Output(GRID, "getRowsResponse"), Output(STATUS, "children"), Output(MESSAGE, "children"),
-          Output(DRILL_BAR, "children"), Input(GRID, "getRowsRequest"), State(DRILL, "data"))
-def fetch_rows(request: object, drill: object) -> tuple:
+@callback(output=_GRID_OUTPUTS, inputs={"request": Input(GRID, "getRowsRequest")},
+          state={"drill": State(DRILL, "data")})
+def fetch_rows(request: object, drill: object) -> dict[str, object]:
+    """One page of the grid, from data_access (which checks and audits it); never a whole caseload."""
     if not request:
-        return no_update, no_update, no_update, no_update
-    if not isinstance(request, dict):  # a forged request can send any JSON value
-        return _not_understood()
+        return _grid()
+    start, end = (request.get("startRow"), request.get("endRow")) if isinstance(request, dict) else (None, None)
+    if not isinstance(request, dict) or not isinstance(start, int) or not isinstance(end, int) or end <= start:
+        return _grid(_NO_ROWS, "", ui.message("That page request was not understood."))  # forged: any JSON
     purpose = declared_purpose()
     if purpose is None:
         if drill is not None:  # no purpose yet: still check (and audit) a drill-through the role may not use
             try:
                 records.check_drill_through(user=current_app_user(), drill=drill)
-            except (AccessDenied, InvalidFilter, ValueError) as exc:
-                return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc)), _drill_bar(None, drill)
-        return {"rowData": [], "rowCount": 0}, "", None, no_update
-    start, end = request.get("startRow"), request.get("endRow")
-    if not isinstance(start, int) or not isinstance(end, int) or end <= start:
-        return _not_understood()
+            except (Refused, ValueError) as exc:
+                return _grid(_NO_ROWS, "", ui.message(str(exc)), _drill_bar(None, drill))
+        return _grid(_NO_ROWS, "", None)
     sort = _first_sort(request.get("sortModel"))
     search, filters = _filter_model(request.get("filterModel"))
     column = sort.get("colId")
@@ -180,19 +186,28 @@ def fetch_rows(request: object, drill: object) -> tuple:
         page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
                                      page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc",
                                      drill=drill, search=search or None, filters=filters)
-    except (AccessDenied, InvalidFilter, ValueError) as exc:
-        return {"rowData": [], "rowCount": 0}, "", ui.message(str(exc)), _drill_bar(None, drill)
-    rows = page.rows
+    except (Refused, ValueError) as exc:
+        return _grid(_NO_ROWS, "", ui.message(str(exc)), _drill_bar(None, drill))
+    return _grid({"rowData": _grid_rows(page.rows), "rowCount": page.total}, _status(page), None,
+                 _drill_bar(page, drill))
+
+
+def _grid_rows(rows: Any) -> list[dict]:
+    """The page's rows (a DataFrame) as the grid shows them: a name linking to the record by opaque reference."""
     if "child_id" in rows:
         rows = rows.assign(
             name=[f"[{f} {s}](/child?ref={records.record_ref(c)})" for f, s, c in
                   zip(rows["forename"], rows["surname"], rows["child_id"], strict=True)],
             birth_date=rows["birth_date"].map(lambda d: d.isoformat() if d else ""),
         ).drop(columns=["child_id", "forename", "surname"])
-    status = f"{page.total:,} children in your scope for this purpose."
+    out: list[dict] = rows.to_dict("records")
+    return out
+
+
+def _status(page: records.Page) -> str:
     if page.drill is not None:
-        status = f"{page.total:,} of the children counted are in your scope for this purpose. {_hidden(page)}"
-    return {"rowData": rows.to_dict("records"), "rowCount": page.total}, status, None, _drill_bar(page, drill)
+        return f"{page.total:,} of the children counted are in your scope for this purpose. {_hidden(page)}"
+    return f"{page.total:,} children in your scope for this purpose."
 
 
 def _filter_model(model: object) -> tuple[dict[str, object], dict[str, object]]:
