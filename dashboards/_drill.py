@@ -53,7 +53,7 @@ def register(prefix: str, page: str, fetch: object) -> None:
             return None
         try:
             data = fetch(user=user, filters=state)  # type: ignore[operator]
-        except (data_access.AccessDenied, data_access.InvalidFilter):
+        except data_access.Refused:
             return None
         links = [html.Li(html.A(k.label, href=records_href(target(page, state, card=k.key))))
                  for k in data.cards if k.value is not None and k.value != 0]

@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 from auth import current_app_user
 from dashboards import _components as ui
 from dashboards._session import declared_purpose
-from data_access import AccessDenied, codes, records
+from data_access import Refused, codes, records
 
 dash.register_page(__name__, path="/child", name="Child record", title="Child record - Children's Services Insight",
                    nav=False)
@@ -113,7 +113,7 @@ def _open(ref: str | None) -> Any:
         purpose = "vital_interests"
     try:
         return _render(records.child_record(user=user, purpose=purpose, child_id=child_id), purpose or "")
-    except (AccessDenied, ValueError) as exc:
+    except Refused as exc:
         return ui.message(f"{exc} Choose a purpose on the Records page, or use emergency access below if a "
                           "child's safety depends on it.")
 
@@ -131,6 +131,6 @@ def break_glass(_clicks: int | None, justification: object, search: str | None) 
         return ui.message("That record reference is not valid."), dash.no_update
     try:
         expires = records.open_break_glass(user=current_app_user(), child_id=child_id, justification=justification)
-    except (AccessDenied, ValueError) as exc:
+    except Refused as exc:
         return ui.message(str(exc)), dash.no_update
     return ui.message(f"Emergency access granted until {expires:%H:%M %d %b} (UTC).", "danger"), _open(_ref(search))

@@ -175,7 +175,7 @@ def fetch_rows(request: object, drill: object) -> dict[str, object]:
         if drill is not None:  # no purpose yet: still check (and audit) a drill-through the role may not use
             try:
                 records.check_drill_through(user=current_app_user(), drill=drill)
-            except (Refused, ValueError) as exc:
+            except Refused as exc:
                 return _grid(_NO_ROWS, "", ui.message(str(exc)), _drill_bar(None, drill))
         return _grid(_NO_ROWS, "", None)
     sort = _first_sort(request.get("sortModel"))
@@ -186,7 +186,7 @@ def fetch_rows(request: object, drill: object) -> dict[str, object]:
         page = records.child_records(user=current_app_user(), purpose=purpose, page=start // (end - start),
                                      page_size=end - start, sort=sort_key, descending=sort.get("sort") == "desc",
                                      drill=drill, search=search or None, filters=filters)
-    except (Refused, ValueError) as exc:
+    except Refused as exc:
         return _grid(_NO_ROWS, "", ui.message(str(exc)), _drill_bar(None, drill))
     return _grid({"rowData": _grid_rows(page.rows), "rowCount": page.total}, _status(page), None,
                  _drill_bar(page, drill))

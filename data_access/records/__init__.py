@@ -117,9 +117,12 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
                                            search=wanted)
             if through is not None:
                 result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
-    except (Refused, ValueError) as exc:
+    except Refused as exc:
         _refusal(user, resource, purpose, exc)
         raise
+    except ValueError as exc:  # a malformed value deeper down: refused like any other
+        _refusal(user, resource, purpose, exc)
+        raise InvalidRequest(str(exc)) from exc
     ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
     _audit(audit.AuditEvent(
         action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="records",
@@ -136,9 +139,12 @@ def check_drill_through(*, user: policy.Principal | None, drill: object) -> str:
     what it lists, e.g. "Referrals by source: Police". Raises AccessDenied / InvalidFilter (audited)."""
     try:
         return resolve_drill(user, drill).title
-    except (Refused, ValueError) as exc:
+    except Refused as exc:
         _refusal(user, "drill_through", None, exc)
         raise
+    except ValueError as exc:
+        _refusal(user, "drill_through", None, exc)
+        raise InvalidRequest(str(exc)) from exc
 
 
 def child_record(*, user: policy.Principal | None, purpose: object, child_id: object) -> ChildRecord:
