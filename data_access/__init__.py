@@ -10,10 +10,10 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 from __future__ import annotations
 
 from data_access import accounts, policy, records
-from data_access.accounts import create_account, ensure_demo_accounts, verify_audit_trail
+from data_access.accounts import create_account, ensure_demo_accounts
 from data_access.errors import AccessDenied, InvalidFilter, InvalidRequest, Refused
 from data_access.filters import GRAINS, YEAR_TYPES, Filters
-from data_access.reference import find_login, find_user, known_teams, parse_filters, record_auth_event, user_banner
+from data_access.reference import find_login, known_teams, parse_filters, user_banner
 from data_access.stores import (
     Stores,
     analytics_available,
@@ -50,8 +50,8 @@ __all__ = [
     "YEAR_TYPES", "Settings",
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
     "reopen_analytics", "store_facts", "store_layout_problem",
-    "find_user", "find_login", "record_auth_event", "user_banner", "known_teams", "parse_filters",
-    "create_account", "ensure_demo_accounts", "verify_audit_trail", "accounts", "policy", "records", "codes",
+    "find_login", "user_banner", "known_teams", "parse_filters",
+    "create_account", "ensure_demo_accounts", "accounts", "policy", "records", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "record_image_export", "send_page", "service_users_page", "slicer_options", "trend_measures", "trends_page",
     "view_state",

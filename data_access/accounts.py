@@ -251,8 +251,3 @@ def create_account(*, username: str, role: str, password_hash: str | None, displ
     _audit("create", username, actor=None, via=COMMAND_LINE, reason=f"created {username} as {role}",
            facts=_scope_facts(user))
     return user
-
-
-def verify_audit_trail() -> audit.VerifyResult:
-    """Check the audit trail's hash chain (IG officers and the command line)."""
-    return audit.verify(current().app)

@@ -136,11 +136,6 @@ class Filters:
             out[f.name] = value
         return out
 
-    def without_selection(self) -> Filters:
-        from dataclasses import replace
-
-        return replace(self, selection=None)
-
 
 def range_key(first: dt.date, last: dt.date) -> str:
     """The URL form of an inclusive date range (a time selection or drill level)."""

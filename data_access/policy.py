@@ -98,10 +98,6 @@ BASES_FOR_PURPOSE: dict[Purpose, frozenset[str]] = {
 # Purposes under which a retained record past its retention date may still be read.
 PURPOSES_PAST_RETENTION = frozenset({Purpose.SUBJECT_ACCESS_REQUEST})
 
-SPECIAL_CATEGORY_FIELDS = frozenset({"ethnicity", "religion", "disabilities", "assessment_factors"})
-DIRECT_IDENTIFIERS = frozenset({"la_child_id", "upn", "former_upn", "forename", "surname", "birth_date",
-                                "postcode", "expected_birth_date", "death_date"})
-
 
 class Principal(Protocol):
     """What the policy needs to know about a user (any object with these attributes)."""

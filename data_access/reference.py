@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from appstore import audit, users
+from appstore import users
 from data_access import policy
 from data_access.filters import Filters
 from data_access.policy import Principal
@@ -15,25 +15,9 @@ from data_access.stores import current, reference
 from model import schema
 
 
-def find_user(user_id: int) -> users.AppUser | None:
-    """The app-store user with ``user_id`` (for the session loader); no access check, no child data."""
-    return users.find_user(current().app, user_id)
-
-
 def find_login(username: str) -> tuple[users.AppUser, str | None] | None:
     """The user and password hash for a login attempt (for auth only)."""
     return users.find_login(current().app, username)
-
-
-_AUTH_ACTIONS = {"login": audit.AuditAction.LOGIN, "login_failed": audit.AuditAction.LOGIN_FAILED,
-                 "logout": audit.AuditAction.LOGOUT}
-
-
-def record_auth_event(action: str, outcome: audit.Outcome, *, username: str | None, user_id: int | None,
-                      client: str | None = None) -> None:
-    """Append a login, failed login or logout to the audit trail."""
-    audit.record(current().app, audit.AuditEvent(
-        action=_AUTH_ACTIONS[action], outcome=outcome, username=username, user_id=user_id, client=client))
 
 
 def known_teams() -> list[tuple[str, str, str]]:

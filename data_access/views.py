@@ -25,7 +25,7 @@ from data_access.aggregates import (
     trends,
 )
 from data_access.aggregates.context import Context
-from data_access.aggregates.overview import Kpi
+from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
 from data_access.errors import InvalidFilter, Refused
 from data_access.filters import Filters

@@ -1,18 +1,31 @@
-"""Overview KPIs equal direct SQL counts on the store, follow the slicers, and are suppressed."""
+"""The served Overview (``data_access.overview_page``, built by ``aggregates/leadership.py``): its KPIs
+equal plain SQL on the store (DuckDB, SQLite and PostgreSQL), follow the slicers, stay within a
+manager's services, are refused to roles without dashboards, and are suppressed."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 import data_access
-from data_access.aggregates.overview import build_kpis
+from data_access.aggregates.kpi import Kpi
+from data_access.aggregates.leadership import build_kpis
 from data_access.suppression import SUPPRESSED
+from model.settings import Settings
 
 try:
+    import _tiny_store as tiny  # type: ignore[import-not-found]
     from _expected import direct_counts  # type: ignore[import-not-found]
 except ImportError:
+    from . import _tiny_store as tiny  # type: ignore[no-redef]
     from ._expected import direct_counts  # type: ignore[no-redef]
 
 
@@ -27,12 +40,25 @@ class FakeUser:
 
 
 LEADER = FakeUser("leadership")
+AS_OF = dt.date(2025, 10, 31)
+
+
+def overview(user: FakeUser = LEADER, filters: Mapping[str, object] | None = None) -> data_access.PageData:
+    return data_access.overview_page(user=user, filters=filters)
+
+
+def cards(data: data_access.PageData) -> dict[str, Kpi]:
+    return {k.key: k for k in data.cards}
+
+
+def values(data: data_access.PageData) -> dict[str, Any]:
+    return {k.key: k.value for k in data.cards}
 
 
 def test_overview_kpis_equal_direct_sql(configured, demo_store) -> None:  # type: ignore[no-untyped-def]
-    data = data_access.overview(user=LEADER, filters=None)
+    data = overview()
     expected = direct_counts(demo_store, data.as_of)
-    got = {k.key: k for k in data.kpis}
+    got = cards(data)
     assert got["cin_now"].value == expected["cin_now"]
     assert got["cin_now"].rate_per_10k == expected["cin_rate"]
     assert got["referrals"].value == expected["referrals"]
@@ -42,27 +68,27 @@ def test_overview_kpis_equal_direct_sql(configured, demo_store) -> None:  # type
     assert got["cp_open"].rate_per_10k == expected["cp_rate"]
     assert got["ehc_active"].value == expected["ehc_active"]
     # The monthly trend adds up to the 12-month KPI when nothing needed suppressing.
-    trend = data.referrals_by_month
-    assert trend is not None and len(trend) == 12
-    if SUPPRESSED not in set(trend["referrals"]):
-        assert sum(trend["referrals"]) == expected["referrals"]
+    trend = data.visuals["trend"]
+    assert trend.available and len(trend.frame) == 12
+    if SUPPRESSED not in set(trend.frame["referrals"]):
+        assert sum(trend.frame["referrals"]) == expected["referrals"]
 
 
 def test_slicers_narrow_the_counts(configured) -> None:  # type: ignore[no-untyped-def]
-    everyone = {k.key: k.value for k in data_access.overview(user=LEADER, filters=None).kpis}
-    girls = {k.key: k.value for k in data_access.overview(user=LEADER, filters={"sex": "F"}).kpis}
-    boys = {k.key: k.value for k in data_access.overview(user=LEADER, filters={"sex": "M"}).kpis}
+    everyone = values(overview())
+    girls = values(overview(filters={"sex": "F"}))
+    boys = values(overview(filters={"sex": "M"}))
     assert 0 < girls["cin_now"] < everyone["cin_now"]
     assert girls["cin_now"] + boys["cin_now"] <= everyone["cin_now"]
 
 
 def test_service_manager_sees_only_their_services(configured) -> None:  # type: ignore[no-untyped-def]
     send_only = FakeUser("service_manager", services=("SEND",))
-    data = data_access.overview(user=send_only, filters=None)
-    values = {k.key: k.value for k in data.kpis}
-    assert values["cin_now"] is None and values["referrals"] is None
-    assert isinstance(values["ehc_active"], int) and values["ehc_active"] > 0
-    assert data.referrals_by_month is None
+    data = overview(send_only)
+    shown = values(data)
+    assert shown["cin_now"] is None and shown["referrals"] is None
+    assert isinstance(shown["ehc_active"], int) and shown["ehc_active"] > 0
+    assert not data.visuals["trend"].available  # the referrals trend is children's social care
 
 
 @pytest.mark.parametrize("role", ["admin", "ig_officer", "nobody"])
@@ -70,7 +96,7 @@ def test_roles_without_dashboards_are_refused_and_audited(configured, role: str)
     from appstore import audit
 
     with pytest.raises(data_access.AccessDenied):
-        data_access.overview(user=FakeUser(role, username=f"u-{role}"), filters=None)
+        overview(FakeUser(role, username=f"u-{role}"))
     events = audit.query_events(data_access.current().app, username=f"u-{role}")
     assert [e["action"] for e in events] == ["access_refused"]
 
@@ -79,7 +105,7 @@ def test_forged_filter_is_refused_and_audited(configured) -> None:  # type: igno
     from appstore import audit
 
     with pytest.raises(data_access.InvalidFilter):
-        data_access.overview(user=LEADER, filters={"team": "1 OR 1=1"})
+        overview(filters={"team": "1 OR 1=1"})
     assert audit.query_events(data_access.current().app, action="access_refused")
 
 
@@ -87,44 +113,171 @@ def test_forged_filter_is_refused_and_audited(configured) -> None:  # type: igno
 def test_small_kpi_counts_are_suppressed(n: int) -> None:
     raw = {"cin_now": n, "referrals": 40, "rereferrals": n, "assessments_done": n, "assessments_45": n,
            "cp_open": n, "ehc_active": n}
-    cards = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
+    shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
     for key in ("cin_now", "cp_open", "ehc_active", "assessments_45"):
-        assert cards[key].value == SUPPRESSED, key
-    assert cards["rereferral_rate"].value == SUPPRESSED
-    assert cards["cin_now"].rate_per_10k == SUPPRESSED
-    assert cards["referrals"].value == 40
+        assert shown[key].value == SUPPRESSED, key
+    assert shown["rereferral_rate"].value == SUPPRESSED
+    assert shown["cin_now"].rate_per_10k == SUPPRESSED
+    assert shown["referrals"].value == 40
 
 
 def test_zero_is_shown_as_zero() -> None:
     raw = {"cin_now": 0, "referrals": 0, "rereferrals": 0, "assessments_done": 0, "assessments_45": 0,
            "cp_open": 0, "ehc_active": 0}
-    cards = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
-    assert cards["cin_now"].value == 0 and cards["cp_open"].value == 0
+    shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
+    assert shown["cin_now"].value == 0 and shown["cp_open"].value == 0
 
 
-def test_a_swapped_in_store_is_served_without_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_swapped_in_store_is_served_without_a_restart(tmp_path: Path) -> None:
     """A refresh replaces the DuckDB file; the next request sees the new copy (old readers keep theirs)."""
-    import datetime as dt
-
-    from data_access import store_facts
-    from model.settings import Settings
     from refresh import database
-
-    try:
-        import _tiny_store as tiny  # type: ignore[import-not-found]
-    except ImportError:
-        from . import _tiny_store as tiny  # type: ignore[no-redef]
 
     url = f"duckdb:///{tmp_path / 'a.duckdb'}"
     database.build_store(url, lambda: iter(tiny.frames().items()))
-    data_access.configure(Settings.from_env({}, data_dir=tmp_path, analytics_url=url,
-                                            app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}"))
-    assert data_access.as_of() == tiny.DAY
-    held = data_access.current().analytics.connect()  # a request still in flight during the swap
-    newer = tiny.frames()
-    newer["store_metadata"].loc[newer["store_metadata"]["key"] == "as_of", "value"] = "2026-01-31"
-    database.build_store(url, lambda: iter(newer.items()))
-    assert data_access.as_of() == dt.date(2026, 1, 31)
-    assert store_facts()["as_of"] == "2026-01-31"
-    held.close()
-    data_access.current().analytics.dispose()
+    settings = Settings.from_env({}, data_dir=tmp_path, analytics_url=url,
+                                 app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}")
+    stores = data_access.open_stores(settings)
+    with data_access.bound(stores):
+        assert data_access.as_of() == tiny.DAY
+        assert overview().as_of == tiny.DAY
+        held = data_access.current().analytics.connect()  # a request still in flight during the swap
+        newer = tiny.frames()
+        newer["store_metadata"].loc[newer["store_metadata"]["key"] == "as_of", "value"] = "2026-01-31"
+        database.build_store(url, lambda: iter(newer.items()))
+        assert data_access.as_of() == dt.date(2026, 1, 31)
+        assert data_access.store_facts()["as_of"] == "2026-01-31"
+        assert overview().as_of == dt.date(2026, 1, 31)  # not the cached page of the old copy
+        held.close()
+    stores.close()
+
+
+# --- the served KPIs against plain SQL, on every engine ----------------------------------------------
+
+def _store_frames() -> dict[str, pd.DataFrame]:
+    """A small demo store plus rows on every boundary the definitions draw: referred on the day the
+    period starts (outside it) and on the data date (inside), closed, ended or ceased on the data date
+    (not open), a second open episode and CP plan of one child (counted once), assessments authorised
+    on both boundaries, one not authorised and one with no timeliness."""
+    from refresh import demo
+
+    frames = demo.generate(seed=20251206, scale=0.05, as_of=AS_OF)
+    start, day, before = dt.date(2024, 10, 31), AS_OF, dt.date(2023, 10, 31)
+    child = int(frames["cin_episodes"]["child_id"].iloc[-1])
+
+    def add(table: str, key: str, rows: list[dict[str, Any]]) -> None:
+        frame = frames[table]
+        extra = frame.iloc[[-1] * len(rows)].reset_index(drop=True)
+        for i, row in enumerate(rows):
+            for column, value in {key: int(frame[key].max()) + 1 + i, "child_id": child, **row}.items():
+                if column.endswith("_date"):
+                    value = pd.NaT if value is None else pd.Timestamp(value)
+                extra.loc[i, column] = value
+        frames[table] = pd.concat([frame, extra], ignore_index=True)
+
+    add("cin_episodes", "episode_id", [
+        {"referral_date": start, "closure_date": None, "is_rereferral": False},
+        {"referral_date": day, "closure_date": None, "is_rereferral": True},
+        {"referral_date": dt.date(2025, 1, 15), "closure_date": day, "is_rereferral": True},
+        {"referral_date": dt.date(2025, 2, 1), "closure_date": day + dt.timedelta(days=1), "is_rereferral": False},
+        {"referral_date": before, "closure_date": dt.date(2024, 1, 1), "is_rereferral": False}])
+    add("assessments", "assessment_id", [
+        {"authorisation_date": start, "within_45_days": True},
+        {"authorisation_date": day, "within_45_days": True},
+        {"authorisation_date": None, "within_45_days": None},
+        {"authorisation_date": dt.date(2025, 5, 1), "within_45_days": None}])
+    add("cp_plans", "cp_plan_id", [
+        {"start_date": day, "end_date": None}, {"start_date": dt.date(2025, 1, 1), "end_date": None},
+        {"start_date": dt.date(2025, 1, 1), "end_date": day}])
+    add("ehc_plans", "plan_id", [{"start_date": day, "ceased_date": None},
+                                 {"start_date": dt.date(2020, 1, 1), "ceased_date": day}])
+    return frames
+
+
+STORE_FRAMES = _store_frames  # built on each engine by the ``engine_store`` fixture (tests/_stores.py)
+
+
+class PlainSql:
+    """The README's KPI definitions as hand-written SQL (no data_access query), for one store."""
+
+    def __init__(self, conn: sa.Connection, sex: str | None) -> None:
+        self.conn, self.sex = conn, sex
+
+    def one(self, sql: str, **params: object) -> tuple[int, ...]:
+        if self.sex is not None:
+            sql += " and child_id in (select child_id from children where sex = :sex)"
+            params["sex"] = self.sex
+        text = sa.text(sql).bindparams(*(sa.bindparam(k, type_=sa.Date) for k, v in params.items()
+                                         if isinstance(v, dt.date)))
+        return tuple(int(v or 0) for v in self.conn.execute(text, params).one())
+
+    def kpis(self, start: dt.date, day: dt.date) -> dict[str, int]:
+        """Counts for the period (start, day]: stocks open on ``day``, flows in the period."""
+        (cin,) = self.one("select count(distinct child_id) from cin_episodes where referral_date <= :day "
+                          "and (closure_date is null or closure_date > :day)", day=day)
+        refs, rerefs = self.one("select count(*), sum(case when is_rereferral then 1 else 0 end) from cin_episodes "
+                                "where referral_date > :start and referral_date <= :day", start=start, day=day)
+        done, within = self.one("select count(*), sum(case when within_45_days then 1 else 0 end) from assessments "
+                                "where authorisation_date > :start and authorisation_date <= :day",
+                                start=start, day=day)
+        (cp,) = self.one("select count(distinct child_id) from cp_plans where start_date <= :day "
+                         "and (end_date is null or end_date > :day)", day=day)
+        (ehc,) = self.one("select count(*) from ehc_plans where start_date <= :day "
+                          "and (ceased_date is null or ceased_date > :day)", day=day)
+        return {"cin_now": cin, "referrals": refs, "rereferrals": rerefs, "assessments_done": done,
+                "assessments_45": within, "cp_open": cp, "ehc_active": ehc}
+
+    def population(self, day: dt.date) -> int:
+        """The ONS 0-17 estimate of the latest mid-year (30 June) before ``day``."""
+        mid_year = day.year if day.month >= 7 else day.year - 1
+        row = self.conn.execute(sa.text("select children_0_17 from population where year <= :year "
+                                        "order by year desc limit 1"), {"year": mid_year}).one()
+        return int(row[0])
+
+
+def per(numerator: int, denominator: int, scale: int = 100) -> float:
+    """numerator / denominator x scale, rounded half up to one decimal (as published)."""
+    return float((Decimal(numerator * scale) / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _expected(engine: sa.Engine, sex: str | None) -> dict[str, Any]:
+    month_ranges = [(m.date(), (m + pd.offsets.MonthEnd(0)).date())
+                    for m in pd.date_range("2024-11-01", AS_OF, freq="MS")]
+    with engine.connect() as conn:
+        plain = PlainSql(conn, sex)
+        months = {f"{first}_{last}": plain.one("select count(*) from cin_episodes where referral_date >= :first "
+                                               "and referral_date <= :last", first=first, last=last)[0]
+                  for first, last in month_ranges}
+        return {"now": plain.kpis(dt.date(2024, 10, 31), AS_OF), "then": plain.kpis(dt.date(2023, 10, 31),
+                dt.date(2024, 10, 31)), "population": plain.population(AS_OF), "months": months}
+
+
+def test_served_overview_equals_plain_sql_on_every_engine(engine_store: sa.Engine, tmp_path: Path) -> None:
+    """Exact values (suppression threshold 0) for everyone and for girls, this period and the one before."""
+    expected = {sex: _expected(engine_store, sex) for sex in (None, "F")}
+    url = engine_store.url.render_as_string(hide_password=False)
+    engine_store.dispose()
+    settings = Settings.from_env({}, data_dir=tmp_path, analytics_url=url, suppression_threshold=0,
+                                 app_db_url=f"sqlite:///{tmp_path / 'app.sqlite'}")
+    stores = data_access.open_stores(settings)
+    try:
+        with data_access.bound(stores):
+            served = {sex: overview(filters=None if sex is None else {"sex": sex}) for sex in expected}
+    finally:
+        stores.close()
+    for sex, data in served.items():
+        now, then, population = expected[sex]["now"], expected[sex]["then"], expected[sex]["population"]
+        assert all(now[k] for k in ("cin_now", "referrals", "assessments_done", "cp_open", "ehc_active")), "control"
+        assert data.as_of == AS_OF and (data.first_day, data.last_day) == (dt.date(2024, 11, 1), AS_OF)
+        got = cards(data)
+        for key in ("cin_now", "referrals", "cp_open", "ehc_active"):
+            assert (got[key].value, got[key].previous) == (now[key], then[key]), (sex, key)
+        for key in ("cin_now", "cp_open"):
+            assert got[key].rate_per_10k == per(now[key], population, 10_000), (sex, key)
+        for key, num, den in (("rereferral_rate", "rereferrals", "referrals"),
+                              ("assessments_45", "assessments_45", "assessments_done")):
+            assert (got[key].numerator, got[key].denominator) == (now[num], now[den]), (sex, key)
+            assert got[key].value == per(now[num], now[den]), (sex, key)
+            assert got[key].previous == per(then[num], then[den]), (sex, key)
+        trend = data.visuals["trend"]
+        assert dict(zip(trend.frame["code"], trend.frame["referrals"], strict=True)) == expected[sex]["months"]
+        assert trend.totals is not None and trend.totals["referrals"] == now["referrals"]

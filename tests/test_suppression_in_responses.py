@@ -163,17 +163,14 @@ def visual_views(result: Any) -> Iterator[tuple[str, pd.DataFrame]]:
 
 def trend_with_kpi(result: Any) -> pd.DataFrame | None:
     """The monthly referrals with the referrals KPI as their total (the KPI is the bars' sum)."""
-    cards = {k.key: k for k in (getattr(result, "kpis", None) or getattr(result, "cards", None) or [])}
+    cards = {k.key: k for k in (getattr(result, "cards", None) or [])}
     if "referrals" not in cards or cards["referrals"].value is None:
         return None
-    if isinstance(getattr(result, "referrals_by_month", None), pd.DataFrame):
-        months = result.referrals_by_month.set_index("month")[["referrals"]]
-    else:
-        trend = next((v for v in getattr(result, "visuals", {}).values()
-                      if "referrals" in v.values and v.kind == "time" and v.available), None)
-        if trend is None:
-            return None
-        months = trend.frame.set_index("code")[["referrals"]]
+    trend = next((v for v in getattr(result, "visuals", {}).values()
+                  if "referrals" in v.values and v.kind == "time" and v.available), None)
+    if trend is None:
+        return None
+    months = trend.frame.set_index("code")[["referrals"]]
     frame = months.astype(object)
     frame.loc[suppression.TOTAL] = [cards["referrals"].value]
     return frame
@@ -232,12 +229,12 @@ def _viewed(name: str) -> Iterator[tuple[dict[str, object], Viewer, Any]]:
 
 
 def test_the_aggregate_entry_points_are_found() -> None:
-    assert "overview" in FUNCTIONS or "overview_page" in FUNCTIONS
+    assert "overview_page" in FUNCTIONS
 
 
 def test_the_checks_see_small_counts_and_recoverable_cells() -> None:
     """A control for the checks below: they flag a 3, and a lone c next to a shown total."""
-    from data_access.aggregates.overview import Kpi
+    from data_access.aggregates.kpi import Kpi
 
     card = Kpi("cases", "Cases", 3, "count", "")
     assert small_counts([card], 5) == ["cases.value = 3"]
@@ -284,7 +281,7 @@ def test_no_suppressed_count_can_be_recovered_from_the_totals_shown(store: Setti
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:15])
 
 
-@pytest.mark.parametrize("name", sorted({"overview", "overview_page"} & set(FUNCTIONS)))
+@pytest.mark.parametrize("name", ["overview_page"])
 def test_referrals_kpi_is_the_sum_of_the_monthly_bars(store: Settings, name: str) -> None:
     compared = 0
     for filters, _viewer, result in _viewed(name):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from data_access.aggregates import periods
-from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE, Scoped, conditions
+from data_access.aggregates._facts import FACT_SERVICE, Scoped, conditions
 from data_access.aggregates.scope import Period
 from data_access.aggregates.visual import Visual, unavailable
 from data_access.filters import Filters
@@ -105,34 +105,6 @@ class Context:
         if found is None:
             found = self._scoped[key] = conditions(fact, self.filters, day, services=self.services, visual=visual)
         return Scoped(list(found.conds), list(found.ignored))
-
-    def counts_by(self, fact: str, column: sa.ColumnElement, *where: sa.ColumnElement[bool],
-                  visual: str | None, distinct: sa.ColumnElement | None = None) -> tuple[dict[str, int], Scoped]:
-        """{code: count} grouped by ``column`` (rows of ``fact`` matching ``where`` and the scope)."""
-        scoped = self.scoped(fact, visual)
-        measure = sa.func.count(sa.distinct(distinct)) if distinct is not None else sa.func.count()
-        rows = self.conn.execute(sa.select(column.label("code"), measure).select_from(FACT_TABLE[fact])
-                                 .where(*where, *scoped.conds).group_by(column)).all()
-        return {("" if code is None else str(code)): int(n) for code, n in rows}, scoped
-
-    def monthly(self, fact: str, date_column: sa.ColumnElement, *where: sa.ColumnElement[bool], visual: str,
-                measures: Mapping[str, sa.ColumnElement] | None = None,
-                period: Period | None = None) -> tuple[dict[str, dict[dt.date, int]], Scoped]:
-        """Counts per calendar month of ``date_column`` in the chart's period: {measure: {month: n}}."""
-        scoped = self.scoped(fact, visual)
-        window = period or self.period_for(visual)
-        month = month_start(self.conn, date_column)
-        measures = measures or {"count": sa.func.count()}
-        rows = self.conn.execute(
-            sa.select(month.label("month"), *(m.label(k) for k, m in measures.items()))
-            .where(window.contains(date_column), *where, *scoped.conds).group_by(month)).all()
-        out: dict[str, dict[dt.date, int]] = {k: {} for k in measures}
-        for row in rows:
-            day = row.month if isinstance(row.month, dt.date) else dt.date.fromisoformat(str(row.month)[:10])
-            day = day.date() if isinstance(day, dt.datetime) else day
-            for k in measures:
-                out[k][day] = int(getattr(row, k) or 0)
-        return out, scoped
 
     def outside(self, key: str, title: str) -> Visual:
         return unavailable(key, title, OUTSIDE)

@@ -25,7 +25,7 @@ from data_access.aggregates.context import (
     tally,
     team_labels,
 )
-from data_access.aggregates.overview import Kpi
+from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.scope import open_on
 from data_access.aggregates.visual import Visual, columns, cross, series, table
 from model import codes, schema

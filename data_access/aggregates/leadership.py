@@ -5,6 +5,10 @@ for the census presets) with the same slicers, both suppressed; the direction of
 the two shown values (none when either is ``c``), and says whether the change is better or worse
 for measures where DfE treats lower or higher as better. England figures are published statistics
 (``national.ENGLAND``), compared on their own basis (rate per 10,000 or percentage).
+
+The KPIs' official definitions (shared/reference/data-standards.md §6) are ``DEFINITIONS``; each is
+one SQL aggregate over the analytics store, scoped in SQL by the slicers and the user's services,
+and suppressed (``build_kpis``) before it leaves this module.
 """
 
 from __future__ import annotations
@@ -17,13 +21,34 @@ from data_access import suppression
 from data_access.aggregates import periods
 from data_access.aggregates._facts import conditions
 from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
+from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND, HIGHER_IS_BETTER, LOWER_IS_BETTER
-from data_access.aggregates.overview import DEFINITIONS, Kpi, build_kpis
 from data_access.aggregates.scope import Period, open_on, population_on
 from data_access.aggregates.visual import Visual, columns
 from model import schema
 
 E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
+
+DEFINITIONS = {
+    "cin_now": ("Children in need now",
+                "Children with a CIN episode open on the data date (referral on or before it, no closure "
+                "by it); rate = ÷ ONS mid-year population aged 0-17 × 10,000 (DfE: previous mid-year)."),
+    "referrals": ("Referrals, last 12 months",
+                  "CIN episodes whose referral date falls in the 12 months to the data date."),
+    "rereferral_rate": ("Re-referrals within 12 months",
+                        "Referrals in the period made within 12 months of the same child's previous "
+                        "referral ÷ all referrals in the period (DfE C1)."),
+    "assessments_45": ("Assessments within 45 working days",
+                       "Assessments authorised in the period whose authorisation came no more than 45 "
+                       "working days (England bank holidays excluded) after the start ÷ all assessments "
+                       "authorised in the period (DfE C2)."),
+    "cp_open": ("Child protection plans open",
+                "CP plans started on or before the data date and not ended by it; rate per 10,000 "
+                "children aged 0-17 (DfE D5)."),
+    "ehc_active": ("Active EHC plans",
+                   "EHC plans issued on or before the data date and not ceased by it (SEN2 active plans)."),
+}
+
 # KPI key -> the England entry it is compared with, and how this area's figure is put on that basis.
 ENGLAND_BASIS = {"cin_now": "cin_rate", "referrals": "referral_rate", "rereferral_rate": "rereferral_rate",
                  "assessments_45": "assessments_45", "cp_open": "cp_rate", "ehc_active": "ehc_growth"}
@@ -48,7 +73,7 @@ def _previous(ctx: Context, period: Period) -> Period:
 
 
 def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
-    """The KPIs' counts for ``period`` (as ``overview.raw_measures`` defines them), as batch queries."""
+    """The KPIs' counts for ``period`` (as ``DEFINITIONS`` defines them), as batch queries."""
     day = period.end
 
     def where(fact: str) -> list[sa.ColumnElement[bool]]:
@@ -117,6 +142,38 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
 
 _KPI_OF = {"cin": "cin_now", "referrals": "referrals", "assessments": "assessments_45", "cp": "cp_open",
            "ehc": "ehc_active"}
+
+
+def build_kpis(raw: dict[str, int], wanted: set[str], population: int | None, threshold: int) -> list[Kpi]:
+    """Turn raw counts into suppressed KPI cards (pure; unit-tested without a database)."""
+    cards: list[Kpi] = []
+
+    def count(n: int) -> int | str:
+        return suppression.suppress_count(n, threshold=threshold)
+
+    def per_10k(n: int) -> float | str | None:
+        if population is None:
+            return None
+        return suppression.suppress_rate(n, population, threshold=threshold, per=10_000, decimals=1)
+
+    for key, (label, definition) in DEFINITIONS.items():
+        if key not in wanted:
+            cards.append(Kpi(key, label, None, "count", definition, note="Outside your services or slicers"))
+            continue
+        if key in ("cin_now", "cp_open", "ehc_active"):
+            cards.append(Kpi(key, label, count(raw[key]), "count", definition,
+                             rate_per_10k=per_10k(raw[key]) if key != "ehc_active" else None))
+        elif key == "referrals":
+            cards.append(Kpi(key, label, count(raw["referrals"]), "count", definition))
+        elif key == "rereferral_rate":
+            num, den = raw["rereferrals"], raw["referrals"]
+            cards.append(Kpi(key, label, suppression.suppress_rate(num, den, threshold=threshold),
+                             "percent", definition, count(num), count(den)))
+        elif key == "assessments_45":
+            num, den = raw["assessments_45"], raw["assessments_done"]
+            cards.append(Kpi(key, label, suppression.suppress_rate(num, den, threshold=threshold),
+                             "percent", definition, count(num), count(den)))
+    return cards
 
 
 def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi:

@@ -23,8 +23,8 @@ from data_access.aggregates.context import (
     run_batch,
     tally,
 )
+from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND
-from data_access.aggregates.overview import Kpi
 from data_access.aggregates.scope import months_before, open_on
 from data_access.aggregates.visual import Visual, columns, cross, rate, series, table
 from model import codes, schema

@@ -26,7 +26,7 @@ from data_access.aggregates.context import (
     tally,
     team_labels,
 )
-from data_access.aggregates.overview import Kpi
+from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.scope import age_band_of, open_on, restrict_children
 from data_access.aggregates.visual import Visual, columns, series, unavailable
 from model import codes, schema

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from data_access import suppression
-from data_access.suppression import SUPPRESSED, Shown
+from data_access.suppression import Shown
 
 
 class _Frame:
@@ -81,13 +81,6 @@ class Visual:
     def rows(self) -> int:
         """How many categories (rows) the visual has."""
         return len(self.cols.get("code", ()))
-
-    @property
-    def suppressed_cells(self) -> int:
-        return int(sum((self.frame[c] == SUPPRESSED).sum() for c in self.values))
-
-    def with_notes(self, *notes: str) -> Visual:
-        return replace(self, notes=self.notes + tuple(n for n in notes if n))
 
 
 def unavailable(key: str, title: str, message: str, values: Mapping[str, str] | None = None) -> Visual:
