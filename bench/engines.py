@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -41,7 +42,7 @@ def one_refresh(engine: sa.Engine, as_of: dt.date) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, url: str, frames: dict, as_of: dt.date, repeat: int) -> dict[str, float | str]:
+def measure(name: str, url: str, frames: dict, as_of: dt.date, repeat: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     database.build_store(url, lambda: iter(frames.items()))
     build = time.perf_counter() - t0
@@ -81,7 +82,7 @@ def main() -> int:
             server = None
             url = args.pg_url
             if url is None:
-                import _pg  # type: ignore[import-not-found]
+                import _pg
 
                 server = _pg.start_server()
                 url = server.url()

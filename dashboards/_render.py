@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dash import Output
 
 from dashboards import _charts, _panels
 from dashboards import _components as ui
 from dashboards._filterbar import fid
 
+if TYPE_CHECKING:
+    from dashboards._page import PageSpec  # _page imports this module
+    from data_access import Filters, Kpi, PageData
 
-def outputs(spec) -> list[Output]:  # type: ignore[no-untyped-def]
+
+def outputs(spec: PageSpec) -> list[Output]:
     p = spec.prefix
     outs = [Output(fid(p, "cards"), "children"), Output(fid(p, "asof"), "children"),
             Output(fid(p, "notice"), "children"), Output(fid(p, "selection"), "children"),
@@ -24,7 +30,7 @@ def outputs(spec) -> list[Output]:  # type: ignore[no-untyped-def]
     return outs
 
 
-def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
+def previous_label(filters: Filters) -> str:
     if filters.selection is not None and filters.selection.dim == "time":
         return "the period before the selection"
     if filters.period in ("this_census_year", "last_census_year"):
@@ -34,7 +40,7 @@ def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
     return f"the previous {filters.period_months} months"
 
 
-def _card(kpi, previous: str) -> dict:  # type: ignore[no-untyped-def]
+def _card(kpi: Kpi, previous: str) -> dict:
     if kpi.value is None:
         sub = kpi.note
     elif kpi.unit == "percent" and kpi.denominator is not None:
@@ -50,12 +56,12 @@ def _card(kpi, previous: str) -> dict:  # type: ignore[no-untyped-def]
                        definition=kpi.definition, na=kpi.value is None, lines=lines)
 
 
-def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+def selection_text(data: PageData | None) -> tuple[str, bool]:
     """The active cross-filter in words, and whether the Clear button is hidden."""
     sel = data.filters.selection if data is not None else None
     if sel is None:
         return "No chart selection: click a bar, or a table row's Filter by button, to filter the page.", True
-    visual = data.visuals.get(sel.visual)
+    visual = data.visuals.get(sel.visual)  # type: ignore[union-attr]  # sel is set only with data
     label, where = sel.value, ""
     if visual is not None:
         found = [lab for code, lab in zip(visual.cols["code"], visual.cols["label"], strict=True) if code == sel.value]
@@ -64,7 +70,7 @@ def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
     return f"Filtered by {label}{where}. Every other chart and the cards show only this.", False
 
 
-def render_page(spec, data, error: str | None) -> tuple:  # type: ignore[no-untyped-def]
+def render_page(spec: PageSpec, data: PageData | None, error: str | None) -> tuple:
     if data is None:
         out: list = [[], "", ui.message(error or "No data"), "", True]
         for chart in spec.charts:
