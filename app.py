@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                          PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_hours))
     if settings.proxy_hops:  # trust X-Forwarded-For/-Proto/-Host from that many proxies, no more
         hops = settings.proxy_hops
-        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # Flask's documented middleware hook
 
     def on_auth_event(action: str, outcome: Outcome, *, username: str | None, user_id: int | None,
                       reason: str | None = None, method: str | None = None) -> None:
@@ -79,12 +79,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
               provision_sso_user=data_access.accounts.provision_sso_user)
 
     app = dash.Dash(
-        __name__, server=server, use_pages=True, pages_folder=str(HERE / "dashboards"),
+        __name__, server=server, use_pages=True, pages_folder=str(HERE / "dashboards"),  # type: ignore[arg-type]  # Dash annotates server as bool | Callable[[], Any]; a Flask app is documented
         assets_folder=str(HERE / "assets"),
         # Layouts are skeletons and callbacks are registered up front, so Dash need not build a
         # validation layout from every page (which it would ship to every visitor).
         suppress_callback_exceptions=True,
-        title="Children's Services Insight", update_title=None,
+        title="Children's Services Insight", update_title=None,  # type: ignore[arg-type]  # Dash annotates str; None is documented
         csrf_token_name=csrf_cookie_name(settings.https),  # the cookie auth sets at sign-in
     )
     app.layout = _shell
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 ACCOUNT_COMMANDS = ("disable-user", "enable-user", "set-role", "end-sessions")
 
 
-def _add_account_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_account_commands(sub: argparse._SubParsersAction) -> None:
     for name, text in (("disable-user", "disable an account and end its sessions"),
                        ("enable-user", "re-enable a disabled account"),
                        ("end-sessions", "end every session of an account (log out everywhere)")):

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from authlib.integrations.base_client.errors import OAuthError  # type: ignore[import-untyped]
-from authlib.integrations.flask_client import OAuth  # type: ignore[import-untyped]
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from joserfc.errors import JoseError
 from requests import RequestException
@@ -35,7 +35,7 @@ Provision = Callable[..., Any]
 def make_oidc_blueprint(server: Flask, config: AuthConfig, *, store: SessionStore, provision: Provision,
                         on_event: OnEvent) -> Blueprint:
     """Routes /login/sso and /login/sso/callback for ``config.oidc``."""
-    oidc: OidcConfig = config.oidc  # type: ignore[assignment]
+    oidc: OidcConfig = config.oidc  # type: ignore[assignment]  # registered only when SSO is configured
     oauth = OAuth(server)
     client = oauth.register(
         "csi_sso", client_id=oidc.client_id, client_secret=oidc.client_secret,

@@ -62,7 +62,7 @@ def caseload_store(source: str, worker: str, caseload: int, grace_days: int) -> 
     shutil.copyfile(src, staging)
     con = duckdb.connect(str(staging))
     try:
-        day = dt.date.fromisoformat(con.execute("select value from store_metadata where key = 'as_of'").fetchone()[0])
+        day = dt.date.fromisoformat(con.execute("select value from store_metadata where key = 'as_of'").fetchone()[0])  # type: ignore[index]  # the store always has an as_of row
         found = con.execute("select team_id from workers where worker_id = ?", [worker]).fetchone()
         if found is None:
             raise SystemExit(f"no worker {worker} in {source}")
@@ -74,7 +74,7 @@ def caseload_store(source: str, worker: str, caseload: int, grace_days: int) -> 
         visible = (f"select distinct i.child_id from involvements i join allocations a using (involvement_id) "
                    f"where a.worker_id = $worker and a.start_date <= $day and "
                    f"(a.end_date is null or a.end_date >= $since) and {covers}")
-        have = con.execute(f"select count(*) from ({visible}) v join children c using (child_id) "
+        have = con.execute(f"select count(*) from ({visible}) v join children c using (child_id) "  # type: ignore[index]  # count(*) returns a row
                            "where c.retention_date is null or c.retention_date > $day",
                            {"worker": worker, "day": day, "since": since}).fetchone()[0]
         # ... and for the new ones: one qualifying involvement per child not yet on the caseload,

@@ -37,7 +37,7 @@ class Capture:
     def _start(self, *_args: Any) -> None:
         self._started = time.perf_counter()
 
-    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         if self._started:
             self.build_seconds += time.perf_counter() - self._started
             self._started = 0.0
@@ -58,7 +58,7 @@ class Raw:
 
             self.conn = duckdb.connect(self.url.removeprefix("duckdb:///"), read_only=True)
         else:
-            import _pg  # type: ignore[import-not-found]
+            import _pg
 
             self.conn = _pg.connect(self.url)
 

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from plotly.io.json import to_json_plotly
@@ -36,6 +37,13 @@ from _common import Capture, Raw, pct  # noqa: E402  (bench/, beside this file)
 
 import data_access  # noqa: E402
 from model.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dashboards._page import PageSpec
+
+    Fetch = Callable[..., data_access.PageData]  # a data_access page function
 
 # One slicer change after another, as a user would make them (each differs from the one before).
 CHANGES: list[dict[str, object]] = [
@@ -58,7 +66,7 @@ class Leader:
     display_name = "Bench"
 
 
-def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def one_change(spec: PageSpec, fetch: Fetch, state: dict[str, object]) -> None:
     """What the page's callbacks do for one slicer change (sync, then render), minus HTTP."""
     from dashboards._render import render_page
 
@@ -69,7 +77,7 @@ def one_change(spec, fetch, state: dict[str, object]) -> None:  # type: ignore[n
     to_json_plotly(outputs)  # as Dash serialises a callback's outputs (orjson when installed)
 
 
-def timed(spec, fetch, state: dict[str, object], capture: Capture, raw: Raw) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def timed(spec: PageSpec, fetch: Fetch, state: dict[str, object], capture: Capture, raw: Raw) -> tuple[float, float]:
     """One change as a page-cache miss (the engine does the work): app seconds, raw replay seconds."""
     data_access.current().pages.clear()
     capture.clear()
@@ -87,7 +95,7 @@ def opened(settings: Settings) -> Capture:
     return capture
 
 
-def measure(url: str, repeat: int, pages: list[str]) -> list[dict[str, object]]:
+def measure(url: str, repeat: int, pages: list[str]) -> list[dict[str, Any]]:
     """Per page: ``repeat`` cold opens (the first change after each); then, on one freshly opened
     store, a first pass over every change (view shapes this process has not compiled yet) and
     ``repeat`` warm passes (steady state: what a running server does for a slicer change)."""
@@ -118,7 +126,8 @@ def measure(url: str, repeat: int, pages: list[str]) -> list[dict[str, object]]:
     return results
 
 
-def _row(name, cold_app, cold_raw, warm_app, warm_raw, queries) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _row(name: str, cold_app: list[float], cold_raw: list[float], warm_app: list[float], warm_raw: list[float],
+         queries: int) -> dict[str, Any]:
     ms = 1000
     return {"page": name, "queries": queries,
             "cold_p50": statistics.median(cold_app) * ms, "cold_engine_p50": statistics.median(cold_raw) * ms,
@@ -128,7 +137,7 @@ def _row(name, cold_app, cold_raw, warm_app, warm_raw, queries) -> dict[str, obj
             "samples": (cold_app, warm_app, warm_raw)}
 
 
-def _page_specs() -> dict[str, tuple[object, object]]:
+def _page_specs() -> dict[str, tuple[PageSpec, Fetch]]:
     import importlib
 
     import dash

@@ -115,7 +115,7 @@ def main() -> int:
             server = None
             url = args.pg_url
             if url is None:
-                import _pg  # type: ignore[import-not-found]
+                import _pg
 
                 server = _pg.start_server()
                 url = server.url()

@@ -46,7 +46,7 @@ from plotly.io.json import to_json_plotly
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import _attack  # type: ignore[import-not-found]  # noqa: E402  (tests/: callback bodies as dash-renderer sends them)
+import _attack  # noqa: E402  (tests/: callback bodies as dash-renderer sends them)
 from _caseload import caseload_store, copy_to_postgres, source_store  # noqa: E402  (bench/, beside this file)
 from _common import Capture, Raw, pct  # noqa: E402
 
@@ -227,10 +227,10 @@ def web_app(settings: Settings, worker: str) -> dict[str, Any]:
         users.create_user(engine, username=USERNAME, role="caseworker", password_hash=hash_password(PASSWORD),
                           display_name="Bench Caseworker", team_ids=(team[0],), services=(team[1],),
                           worker_id=worker)
-    user = users.find_login(engine, USERNAME)[0]
+    user = users.find_login(engine, USERNAME)[0]  # type: ignore[index]  # created just above
     client = application.server.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]  # the login form has one
     client.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
     with client.session_transaction() as session:
         session["csi_purpose"] = PURPOSE
@@ -347,7 +347,7 @@ def main() -> int:
         server = None
         pg_url = args.pg
         if pg_url == "start":
-            import _pg  # type: ignore[import-not-found]
+            import _pg
 
             server = _pg.start_server()
             pg_url = server.url()

@@ -16,20 +16,20 @@ import functools
 import plotly.io as pio
 
 from dashboards._components import format_value
-from data_access import NOT_APPLICABLE, SUPPRESSED
+from data_access import NOT_APPLICABLE, SUPPRESSED, Visual
 
 COLOURS = ["#1f4e79", "#b34700", "#3f7f3f", "#6b4c9a", "#8a5a00", "#2b6f77", "#a4262c"]
 PATTERNS = ["", "/", ".", "x", "-", "|", "+"]
 INK, GRID = "#1d2433", "#e3e7ee"
 
 
-def _number(value: object) -> float | None:
+def _number(value: float | str | None) -> float | None:
     if value in (SUPPRESSED, NOT_APPLICABLE, None):
         return None
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
-def figure(visual) -> dict:  # type: ignore[no-untyped-def]
+def figure(visual: Visual) -> dict:
     """The chart for ``visual`` (a data_access Visual)."""
     if not visual.rows:
         return empty("No data for these filters")
@@ -87,7 +87,7 @@ def empty(message: str) -> dict:
         "paper_bgcolor": "#fff", "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "template": template()}}
 
 
-def summary(visual, period_label: str) -> str:  # type: ignore[no-untyped-def]
+def summary(visual: Visual, period_label: str) -> str:
     """One or two sentences a screen reader user gets instead of the chart."""
     if not visual.available:
         return visual.message or "Not available."

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from dash import dcc, html
 
+if TYPE_CHECKING:
+    from data_access import Kpi
 
-def format_value(value: object, unit: str = "count") -> str:
+
+def format_value(value: float | str | None, unit: str = "count") -> str:
     if value is None:
         return "n/a"
     if isinstance(value, str):  # "c" (suppressed) or "z" (not applicable)
         return value
     if unit == "percent":
-        return f"{float(value):.1f}%"  # type: ignore[arg-type]
+        return f"{float(value):.1f}%"
     if unit == "rate":
-        return f"{float(value):,.1f}"  # type: ignore[arg-type]
+        return f"{float(value):,.1f}"
     if isinstance(value, float):
         return f"{value:,.1f}"
-    return f"{int(value):,}"  # type: ignore[call-overload]
+    return f"{int(value):,}"
 
 
 def el(tag: str, children: object = None, **props: object) -> dict:
@@ -47,7 +51,7 @@ def kpi_card(*, key: str, label: str, value: str, sub: str | None, definition: s
 ARROWS = {"up": "\u25B2 up", "down": "\u25BC down", "same": "\u25B6 no change"}
 
 
-def comparison_lines(kpi: object, previous_label: str) -> list[dict]:
+def comparison_lines(kpi: Kpi, previous_label: str) -> list[dict]:
     """Direction of travel against the previous period and the England figure, in words as well as arrows."""
     lines: list[dict] = []
     previous = getattr(kpi, "previous", None)
@@ -66,7 +70,7 @@ def comparison_lines(kpi: object, previous_label: str) -> list[dict]:
         percent = unit == "percent" or key == "ehc_active"
         shown = format_value(local, "percent" if percent else "rate")
         here = "" if local is None else f"Here {shown}{'' if percent else ' per 10,000'}; "
-        lines.append(el("Div", f"{here}{kpi.england_note}", className="kpi-england",  # type: ignore[attr-defined]
+        lines.append(el("Div", f"{here}{kpi.england_note}", className="kpi-england",
                         id=f"kpi-{key}-england"))
     return lines
 
@@ -85,9 +89,9 @@ def chart_panel(*, graph_id: str, title: str, summary_id: str, table_id: str) ->
     """A chart with its text summary and a data-table view (skeleton: filled by a callback)."""
     return html.Section([
         html.H2(title),
-        html.P(id=summary_id, className="chart-summary", **{"aria-live": "polite"}),
+        html.P(id=summary_id, className="chart-summary", **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Div(dcc.Graph(id=graph_id, config={"displayModeBar": False}, responsive=True),
-                 role="img", **{"aria-labelledby": summary_id}),
+                 role="img", **{"aria-labelledby": summary_id}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Details([html.Summary("Show the data as a table"), html.Div(id=table_id)]),
     ], className="panel")
 

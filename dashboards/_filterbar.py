@@ -70,7 +70,7 @@ def filter_bar(prefix: str, *, need: Mapping[str, str] | None, measure: bool = F
                                 {"label": "drills down (year, quarter, month; service, team)", "value": "drill"}]),
     ], className="col-12 col-lg-6 slicer")
     return html.Div([html.Div(fields + [mode], className="row g-2")], className="filter-bar", role="group",
-                    **{"aria-label": "Filters"})
+                    **{"aria-label": "Filters"})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
 
 
 def register_options(prefix: str, page_services: tuple[str, ...] | None = None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -70,7 +71,7 @@ def layout(spec: PageSpec) -> html.Div:
         html.P(spec.intro, className="page-intro"),
         html.P(id=fid(p, "asof"), className="csi-asof"),
         filter_bar(p, need=spec.need, measure=spec.measure),
-        html.Div([html.Span(id=fid(p, "selection"), **{"aria-live": "polite"}),
+        html.Div([html.Span(id=fid(p, "selection"), **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
                   html.Button("Clear selection", id=fid(p, "clear"), className="btn-tool", hidden=True)],
                  className="selection-bar", id=fid(p, "selection-bar")),
         html.Div(id=fid(p, "alert"), role="status"),
@@ -82,7 +83,7 @@ def layout(spec: PageSpec) -> html.Div:
     ], className=f"csi-dashboard page-{p}")
 
 
-def register(spec: PageSpec, fetch: Callable[..., object]) -> None:
+def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     """Register the page's callbacks; ``fetch`` is its data_access page function."""
     p = spec.prefix
     register_options(p, spec.services)
@@ -161,7 +162,7 @@ def _next_state(spec: PageSpec, keys: list[str], graph_ids: list[str], state: di
     if isinstance(trigger, str) and trigger in graph_ids:
         return _chart_click(state, keys[graph_ids.index(trigger)], clicks[graph_ids.index(trigger)], mode)
     if isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
-        fields = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
+        fields: list[Any] = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
         if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
             raise PreventUpdate
         visual, code, dim, level, drill, action = fields
@@ -232,7 +233,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _register_render(spec: PageSpec, fetch: Callable[..., object]) -> None:
+def _register_render(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     from dashboards._render import outputs, render_page
 
     p = spec.prefix

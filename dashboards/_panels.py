@@ -7,10 +7,15 @@ the keyboard route to the same cross-filter and drill-down a click on the chart 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dash import dcc, html
 
 from dashboards._components import el as _el
 from dashboards._components import format_value
+
+if TYPE_CHECKING:
+    from data_access import Visual
 
 PICK, EXPORT, UP = "csi-pick", "csi-export", "csi-up"
 
@@ -26,31 +31,31 @@ def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: 
     i = ids(prefix, key)
     tools = [
         html.Button("CSV", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "csv"}, className="btn-tool",
-                    title=f"Download the data behind {title} as CSV", **{"aria-label": f"Download {title} as CSV"}),
+                    title=f"Download the data behind {title} as CSV", **{"aria-label": f"Download {title} as CSV"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Button("Excel", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "xlsx"}, className="btn-tool",
-                    **{"aria-label": f"Download {title} as an Excel workbook"}),
+                    **{"aria-label": f"Download {title} as an Excel workbook"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Button("PNG", id={"type": EXPORT, "page": prefix, "visual": key, "fmt": "png"}, className="btn-tool",
-                    **{"aria-label": f"Save {title} as a PNG image"}),
+                    **{"aria-label": f"Save {title} as a PNG image"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
     ]
     if drill:
         tools.insert(0, html.Button("Up one level", id={"type": UP, "page": prefix, "visual": key, "drill": drill},
                                     className="btn-tool btn-up", hidden=True,
-                                    **{"aria-label": f"Drill {title} up one level"}))
+                                    **{"aria-label": f"Drill {title} up one level"}))  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
     return html.Div(html.Section([
         html.Div([html.H2(title, id=i["title"]), html.Div(tools, className="panel-tools")], className="panel-head"),
         html.P(id=i["level"], className="drill-level"),
-        html.P(id=i["summary"], className="chart-summary", **{"aria-live": "polite"}),
+        html.P(id=i["summary"], className="chart-summary", **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Div(dcc.Graph(id=i["graph"], config={"displayModeBar": False, "responsive": True},
                            figure={"data": [], "layout": {"height": 260}}),
-                 role="img", className="chart", **{"aria-labelledby": i["summary"]}),
+                 role="img", className="chart", **{"aria-labelledby": i["summary"]}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.P(id=i["notes"], className="chart-notes"),
         html.Details([html.Summary("Show the data as a table", id=i["toggle"]), html.Div(id=i["table"])],
                      className="chart-data"),
-    ], className="panel", **{"aria-labelledby": i["title"], "data-visual": key}),
+    ], className="panel", **{"aria-labelledby": i["title"], "data-visual": key}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         className="col-12" + ("" if wide else " col-xl-6"))
 
 
-def table(prefix: str, visual, caption: str) -> dict:  # type: ignore[no-untyped-def]
+def table(prefix: str, visual: Visual, caption: str) -> dict:
     """The visual's suppressed frame as an HTML table (the chart's text alternative), with actions."""
     columns = [c for c in visual.values]
     can_drill = visual.drill == "time" and visual.level in ("year", "quarter") or \
@@ -95,12 +100,12 @@ def table(prefix: str, visual, caption: str) -> dict:  # type: ignore[no-untyped
                className="table table-sm data-table")
 
 
-def _row_header(visual) -> str:  # type: ignore[no-untyped-def]
+def _row_header(visual: Visual) -> str:
     return {"month": "Month", "quarter": "Quarter", "year": "Year", "service": "Service",
             "team": "Team"}.get(visual.level or "", "Category")
 
 
-def level_text(visual) -> str:  # type: ignore[no-untyped-def]
+def level_text(visual: Visual) -> str:
     """Where a drillable chart is: e.g. "Showing months of Q2 CY 2024-25" (empty when not drillable)."""
     if not visual.drill:
         return ""
@@ -113,7 +118,7 @@ def level_text(visual) -> str:  # type: ignore[no-untyped-def]
     return f"Showing {level}{where}.{hint}"
 
 
-def notes(visual) -> str:  # type: ignore[no-untyped-def]
+def notes(visual: Visual) -> str:
     parts = list(visual.notes)
     if visual.definition:
         parts.append(visual.definition)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dash import Output
 
 from dashboards import _charts, _panels
 from dashboards import _components as ui
 from dashboards._filterbar import fid
 
+if TYPE_CHECKING:
+    from dashboards._page import Chart, PageSpec  # _page imports this module
+    from data_access import Filters, Kpi, PageData, Visual
 
-def outputs(spec) -> dict[str, object]:  # type: ignore[no-untyped-def]
+
+def outputs(spec: PageSpec) -> dict[str, Any]:
     """The render callback's outputs, grouped: the page's header parts, then one group per chart."""
     p = spec.prefix
     charts: dict[str, dict[str, Output]] = {}
@@ -26,7 +32,7 @@ def outputs(spec) -> dict[str, object]:  # type: ignore[no-untyped-def]
             "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
 
 
-def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
+def previous_label(filters: Filters) -> str:
     if filters.selection is not None and filters.selection.dim == "time":
         return "the period before the selection"
     if filters.period in ("this_census_year", "last_census_year"):
@@ -36,7 +42,7 @@ def previous_label(filters) -> str:  # type: ignore[no-untyped-def]
     return f"the previous {filters.period_months} months"
 
 
-def _card(kpi, previous: str) -> dict:  # type: ignore[no-untyped-def]
+def _card(kpi: Kpi, previous: str) -> dict:
     if kpi.value is None:
         sub = kpi.note
     elif kpi.unit == "percent" and kpi.denominator is not None:
@@ -52,10 +58,10 @@ def _card(kpi, previous: str) -> dict:  # type: ignore[no-untyped-def]
                        definition=kpi.definition, na=kpi.value is None, lines=lines)
 
 
-def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+def selection_text(data: PageData | None) -> tuple[str, bool]:
     """The active cross-filter in words, and whether the Clear button is hidden."""
     sel = data.filters.selection if data is not None else None
-    if sel is None:
+    if data is None or sel is None:
         return "No chart selection: click a bar, or a table row's Filter by button, to filter the page.", True
     visual = data.visuals.get(sel.visual)
     label, where = sel.value, ""
@@ -66,7 +72,7 @@ def selection_text(data) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
     return f"Filtered by {label}{where}. Every other chart and the cards show only this.", False
 
 
-def _unavailable(chart, title: str, message: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _unavailable(chart: Chart, title: str, message: str) -> dict[str, object]:
     out: dict[str, object] = {"figure": _charts.empty(message), "summary": message, "table": None, "notes": "",
                               "level": "", "title": title}
     if chart.drill:
@@ -74,7 +80,7 @@ def _unavailable(chart, title: str, message: str) -> dict[str, object]:  # type:
     return out
 
 
-def _chart(prefix: str, chart, visual, data) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _chart(prefix: str, chart: Chart, visual: Visual | None, data: PageData) -> dict[str, object]:
     if visual is None or not visual.available:
         message = (visual.message if visual is not None else None) or "Not available"
         return _unavailable(chart, visual.title if visual is not None else chart.title, message)
@@ -89,7 +95,7 @@ def _chart(prefix: str, chart, visual, data) -> dict[str, object]:  # type: igno
     return out
 
 
-def render_page(spec, data, error: str | None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def render_page(spec: PageSpec, data: PageData | None, error: str | None) -> dict[str, object]:
     """The render callback's grouped outputs (``outputs``) for ``data``, or for the refusal ``error``."""
     if data is None:
         return {"cards": [], "asof": "", "notice": ui.message(error or "No data"), "selection": "",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 
 import data_access
 from auth import current_app_user, hash_password
@@ -32,7 +33,7 @@ SERVICE_OPTIONS = [{"label": label, "value": code} for code, label in codes.SERV
 COLUMNS = ("Username", "Name", "Role", "Teams", "Services", "Signs in with", "Status", "Live sessions")
 
 
-def _field(label: str, component: object, component_id: str, width: str = "col-md-4") -> html.Div:
+def _field(label: str, component: Component, component_id: str, width: str = "col-md-4") -> html.Div:
     return html.Div([html.Label(label, htmlFor=component_id, className="form-label"), component], className=width)
 
 
@@ -43,7 +44,7 @@ def layout(**_query: str) -> html.Div:
         html.H1("Users"),
         html.P("Create accounts, disable or re-enable them, and set roles, teams and services. "
                "Every change is recorded in the audit trail and ends the user's sessions.", className="csi-asof"),
-        html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),
+        html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Div(id=FORMS, hidden=True, children=[html.Section([
             html.H2("Change a user"),
             html.Div([
@@ -167,5 +168,5 @@ def _table(rows: list[accounts.AccountRow]) -> html.Table:
         html.Td(r.user.username), html.Td(r.user.display_name), html.Td(policy.ROLES[r.user.role].label),
         html.Td(", ".join(r.user.team_ids) or "-"), html.Td(", ".join(r.user.services) or "-"),
         html.Td(r.sign_in), html.Td("active" if r.user.active else "disabled"), html.Td(str(r.live_sessions)),
-    ], **{"data-username": r.user.username}) for r in rows])
+    ], **{"data-username": r.user.username}) for r in rows])  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
     return html.Table([html.Caption(f"{len(rows)} users"), head, body], className="table table-sm data-table")

@@ -33,7 +33,7 @@ STARTS = {"filter": "agTextColumnFilter", "floatingFilter": True,
           "filterParams": {"filterOptions": ["startsWith"], "maxNumConditions": 1, "debounceMs": 400}}
 EQUALS = {"filter": "agTextColumnFilter", "floatingFilter": True,
           "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1, "debounceMs": 400}}
-IDENTIFIABLE_COLUMNS = [
+IDENTIFIABLE_COLUMNS: list[dict[str, object]] = [
     {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True, **STARTS},
     {"field": "la_child_id", "headerName": "LA child ID", "sortable": True, **STARTS},
     {"field": "upn", "headerName": "UPN"},
@@ -226,7 +226,7 @@ def _filter_model(model: object) -> tuple[dict[str, object], dict[str, object]]:
 
 
 def _hidden(page: records.Page) -> str:
-    hidden = page.drill.hidden  # type: ignore[attr-defined]
+    hidden = page.drill.hidden  # type: ignore[union-attr]  # called for a drill-through only
     if hidden == 0:
         return "No child counted is outside your scope."
     if hidden == "c":

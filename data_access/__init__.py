@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from data_access import accounts, policy, records
 from data_access.accounts import create_account, ensure_demo_accounts
+from data_access.aggregates.kpi import Kpi
+from data_access.aggregates.visual import Visual
 from data_access.errors import AccessDenied, InvalidFilter, InvalidRequest, Refused
 from data_access.filters import GRAINS, YEAR_TYPES, Filters
 from data_access.reference import find_login, known_teams, parse_filters, user_banner
@@ -54,5 +56,5 @@ __all__ = [
     "create_account", "ensure_demo_accounts", "accounts", "policy", "records", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "record_image_export", "send_page", "service_users_page", "slicer_options", "trend_measures", "trends_page",
-    "view_state",
+    "view_state", "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
 ]

@@ -233,9 +233,9 @@ def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:
         users.create_user(
             engine, username=username, role=str(spec["role"]), password_hash=hashed,
             display_name=str(spec["display_name"]),
-            team_ids=tuple(link.get("team_ids", ())),  # type: ignore[arg-type]
-            services=tuple(spec.get("services", ())),  # type: ignore[arg-type]
-            worker_id=link.get("worker_id"),  # type: ignore[arg-type]
+            team_ids=tuple(link.get("team_ids", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
+            services=tuple(spec.get("services", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
+            worker_id=link.get("worker_id"),  # type: ignore[arg-type]  # demo data: str or absent
         )
         created.append(username)
     return created

@@ -14,10 +14,17 @@ import datetime as dt
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from appstore import audit
 from data_access.policy import Principal
 from data_access.stores import current
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from data_access.aggregates.visual import Visual
+    from data_access.views import PageData  # views imports this module
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -38,9 +45,9 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def _rows(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
+def _rows(page: PageData, visual: Visual) -> list[list[object]]:
     columns = list(visual.values)
-    header = ["Code", "Category", *(visual.values[c] for c in columns)]
+    header: list[object] = ["Code", "Category", *(visual.values[c] for c in columns)]
     rows: list[list[object]] = [header]
     for _, row in visual.frame.iterrows():
         rows.append([row["code"], row["label"], *(row[c] for c in columns)])
@@ -49,7 +56,7 @@ def _rows(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
     return [[safe_cell(v) for v in r] for r in rows]
 
 
-def _about(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
+def _about(page: PageData, visual: Visual) -> list[list[object]]:
     filters = "; ".join(f"{k}={v}" for k, v in sorted(page.filters.to_dict().items())) or "none"
     return [[safe_cell(v) for v in r] for r in (
         ["Children's Services Insight", visual.title],
@@ -59,19 +66,19 @@ def _about(page, visual) -> list[list[object]]:  # type: ignore[no-untyped-def]
     )]
 
 
-def to_csv(page, visual) -> bytes:  # type: ignore[no-untyped-def]
+def to_csv(page: PageData, visual: Visual) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(_rows(page, visual))
     return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read UTF-8
 
 
-def to_xlsx(page, visual) -> bytes:  # type: ignore[no-untyped-def]
+def to_xlsx(page: PageData, visual: Visual) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
+    sheet: Worksheet = book.active  # type: ignore[assignment]  # a new workbook's active sheet is a worksheet
     sheet.title = "Data"
     for row in _rows(page, visual):
         sheet.append(row)
@@ -80,8 +87,8 @@ def to_xlsx(page, visual) -> bytes:  # type: ignore[no-untyped-def]
     about = book.create_sheet("About")
     for row in _about(page, visual):
         about.append(row)
-    for row in sheet.iter_rows():
-        for cell in row:
+    for cells in sheet.iter_rows():
+        for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text stays text, even "=..." (already apostrophe-prefixed)
     out = io.BytesIO()

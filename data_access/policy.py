@@ -9,6 +9,7 @@ rule has one source of truth. The README's policy table is generated from ``ROLE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -128,7 +129,7 @@ def ensure_aggregates(user: Principal | None, *, service: str | None = None) -> 
     role = role_of(user)
     if role.aggregates is Scope.NONE:
         raise AccessDenied(f"The {role.label} role has no access to dashboards.")
-    if service is not None and role.aggregates is Scope.OWN_SERVICES and service not in user.services:  # type: ignore[union-attr]
+    if service is not None and role.aggregates is Scope.OWN_SERVICES and service not in user.services:  # type: ignore[union-attr]  # role_of refused None
         raise AccessDenied("That service is outside the services you manage.")
     return role
 
@@ -138,7 +139,7 @@ def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
     role = ensure_aggregates(user)
     if role.aggregates is Scope.ALL:
         return None
-    return tuple(s for s in user.services if s in codes.SERVICE)  # type: ignore[union-attr]
+    return tuple(s for s in user.services if s in codes.SERVICE)  # type: ignore[union-attr]  # role_of refused None
 
 
 def ensure_special_category_aggregates(user: Principal | None) -> None:
@@ -154,7 +155,7 @@ def ensure_purpose(user: Principal | None, purpose: str | None) -> Purpose:
     if role.rows is RowLevel.NONE:
         raise AccessDenied(f"The {role.label} role has no access to child-level records.")
     try:
-        parsed = Purpose(purpose)
+        parsed = Purpose(purpose)  # type: ignore[arg-type]  # None raises ValueError: refused below
     except ValueError:
         raise AccessDenied("Choose a purpose before viewing records.") from None
     if parsed not in role.purposes:
@@ -162,10 +163,10 @@ def ensure_purpose(user: Principal | None, purpose: str | None) -> Purpose:
     return parsed
 
 
-def can(check: object, *args: object, **kwargs: object) -> bool:
+def can(check: Callable[..., object], *args: object, **kwargs: object) -> bool:
     """True when ``check(*args, **kwargs)`` does not raise AccessDenied."""
     try:
-        check(*args, **kwargs)  # type: ignore[operator]
+        check(*args, **kwargs)
     except AccessDenied:
         return False
     return True

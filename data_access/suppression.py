@@ -85,7 +85,7 @@ class SuppressedSeries:
         """One column of displayed values with a ``"Total"`` row when the total is shown."""
         shown = self.values if self.total is None else pd.concat(
             [self.values, pd.Series([self.total], index=[TOTAL], dtype=object)])
-        return shown.rename_axis(self.values.index.name).to_frame(
+        return shown.rename_axis(self.values.index.name).to_frame(  # type: ignore[call-overload]  # pandas-stubs: a Hashable name
             self.values.name if self.values.name is not None else "count")
 
 
@@ -287,7 +287,7 @@ def _forced(extra: pd.Series | pd.DataFrame | None, index: pd.Index, columns: pd
     if extra is None:
         return np.zeros((len(index),) if columns is None else (len(index), len(columns)), dtype=bool)
     aligned = extra.reindex(index, fill_value=False) if columns is None else \
-        extra.reindex(index=index, columns=columns, fill_value=False)
+        extra.reindex(index=index, columns=columns, fill_value=False)  # type: ignore[call-arg]  # with columns: a DataFrame
     return aligned.to_numpy(dtype=bool)
 
 

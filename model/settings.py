@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,7 @@ class Settings:
     oidc_label: str = "Sign in with your organisation account"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Read CSI_* variables (see README 'Configuration'); ``overrides`` win over the environment."""
         env = dict(os.environ if env is None else env)
         data_dir = Path(str(overrides.pop("data_dir", env.get("CSI_DATA_DIR") or PROJECT_ROOT / "var")))
@@ -92,7 +93,7 @@ class Settings:
             oidc_groups_claim=env.get("CSI_OIDC_GROUPS_CLAIM") or "groups",
             oidc_label=env.get("CSI_OIDC_LABEL") or "Sign in with your organisation account",
         )
-        return replace(settings, **overrides)  # type: ignore[arg-type]
+        return replace(settings, **overrides)
 
     @property
     def analytics_path(self) -> Path | None:

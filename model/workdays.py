@@ -92,4 +92,4 @@ def working_days_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date ``days`` working days after ``start``."""
     result = np.busday_offset(np.datetime64(start, "D"), days, roll="forward", holidays=_holiday_array())
-    return result.astype(dt.date)  # type: ignore[no-any-return]
+    return result.astype(dt.date)

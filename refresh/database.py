@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> No
     frame = frame[[c.name for c in table.columns]]
     dialect = conn.dialect.name
     if dialect == "duckdb":
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection  # the duckdb connection
         raw.register("_bulk_frame", frame)
         try:
             raw.execute(f'INSERT INTO "{table.name}" SELECT * FROM _bulk_frame')
@@ -51,7 +52,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> No
         _copy_postgres(conn, table, frame)
     else:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        conn.execute(table.insert(), records)
+        conn.execute(table.insert(), records)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
 
 
 def _copy_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
@@ -60,7 +61,7 @@ def _copy_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) ->
     buffer.seek(0)
     cols = ", ".join(f'"{c}"' for c in frame.columns)
     schema_name = conn.execute(sa.text("select current_schema()")).scalar()
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a live psycopg connection
     statement = f'COPY "{schema_name}"."{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')'
     with cursor.copy(statement) as copy:
         while chunk := buffer.read(1 << 20):
@@ -121,7 +122,7 @@ class Copies:
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         at = self._at(frame[self.key].to_numpy(dtype=np.int64))
         unknown = at < 0
-        copies: dict[str, object] = {}
+        copies: dict[str, np.ndarray | pd.Series] = {}
         for copy, column in self._columns.items():
             if isinstance(column, np.ndarray):
                 taken = column[at]

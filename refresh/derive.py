@@ -59,7 +59,7 @@ def ehc_request_timeliness(requests: pd.DataFrame) -> pd.DataFrame:
     """decided_within_6_weeks, for requests decided (agreed or refused)."""
     decided = requests["outcome"].isin(["A", "N"]) & requests["outcome_date"].notna()
     days = (requests["outcome_date"] - requests["received_date"]).dt.days
-    flag = pd.array(days <= EHC_DECISION_DAYS, dtype="boolean")
+    flag = pd.array(days <= EHC_DECISION_DAYS, dtype="boolean")  # type: ignore[call-overload]  # pandas-stubs: not from a Series
     flag[~decided.to_numpy()] = pd.NA
     return requests.assign(decided_within_6_weeks=flag)
 

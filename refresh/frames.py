@@ -15,8 +15,8 @@ def add_years(days: np.ndarray, years: int) -> np.ndarray:
         stamp = pd.DatetimeIndex(days[ok])
         year, month, day = stamp.year + years, stamp.month, stamp.day
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-        day = np.where((month == 2) & (day == 29) & ~leap, 28, day)
-        frame = pd.DataFrame({"year": year, "month": month, "day": day})
+        mday = np.where((month == 2) & (day == 29) & ~leap, 28, day)
+        frame = pd.DataFrame({"year": year, "month": month, "day": mday})
         out[ok] = pd.to_datetime(frame).to_numpy().astype("datetime64[D]")
     return out
 

@@ -195,12 +195,12 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     for category, order, n in result["cp_starts"]:
         if category is not None:  # as a groupby would: a plan with no category is in no bar
             by_cat[category] = by_cat.get(category, 0) + int(n)
-        if not from_category or category == sel.value:  # type: ignore[union-attr]
+        if not from_category or category == sel.value:  # type: ignore[union-attr]  # from_category: sel is set
             by_order[order] = by_order.get(order, 0) + int(n)
     charts = [
         columns("referrals_time", TITLES["referrals_time"], rows, counts,
                 {"referrals": "Referrals", "rereferrals": "Re-referrals within 12 months", "nfa": "No further action"},
-                threshold=t, **ctx.time_options("referrals_time", ctx.scoped("episodes", "referrals_time"))),  # type: ignore[arg-type]
+                threshold=t, **ctx.time_options("referrals_time", ctx.scoped("episodes", "referrals_time"))),
         series("by_source", TITLES["by_source"], sources, labels_for(codes.REFERRAL_SOURCE, list(sources)),
                threshold=t, value="referrals", value_label="Referrals", dim="referral_source", kind="hbar",
                selected=ctx.selected("by_source"), notes=notes),

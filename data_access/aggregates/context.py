@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,9 +33,9 @@ class Grouped:
     source: sa.FromClause
     where: Sequence[sa.ColumnElement[bool]] = ()
     # Drill-through (``aggregates.drill``): the charts whose rows are this query's groups (chart key ->
-    # index of the key that is the chart's category), the KPI cards it counts (card key -> the
-    # condition picking the card's rows, None: every row), and the column naming the child.
-    charts: Mapping[str, int] = field(default_factory=dict)
+    # index of the key that is the chart's category, or (index, extra conditions)), the KPI cards it counts (card
+    # key -> the condition picking the card's rows, None: every row), and the column naming the child.
+    charts: Mapping[str, int | tuple[int, Sequence[sa.ColumnElement[bool]]]] = field(default_factory=dict)
     cards: Mapping[str, sa.ColumnElement[bool] | None] = field(default_factory=dict)
     child: sa.ColumnElement | None = None
 
@@ -114,7 +115,7 @@ class Context:
         sel = self.filters.selection
         return sel.value if sel is not None and sel.visual == key else None
 
-    def time_options(self, key: str, scoped: Scoped) -> dict[str, object]:
+    def time_options(self, key: str, scoped: Scoped) -> dict[str, Any]:
         """Keyword options for a drillable time chart ``key``: level, drill state and the level above."""
         parent = periods.drill_parent(self.filters)
         return dict(dim="time", kind="time", level=periods.time_level(self.filters), drill="time",

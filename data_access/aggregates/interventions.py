@@ -26,7 +26,7 @@ from data_access.aggregates.context import (
     team_labels,
 )
 from data_access.aggregates.kpi import Kpi
-from data_access.aggregates.scope import open_on
+from data_access.aggregates.scope import Period, open_on
 from data_access.aggregates.visual import Visual, columns, cross, series, table
 from model import codes, schema
 
@@ -55,7 +55,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     volumes = periods.drill_period(ctx.filters, ctx.period_for("volumes"))
     volume_conds = ctx.scoped("involvements", "volumes").conds
     # The outcome cube's other charts follow a selection on the outcomes chart in the frame (``_ended``).
-    others = [outcome == sel.value] if ended_source else []  # type: ignore[union-attr]
+    others = [outcome == sel.value] if ended_source and sel is not None else []
     return {
         "cards": Grouped([], [tally(started), tally(ended), tally(is_open)], INV,
                          [sa.or_(started, ended, is_open), *scoped.conds],
@@ -141,7 +141,7 @@ def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, not
     """Outcomes, duration bands and type x outcome of involvements ended in the period, from one cube."""
     sel = ctx.filters.selection
     cube = [(kind, outcome, band, int(n)) for kind, outcome, band, n in result["ended"]]
-    others = cube if source is None else [c for c in cube if c[1] == sel.value]  # type: ignore[union-attr]
+    others = cube if source is None else [c for c in cube if c[1] == sel.value]  # type: ignore[union-attr]  # source is set only with a selection
     by_outcome: dict[str, int] = {}
     by_band: dict[str, int] = {}
     for _kind, outcome, _band, n in cube:
@@ -166,9 +166,9 @@ def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, not
     ]
 
 
-def _volumes(ctx: Context, result: dict[str, list[tuple]], period) -> Visual:  # type: ignore[no-untyped-def]
+def _volumes(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:
     monthly = {name: {as_month(m): int(n) for m, n in result[f"{name}_monthly"]} for name in ("started", "ended")}
     rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     return columns("volumes", "Interventions started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
                    threshold=ctx.threshold,
-                   **ctx.time_options("volumes", ctx.scoped("involvements", "volumes")))  # type: ignore[arg-type]
+                   **ctx.time_options("volumes", ctx.scoped("involvements", "volumes")))

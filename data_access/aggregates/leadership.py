@@ -190,12 +190,12 @@ def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi
     if basis in ("cin_rate", "cp_rate"):
         local = now.rate_per_10k
     elif basis == "referral_rate" and population:
-        local = suppression.suppress_rate(now.value, population, threshold=threshold, per=10_000)  # type: ignore[arg-type]
+        local = suppression.suppress_rate(now.value, population, threshold=threshold, per=10_000)  # type: ignore[arg-type]  # a count: int or "c"
     elif basis == "ehc_growth" and isinstance(then.value, int) and then.value > 0:
-        local = suppression.suppress_rate(now.value, then.value, threshold=threshold, per=100)  # type: ignore[arg-type]
+        local = suppression.suppress_rate(now.value, then.value, threshold=threshold, per=100)  # type: ignore[arg-type]  # a count: int or "c"
         local = round(local - 100, 1) if isinstance(local, float) else local
     elif basis:
-        local = now.value  # type: ignore[assignment]
+        local = now.value
     england, note = ENGLAND[basis] if basis else (None, None)
     label = "Referrals in the period" if now.key == "referrals" else now.label
     return replace(now, label=label, previous=then.value, direction=direction, judgement=judgement, england=england,
@@ -213,4 +213,4 @@ def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visu
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
     return columns(key, f"Referrals per {level}", rows, counts,
                    {"referrals": "Referrals", "rereferrals": "Re-referrals"}, threshold=ctx.threshold,
-                   **ctx.time_options(key, ctx.scoped("episodes", key)))  # type: ignore[arg-type]
+                   **ctx.time_options(key, ctx.scoped("episodes", key)))

@@ -153,7 +153,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     return [
         columns("requests_time", TITLES["requests_time"], rows, counts,
                 {"requests": "Requests received", "issued": "Plans issued"}, threshold=t,
-                **ctx.time_options("requests_time", ctx.scoped("requests", "requests_time"))),  # type: ignore[arg-type]
+                **ctx.time_options("requests_time", ctx.scoped("requests", "requests_time"))),
         series("request_outcomes", TITLES["request_outcomes"], outcomes,
                labels_for(codes.EHC_REQUEST_OUTCOME, list(outcomes)), threshold=t, value="requests",
                value_label="Requests", dim="request_outcome", selected=ctx.selected("request_outcomes"), notes=notes),

@@ -7,6 +7,8 @@ breakdowns are special category aggregates, built only when the policy allows th
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -27,7 +29,7 @@ from data_access.aggregates.context import (
     team_labels,
 )
 from data_access.aggregates.kpi import Kpi
-from data_access.aggregates.scope import age_band_of, open_on, restrict_children
+from data_access.aggregates.scope import Period, age_band_of, open_on, restrict_children
 from data_access.aggregates.visual import Visual, columns, series, unavailable
 from model import codes, schema
 
@@ -41,7 +43,7 @@ DEFINITIONS = {
 }
 
 
-def _open(day) -> sa.ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _open(day: dt.date) -> sa.ColumnElement[bool]:
     return open_on(INV.c.start_date, INV.c.end_date, day)
 
 
@@ -78,8 +80,8 @@ def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.C
         spell_copies = (sp.child_sex, sp.child_locality, sp.child_birth_date)
         pairs = sa.select(sp.child_id, sp.service, *spell_copies).where(
             sp.service != schema.ANY_SERVICE if spells == schema.ANY_SERVICE else sp.service == spells, *where)
-        kids = sa.select(sp.child_id, *spell_copies).where(sp.service == spells, *where)
-        return (pairs.cte(f"open_{name}"), kids.cte(f"kids_{name}").prefix_with("MATERIALIZED"), scoped)
+        spell_kids = sa.select(sp.child_id, *spell_copies).where(sp.service == spells, *where)
+        return (pairs.cte(f"open_{name}"), spell_kids.cte(f"kids_{name}").prefix_with("MATERIALIZED"), scoped)
     # The child's sex, locality and birth date come from the copies on ``involvements`` (one value
     # per child), so the breakdowns need no join with ``children``.
     copies = (INV.c.child_sex, INV.c.child_locality, INV.c.child_birth_date)
@@ -123,7 +125,8 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     flow_scoped = ctx.scoped("involvements", "flow")
     flow_period = periods.drill_period(ctx.filters, ctx.period_for("flow"))
     # A selection on one demographic chart filters the others in the frame (``_demographics``).
-    picked = [dims[list(DEMOGRAPHIC).index(sel.visual)] == sel.value] if source in DEMOGRAPHIC else []  # type: ignore[union-attr]
+    picked = [dims[list(DEMOGRAPHIC).index(sel.visual)] == sel.value] \
+        if source in DEMOGRAPHIC and sel is not None else []
     charts: dict[str, int | tuple[int, list]] = {k: (i, [] if k == source else picked)
                                                  for i, k in enumerate(DEMOGRAPHIC)}
     queries = {
@@ -197,12 +200,12 @@ def _by_service(ctx: Context, result: dict[str, list[tuple]], scoped: Scoped) ->
                              "open to two services or teams counts in each.")
 
 
-def _flow(ctx: Context, result: dict[str, list[tuple]], period, notes: tuple[str, ...]) -> Visual:  # type: ignore[no-untyped-def]
+def _flow(ctx: Context, result: dict[str, list[tuple]], period: Period, notes: tuple[str, ...]) -> Visual:
     monthly = {name: {as_month(month): int(n) for month, n in result[name]} for name in ("started", "ended")}
     rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     options = ctx.time_options("flow", ctx.scoped("involvements", "flow"))
     return columns("flow", "Involvements started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
-                   threshold=ctx.threshold, **options)  # type: ignore[arg-type]
+                   threshold=ctx.threshold, **options)
 
 
 def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | None,
@@ -216,8 +219,8 @@ def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | No
     sel = ctx.filters.selection
     out = []
     for key, (dim, title, code_list) in DEMOGRAPHIC.items():
-        rows = cube if source in (None, key) else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]
-        counts = rows.groupby(dim)["n"].sum().to_dict()
+        rows = cube if source in (None, key) else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]  # source is set only with a selection
+        counts: dict[str, int] = rows.groupby(dim)["n"].sum().to_dict()  # type: ignore[assignment]  # pandas-stubs: to_dict() keys are Hashable
         out.append(series(key, title, counts, labels_for(code_list, list(counts)), threshold=ctx.threshold,
                           value="children", value_label="Children", dim=dim, selected=ctx.selected(key), notes=notes))
     if not ctx.special:

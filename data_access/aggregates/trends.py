@@ -19,6 +19,7 @@ from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE
 from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch
 from data_access.aggregates.visual import Visual, columns
 from data_access.filters import InvalidFilter
+from data_access.suppression import Shown
 from model import schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
@@ -87,7 +88,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     """The chosen measure per month (and its numerator), as the chart counts it and drills through."""
     _key, measure = chosen(ctx)
     period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
-    sums = [sa.func.count()]
+    sums: list[sa.ColumnElement] = [sa.func.count()]
     if measure.numerator is not None:
         sums.append(sa.func.coalesce(sa.func.sum(sa.case((measure.numerator(), 1), else_=0)), 0))
     where = [period.contains(measure.date), *measure.where(), *ctx.scoped(measure.fact, "trend").conds]
@@ -106,19 +107,19 @@ def visuals(ctx: Context) -> list[Visual]:
     level = periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
     options = ctx.time_options(visual, scoped)
-    options["extra"] = {**options["extra"], "measure": key}  # type: ignore[dict-item]
+    options["extra"] = {**options["extra"], "measure": key}
     if measure.numerator is None:
         return [columns(visual, measure.label, rows, counts, {"count": measure.label}, threshold=ctx.threshold,
-                        **options)]  # type: ignore[arg-type]
+                        **options)]
     base = columns(visual, measure.label, rows, counts, {"numerator": "Meeting the standard", "count": "All"},
-                   threshold=ctx.threshold, **options)  # type: ignore[arg-type]
+                   threshold=ctx.threshold, **options)
     frame = dict(base.cols)
     frame["rate"] = suppression.suppress_rates(pd.Series(frame["numerator"]), pd.Series(frame["count"]),
                                                threshold=ctx.threshold).tolist()
-    totals: dict[str, object] = dict(base.totals or {})
-    totals["rate"] = suppression.suppress_rate(totals.get("numerator", 0), totals.get("count", 0),  # type: ignore[arg-type]
+    totals: dict[str, Shown | float] = dict(base.totals or {})
+    totals["rate"] = suppression.suppress_rate(totals.get("numerator", 0), totals.get("count", 0),  # type: ignore[arg-type]  # counts: int or "c"
                                                threshold=ctx.threshold)
     from dataclasses import replace
 
     return [replace(base, frame=frame, values={"rate": measure.label, "numerator": "Meeting the standard",
-                                               "count": "All"}, totals=totals, unit="percent")]  # type: ignore[arg-type]
+                                               "count": "All"}, totals=totals, unit="percent")]

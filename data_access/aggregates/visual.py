@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -49,12 +50,12 @@ class Visual:
 
     key: str
     title: str
-    frame: pd.DataFrame = _Frame()  # type: ignore[assignment]  # or {column: list} (built when read)
-    values: Mapping[str, str]
+    frame: _Frame = _Frame()  # a DataFrame, or {column: list} (built when read)
+    values: Mapping[str, str]  # type: ignore[misc]  # frame has no default: _Frame.__get__ raises on the class
     dim: str | None = None
     kind: str = "bar"  # "bar" (vertical), "hbar", "time", "stack" (stacked bars over categories)
     unit: str = "count"  # "count" or "percent"
-    totals: Mapping[str, Shown] | None = None
+    totals: Mapping[str, Shown | float] | None = None  # float: a rate
     selected: str | None = None
     notes: tuple[str, ...] = ()
     level: str | None = None  # drillable charts: "service"/"team" or "year"/"quarter"/"month"
@@ -92,19 +93,19 @@ def unavailable(key: str, title: str, message: str, values: Mapping[str, str] | 
 
 def series(key: str, title: str, counts: Mapping[str, int], labels: Mapping[str, str] | Sequence[str], *,
            threshold: int, value: str = "count", value_label: str = "Count", show_total: bool = True,
-           **options: object) -> Visual:
+           **options: Any) -> Visual:
     """A one-way breakdown suppressed as a line with its total (the line rule holds even when the
     total is not drawn: suppression assumes the worst case, that it is known)."""
     codes = list(labels) if not isinstance(labels, Mapping) else list(labels.keys())
     names = labels if isinstance(labels, Mapping) else {c: c for c in codes}
     shown, total = suppression.suppress_line([int(counts.get(c, 0)) for c in codes], threshold=threshold)
-    data = {"code": codes, "label": [names[c] for c in codes], value: shown}
+    data: dict[str, list] = {"code": codes, "label": [names[c] for c in codes], value: shown}
     totals = {value: total} if show_total and total is not None else None
-    return Visual(key, title, data, {value: value_label}, totals=totals, **options)  # type: ignore[arg-type]
+    return Visual(key, title, data, {value: value_label}, totals=totals, **options)
 
 
 def columns(key: str, title: str, rows: Sequence[tuple[str, str]], counts: Mapping[str, Mapping[str, int]],
-            values: Mapping[str, str], *, threshold: int, show_total: bool = True, **options: object) -> Visual:
+            values: Mapping[str, str], *, threshold: int, show_total: bool = True, **options: Any) -> Visual:
     """Several independent count series over the same categories (e.g. started and ended per month):
     each column is suppressed as a line with its total."""
     data: dict[str, list] = {"code": [r[0] for r in rows], "label": [r[1] for r in rows]}
@@ -113,9 +114,9 @@ def columns(key: str, title: str, rows: Sequence[tuple[str, str]], counts: Mappi
         by_code = counts.get(column, {})
         shown, total = suppression.suppress_line([int(by_code.get(code, 0)) for code, _ in rows], threshold=threshold)
         data[column] = shown
-        totals[column] = total  # type: ignore[assignment]
+        totals[column] = total  # type: ignore[assignment]  # not None: suppress_line(total=True)
     return Visual(key, title, data, dict(values), totals=totals if show_total else None,
-                  **options)  # type: ignore[arg-type]
+                  **options)
 
 
 def cross(cells: Iterable[Sequence], rows: Iterable[str], cols: Iterable[str]) -> list[list[int]]:
@@ -132,7 +133,7 @@ def cross(cells: Iterable[Sequence], rows: Iterable[str], cols: Iterable[str]) -
 
 
 def table(key: str, title: str, counts: Sequence[Sequence[int]], row_labels: Mapping[str, str],
-          col_labels: Mapping[str, str], *, threshold: int, **options: object) -> Visual:
+          col_labels: Mapping[str, str], *, threshold: int, **options: Any) -> Visual:
     """A two-way table (rows = categories, columns = series; ``counts`` in the labels' order, e.g.
     from ``cross``) shown with row, column and grand totals: suppressed with margins, so no ``c``
     can be worked out from the others."""
@@ -144,8 +145,8 @@ def table(key: str, title: str, counts: Sequence[Sequence[int]], row_labels: Map
     data["total"] = [row[-1] for row in body]
     totals: dict[str, Shown] = {c: margin[j] for j, c in enumerate(col_labels)}
     totals["total"] = margin[-1]
-    return Visual(key, title, data, {**col_labels, "total": "Total"}, totals=totals,  # type: ignore[arg-type]
-                  kind=options.pop("kind", "stack"), **options)  # type: ignore[arg-type]
+    return Visual(key, title, data, {**col_labels, "total": "Total"}, totals=totals,
+                  kind=options.pop("kind", "stack"), **options)
 
 
 def rate(numerator: Shown, denominator: Shown, *, threshold: int, per: int = 100) -> float | str:

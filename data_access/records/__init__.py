@@ -126,7 +126,7 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
     ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
     _audit(audit.AuditEvent(
         action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="records",
-        username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]
+        username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]  # _access refused None
         lawful_basis=",".join(result.lawful_bases) or None, child_ids=ids, fields=result.fields,
         detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows,
                 **({"drill_through": through.target} if through is not None else {}),
@@ -165,8 +165,8 @@ def child_record(*, user: policy.Principal | None, purpose: object, child_id: ob
         _refusal(user, "child", purpose, exc, requested)
         raise
     _audit(audit.AuditEvent(
-        action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="child", username=user.username,  # type: ignore[union-attr]
-        user_id=user.user_id, purpose=access.purpose.value, lawful_basis=record.lawful_basis,  # type: ignore[union-attr]
+        action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="child", username=user.username,  # type: ignore[union-attr]  # _access refused None
+        user_id=user.user_id, purpose=access.purpose.value, lawful_basis=record.lawful_basis,  # type: ignore[union-attr]  # _access refused None
         child_ids=requested, fields=record.fields,
         detail={"break_glass": access.purpose is Purpose.VITAL_INTERESTS}))
     return record
@@ -197,10 +197,10 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
     expires = now + dt.timedelta(hours=current().settings.break_glass_hours)
     with tables.write_transaction(current().app) as conn:
         conn.execute(tables.break_glass_grants.insert().values(
-            user_id=user.user_id, child_id=requested[0], justification=text[:2000],  # type: ignore[union-attr]
+            user_id=user.user_id, child_id=requested[0], justification=text[:2000],  # type: ignore[union-attr]  # role_of refused None
             granted_at=tables.iso_utc(now), expires_at=tables.iso_utc(expires)))
     _audit(audit.AuditEvent(action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child",
-                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
+                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]  # role_of refused None
                             purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
                             child_ids=requested, reason="break-glass: flagged for IG review",
                             detail={"expires_at": tables.iso_utc(expires)}))
@@ -237,7 +237,7 @@ def declare_purpose(*, user: policy.Principal | None, purpose: object, previous:
         _refusal(user, "purpose", purpose, exc)
         raise
     _audit(audit.AuditEvent(action=audit.AuditAction.PURPOSE_CHANGED, outcome="allowed",
-                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]
+                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]  # ensure_purpose refused None
                             purpose=accepted.value,
                             detail={"previous": str(previous)[:40] if previous else ""}))
     return accepted.value

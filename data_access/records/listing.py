@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +22,9 @@ from data_access.errors import InvalidRequest
 from data_access.filters import Filters
 from data_access.records.scope import Access, scope_subquery
 from model import schema
+
+if TYPE_CHECKING:
+    from data_access.records.through import DrillCounts
 
 CH = schema.children.c
 WITHHELD = "withheld"
@@ -43,7 +47,7 @@ class Page:
     page_size: int
     fields: tuple[str, ...]
     lawful_bases: tuple[str, ...]
-    drill: object | None = None  # through.DrillCounts when the list is a drill-through
+    drill: DrillCounts | None = None  # when the list is a drill-through
     drill_title: str | None = None
 
 

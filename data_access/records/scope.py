@@ -62,11 +62,11 @@ def check_access(user: policy.Principal | None, purpose: str | None, *, day: dt.
         parsed = policy.ensure_purpose(user, purpose)
     if role.row_scope is Scope.NAMED_CHILD and parsed is not Purpose.VITAL_INTERESTS and named_child is None:
         raise AccessDenied("A subject access request must name one child.")
-    if role.row_scope is Scope.CASELOAD and not user.worker_id:  # type: ignore[union-attr]
+    if role.row_scope is Scope.CASELOAD and not user.worker_id:  # type: ignore[union-attr]  # role_of refused None
         raise AccessDenied("Your account is not linked to a caseload.")
-    if role.row_scope is Scope.TEAM and not user.team_ids:  # type: ignore[union-attr]
+    if role.row_scope is Scope.TEAM and not user.team_ids:  # type: ignore[union-attr]  # role_of refused None
         raise AccessDenied("Your account is not linked to a team.")
-    return Access(user, role, parsed, day, grace_days, named_child,  # type: ignore[arg-type]
+    return Access(user, role, parsed, day, grace_days, named_child,  # type: ignore[arg-type]  # role_of refused None
                   tuple(int(c) for c in break_glass_children))
 
 

@@ -170,7 +170,7 @@ def _workforce(rng: np.random.Generator, cal: Calendar, inv: dict[str, np.ndarra
     team = workforce.assign_teams(rng, inv["service"], locality[inv["child"]], route, adult)
     open_alloc = np.isnat(inv["end"]) & inv["allocated"]
     counts = pd.Series(team[open_alloc]).value_counts().to_dict()
-    workers = workforce.workers_frame(rng, counts)
+    workers = workforce.workers_frame(rng, counts)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
     worker, alloc = workforce.allocations(rng, cal, workers, team, inv["start"], inv["end"], inv["allocated"])
     return team, worker, alloc, workers
 

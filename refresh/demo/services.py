@@ -120,9 +120,9 @@ def _statutory(b: _Builder, s: Stories) -> None:
         b.add(ep["child"][sel], itype, ep["ref"][sel], ep["closure"][sel], outcome[sel],
               episode=np.flatnonzero(sel) + 1, allocated=~ep["nfa"][sel])
     plans = s.plans
-    received = plans[["request_id"]].merge(s.requests[["request_id", "received_date"]], how="left",
-                                           on="request_id")["received_date"]
-    received = received.to_numpy().astype("datetime64[D]")
+    received_dates = plans[["request_id"]].merge(s.requests[["request_id", "received_date"]], how="left",
+                                                 on="request_id")["received_date"]
+    received = received_dates.to_numpy().astype("datetime64[D]")
     start = plans["start_date"].to_numpy().astype("datetime64[D]")
     start = np.where(np.isnat(received), start, received)
     b.add(plans["child_id"].to_numpy(), "EHC", start, plans["ceased_date"].to_numpy().astype("datetime64[D]"),

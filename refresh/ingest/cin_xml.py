@@ -258,7 +258,7 @@ class CensusFile:
             elem: ET.Element | None = None
             try:
                 # Only "end" events (half the work of start+end): a <Child> is complete when it ends.
-                for _event, elem in ET.iterparse(stream, events=("end",)):  # type: ignore[arg-type]
+                for _event, elem in ET.iterparse(stream, events=("end",)):
                     if elem.tag == "Child":
                         yield read_child(elem, position)
                         position += 1

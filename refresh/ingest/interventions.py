@@ -71,7 +71,7 @@ def read_interventions(path: Path, known: Known, *, column_map: Mapping[str, str
         if not child:
             findings.append(error(name, None, "la_child_id", "", f"Row {number} has no child identifier"))
             continue
-        c = Cells(row, file=name, child=child, findings=findings)
+        c = Cells(row, file=name, child=child, findings=findings)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
         service = c.text("service", required=True, codes=codes.SERVICE, what="Service")
         itype = c.text("intervention_type", required=True, codes=codes.INTERVENTION_TYPE, what="Intervention type")
         if service and itype and codes.INTERVENTION_TYPE[itype][0] != service:
@@ -147,7 +147,7 @@ def read_population(path: Path) -> Batch:
                 if c not in table]
     rows = Rows()
     for number, row in enumerate([] if findings else table.to_dict("records"), start=2):
-        c = Cells(row, file=path.name, child="", findings=findings)
+        c = Cells(row, file=path.name, child="", findings=findings)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
         year, count = c.integer("year", required=True), c.integer("children_0_17", required=True)
         if year is not None and count is not None:
             rows.add("l_population", year, count)

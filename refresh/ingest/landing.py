@@ -102,11 +102,11 @@ def typed(raw: pd.DataFrame, spec: Table) -> pd.DataFrame:
         if col.dtype == want:
             out[name] = col
         elif kind == "date":
-            out[name] = pd.to_datetime(col, errors="raise").astype(want)
+            out[name] = pd.to_datetime(col, errors="raise").astype(want)  # type: ignore[call-overload]  # pandas-stubs: astype() takes dtype literals only
         elif kind == "int":
-            out[name] = pd.to_numeric(col).astype(want)
+            out[name] = pd.to_numeric(col).astype(want)  # type: ignore[call-overload]  # pandas-stubs: astype() takes dtype literals only
         else:
-            out[name] = col.astype(want)
+            out[name] = col.astype(want)  # type: ignore[call-overload]  # pandas-stubs: astype() takes dtype literals only
     return pd.DataFrame(out, index=raw.index)
 
 

@@ -86,13 +86,13 @@ class _Reader:
             table_id = row.get(id_col, "")
             person = self.owner[parent[1]].get(row.get(parent[0], "")) if parent else table_id
             if not table_id or person is None:
-                self.findings.append(error(file, None, id_col if not table_id else parent[0], "",  # type: ignore[index]
+                self.findings.append(error(file, None, id_col if not table_id else parent[0], "",  # type: ignore[index]  # person is None only with a parent
                                            f"Row {number} has no {id_col} or refers to a record that is not in the "
                                            "export"))
                 continue
             self.owner[module][table_id] = person
             child = self.key.get(person, "")
-            out.append((table_id, child, Cells(row, file=file, child=child, findings=self.findings)))
+            out.append((table_id, child, Cells(row, file=file, child=child, findings=self.findings)))  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
         return out
 
 
@@ -112,7 +112,7 @@ def _people(r: _Reader) -> None:
     seen: dict[str, int] = {}
     for row in r.table("person").to_dict("records"):
         if row.get("persontableid"):
-            r.key[row["persontableid"]] = key = _person_key(row, r.known)
+            r.key[row["persontableid"]] = key = _person_key(row, r.known)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
             seen[key] = seen.get(key, 0) + 1
     for _table_id, child, c in r.rows_of("person"):
         if seen.get(child, 0) > 1:
@@ -286,7 +286,7 @@ def read_sen2(paths: Sequence[Path], known: Known, *, reference_date: dt.date | 
     _plans(r, _requests(r))
     header = r.table("sen2")
     if reference_date is None and "referencedate" in header and len(header):
-        cells = Cells(header.iloc[0].to_dict(), file=r.names["sen2"], child="", findings=r.findings)
+        cells = Cells(header.iloc[0].to_dict(), file=r.names["sen2"], child="", findings=r.findings)  # type: ignore[arg-type]  # pandas-stubs: to_dict() keys are Hashable
         reference_date = cells.date("referencedate", what="Reference date")
     frames = r.rows.frames(SEN_TABLES, {"l_children": CHILD_COLUMNS})
     if reference_date is None:

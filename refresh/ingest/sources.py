@@ -20,6 +20,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -64,14 +65,14 @@ class IngestConfig:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> IngestConfig:
         """The ledger, reports and sources file in the data directory; ``overrides`` win."""
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "analytics_url": settings.analytics_url,
             "landing_path": settings.data_dir / "landing.duckdb",
             "report_dir": settings.data_dir / "ingest-reports",
             "sources_file": settings.data_dir / "sources.toml",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def read_sources_file(path: Path) -> list[SourceSpec]:
@@ -124,7 +125,7 @@ def _ids(frame: pd.DataFrame, name: str, order: list[str]) -> pd.DataFrame:
 def _null(n: int, dtype: str) -> pd.api.extensions.ExtensionArray | np.ndarray:
     if dtype == "date":
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-    return pd.array([None] * n, dtype=dtype)
+    return pd.array([None] * n, dtype=dtype)  # type: ignore[call-overload]  # pandas-stubs: dtype literals only
 
 
 def _census(led: dict[str, pd.DataFrame], keys: pd.DataFrame, team: str) -> dict[str, pd.DataFrame]:
@@ -295,5 +296,5 @@ def _conform(table: sa.Table, frame: pd.DataFrame) -> pd.DataFrame:
             want = "float64"
         else:
             want = "str"
-        out[column.name] = values if values.dtype == want else values.astype(want)
+        out[column.name] = values if values.dtype == want else values.astype(want)  # type: ignore[call-overload]  # pandas-stubs: astype() takes dtype literals only
     return pd.DataFrame(out).reset_index(drop=True)

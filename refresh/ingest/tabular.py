@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -61,14 +61,14 @@ class Cells:
         self.row, self.file, self.child, self.findings = row, file, child, findings
         self.ok = True
 
-    def text(self, column: str, *, required: bool = False, codes: object = None, rule: str = "",
+    def text(self, column: str, *, required: bool = False, codes: Container[str] | None = None, rule: str = "",
              what: str | None = None) -> str | None:
         value = self.row.get(column, "") or ""
         if not value:
             if required:
                 self._bad(column, rule, f"{what or column} is missing")
             return None
-        if codes is not None and value not in codes:  # type: ignore[operator]
+        if codes is not None and value not in codes:
             self._bad(column, rule, f"{what or column} '{value}' is not a valid code")
             return None
         return value
