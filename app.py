@@ -1,23 +1,18 @@
-"""Children's Services Insight: the app factory and command line. Wiring only.
+"""Children's Services Insight: the app factory and the WSGI entry point. Wiring only.
 
-    python app.py [serve] [--host H] [--port N]    serve the dashboards (default 127.0.0.1:8050)
-    python app.py build-demo [--scale X] [--seed N] build the synthetic demo analytics store
-    python app.py create-user USERNAME --role ROLE  create a local account (asks for the password)
-    python app.py disable-user|enable-user USERNAME disable (ending its sessions) or re-enable an account
-    python app.py set-role USERNAME --role ROLE [--team T] [--service S]   change role, teams, services
-    python app.py end-sessions USERNAME             log an account out everywhere
-    python app.py verify-audit                      check the audit trail's hash chain
-    python app.py load cin FILE.xml [--allow-partial]  validate and load council data (also sen2, ...)
+``create_app(settings)`` builds the Dash app; ``wsgi()`` is what a WSGI server calls in each worker
+(``gunicorn 'app:wsgi()'``). The command line lives in ``cli.py``; ``python app.py COMMAND`` runs it
+(``python app.py --help``, and README's "Two commands").
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import functools
-import getpass
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import dash
@@ -42,19 +37,21 @@ from auth import (
 from dashboards._requests import install_callback_checks
 from model.settings import Settings
 
-HERE = Path(__file__).resolve().parent
+HERE: Path = Path(__file__).resolve().parent
 DEMO_PASSWORD = "insight-demo-password"
 STORES = "csi_stores"  # the key of the app's stores in Flask's ``app.extensions``
+STARTUP_LOCK = ".startup.lock"  # in the data directory: serialises start-up across processes
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
-    """Build the Dash app on a Flask server, with every route behind login."""
+    """Build the Dash app on a Flask server, with every route behind login.
+
+    Side effects: those of ``prepare_stores`` (the app store migrated; in demo mode an outdated demo
+    store rebuilt and the demo accounts created), serialised with any other process starting on the
+    same data directory.
+    """
     settings = settings or Settings.from_env()
-    stores = data_access.open_stores(settings)
-    with data_access.bound(stores):
-        _check_store_layout(settings)
-        if settings.demo:
-            data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
+    stores = prepare_stores(settings)
 
     server = Flask(__name__)
     server.extensions[STORES] = stores
@@ -116,8 +113,58 @@ def stores_of(app: dash.Dash | Flask) -> data_access.Stores:
 
 
 def wsgi() -> Flask:
-    """The WSGI application for a production server: ``gunicorn -w 2 'app:wsgi()'``."""
+    """The WSGI application, built from the environment's settings: ``gunicorn 'app:wsgi()'``.
+
+    Called once in each server worker (never preloaded: DuckDB connections must not cross a fork).
+    """
     return create_app().server
+
+
+@contextlib.contextmanager
+def startup_lock(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``data_dir/.startup.lock`` (``fcntl.flock``) until the block ends.
+
+    Serialises start-up work (migrations, the demo store, demo accounts) between processes sharing a
+    data directory, e.g. server workers booting together: the second waits, then finds the work done.
+    The lock dies with its process, so a crashed start-up never leaves it held. Not re-entrant: a
+    process holding it must not take it again. Side effect: creates the (empty) lock file. Where the
+    file cannot be created (a read-only data directory) the block runs unlocked, with a warning:
+    every step it guards is also safe to repeat and to race.
+    """
+    try:
+        handle = open(data_dir / STARTUP_LOCK, "a")  # "a": creates, never truncates; closed below
+    except OSError as exc:
+        print(f"warning: start-up runs without its lock ({exc})", file=sys.stderr)
+        handle = None
+    if handle is None:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_stores(settings: Settings) -> data_access.Stores:
+    """Open ``settings``' stores ready to serve, under ``startup_lock``; idempotent.
+
+    Side effects: migrates the app store; in demo mode rebuilds a demo store built by an older
+    version and creates any missing demo account. Raises RuntimeError for an outdated store that is
+    not the demo's. The caller owns the returned stores (``Stores.close``).
+    """
+    with startup_lock(settings.data_dir):
+        stores = data_access.open_stores(settings)
+        try:
+            with data_access.bound(stores):
+                _check_store_layout(settings)
+                if settings.demo:
+                    data_access.ensure_demo_accounts(password_hash=lambda: hash_password(DEMO_PASSWORD))
+        except BaseException:
+            stores.close()
+            raise
+    return stores
 
 
 def _auth_config(settings: Settings, *, script_hashes: Callable[[], Sequence[str]]) -> AuthConfig:
@@ -165,100 +212,6 @@ def show_user(_pathname: str | None) -> str:
     return header_text(current_app_user())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="app.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", help="with no command: serve on this address")
-    parser.add_argument("--port", type=int, default=8050, help="with no command: serve on this port")
-    sub = parser.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="serve the app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8050)
-    build = sub.add_parser("build-demo", help="build the synthetic demo analytics store")
-    build.add_argument("--scale", type=float, default=None)
-    build.add_argument("--seed", type=int, default=None)
-    build.add_argument("--if-missing", action="store_true", help="do nothing if a store already exists")
-    user = sub.add_parser("create-user", help="create a local account")
-    user.add_argument("username")
-    user.add_argument("--role", required=True, choices=sorted(data_access.policy.ROLES))
-    user.add_argument("--name", default=None)
-    user.add_argument("--team", action="append", default=[])
-    user.add_argument("--service", action="append", default=[])
-    user.add_argument("--worker", default=None)
-    user.add_argument("--sso", action="store_true", help="no password: the user signs in through single sign-on")
-    _add_account_commands(sub)
-    sub.add_parser("verify-audit", help="check the audit trail's hash chain")
-    sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
-                                  "population FILE | refresh | status (see README)", add_help=False)
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["load"]:  # everything after "load" belongs to the loader's own command line
-        from refresh.ingest.__main__ import main as ingest_main
-
-        return ingest_main(argv[1:])
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-
-    if args.command == "build-demo":
-        return _build_demo(settings, args.scale, args.seed, args.if_missing)
-    if args.command == "create-user":
-        password_hash = None
-        if not args.sso:  # hash_password raises ValueError naming the rule a weak password breaks
-            password_hash = hash_password(getpass.getpass("Password (12-128 characters): "),
-                                          username=args.username)
-        with data_access.bound(data_access.open_stores(settings)):
-            created = data_access.create_account(
-                username=args.username, role=args.role, password_hash=password_hash,
-                display_name=args.name, team_ids=tuple(args.team), services=tuple(args.service),
-                worker_id=args.worker)
-        print(f"Created {created.username} ({created.role}).")
-        return 0
-    if args.command in ACCOUNT_COMMANDS:
-        with data_access.bound(data_access.open_stores(settings)):
-            return _account_command(args)
-    if args.command == "verify-audit":  # never creates an app store: a mistyped URL is an error (exit 2)
-        from appstore import audit
-
-        return audit.main(["verify", "--url", settings.app_db_url])
-    port, host = args.port, args.host  # `app.py --port N` and `app.py serve --port N` both serve
-    app = create_app(settings)
-    print(f"Serving Children's Services Insight on http://{host}:{port}", file=sys.stderr)
-    app.run(host=host, port=port, debug=False)
-    return 0
-
-
-ACCOUNT_COMMANDS = ("disable-user", "enable-user", "set-role", "end-sessions")
-
-
-def _add_account_commands(sub: argparse._SubParsersAction) -> None:
-    for name, text in (("disable-user", "disable an account and end its sessions"),
-                       ("enable-user", "re-enable a disabled account"),
-                       ("end-sessions", "end every session of an account (log out everywhere)")):
-        sub.add_parser(name, help=text).add_argument("username")
-    role = sub.add_parser("set-role", help="set an account's role (and teams/services when given)")
-    role.add_argument("username")
-    role.add_argument("--role", required=True, choices=sorted(data_access.policy.ROLES))
-    role.add_argument("--team", action="append", default=None, help="replaces the teams (repeat for more)")
-    role.add_argument("--service", action="append", default=None, help="replaces the services (repeat)")
-
-
-def _account_command(args: argparse.Namespace) -> int:
-    """disable-user, enable-user, set-role, end-sessions: audited as command-line changes."""
-    accounts = data_access.accounts
-    try:
-        if args.command == "set-role":
-            user = accounts.operator_set_role(args.username, args.role, args.team, args.service)
-            print(f"{user.username}: {user.role}; teams {', '.join(user.team_ids) or '-'}; "
-                  f"services {', '.join(user.services) or '-'}. Their sessions have ended.")
-        elif args.command == "end-sessions":
-            print(f"Ended {accounts.operator_end_sessions(args.username)} session(s) of {args.username}.")
-        else:
-            user = accounts.operator_set_active(args.username, args.command == "enable-user")
-            print(f"{user.username} is now {'enabled' if user.active else 'disabled (sessions ended)'}.")
-    except (LookupError, ValueError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    return 0
-
-
 def _check_store_layout(settings: Settings) -> None:
     """An analytics store built by an older version: the demo store is rebuilt; any other is refused."""
     problem = data_access.store_layout_problem()
@@ -267,22 +220,24 @@ def _check_store_layout(settings: Settings) -> None:
     if not settings.demo:
         raise RuntimeError(problem)
     print(f"{problem}\nRebuilding the demo store now.", file=sys.stderr)
-    _build_demo(settings, None, None, False)
+    build_demo_store(settings)
     data_access.reopen_analytics()
 
 
-def _build_demo(settings: Settings, scale: float | None, seed: int | None, if_missing: bool) -> int:
+def build_demo_store(settings: Settings, scale: float | None = None, seed: int | None = None) -> None:
+    """Build the synthetic demo analytics store at ``settings.analytics_url`` (swapped in when complete).
+
+    Side effects: writes the store, prints progress and a summary to stderr. Takes no lock: callers
+    hold ``startup_lock`` (``prepare_stores``, ``cli.py build-demo``).
+    """
     from refresh import demo
 
-    path = settings.analytics_path
-    if if_missing and path is not None and path.exists():
-        print(f"Demo store already present at {path}; reusing it.", file=sys.stderr)
-        return 0
     counts = demo.build(settings.analytics_url, seed=seed or settings.demo_seed,
                         scale=scale or settings.demo_scale, as_of=None, progress=True)
     print(f"Built demo store: {sum(counts.values()):,} rows in {len(counts)} tables.", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
+    from cli import main
+
     sys.exit(main())

@@ -219,7 +219,13 @@ def provision_sso_user(*, username: str, display_name: str | None, role: str, te
 
 
 def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:
-    """Create any missing demo account (linked to the demo store's workers); returns those created."""
+    """Create any missing demo account (linked to the demo store's workers); returns those created.
+
+    Idempotent and safe when several processes run it at once (server workers starting together):
+    an account that exists already, or that another process creates first, counts as done.
+    ``password_hash`` is called at most once, and only when an account is missing. Side effects:
+    user rows in the app store.
+    """
     from model.demo_accounts import DEMO_USERS
 
     engine = current().app
@@ -230,13 +236,16 @@ def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:
             continue
         hashed = hashed or password_hash()
         link = DEMO_USERS.get(username, {})
-        users.create_user(
-            engine, username=username, role=str(spec["role"]), password_hash=hashed,
-            display_name=str(spec["display_name"]),
-            team_ids=tuple(link.get("team_ids", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
-            services=tuple(spec.get("services", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
-            worker_id=link.get("worker_id"),  # type: ignore[arg-type]  # demo data: str or absent
-        )
+        try:
+            users.create_user(
+                engine, username=username, role=str(spec["role"]), password_hash=hashed,
+                display_name=str(spec["display_name"]),
+                team_ids=tuple(link.get("team_ids", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
+                services=tuple(spec.get("services", ())),  # type: ignore[arg-type]  # demo data: a tuple of str
+                worker_id=link.get("worker_id"),  # type: ignore[arg-type]  # demo data: str or absent
+            )
+        except users.UserExists:  # a concurrent start-up created it between our look and our insert
+            continue
         created.append(username)
     return created
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -102,15 +103,31 @@ class Settings:
         return Path(self.analytics_url[len(prefix):]) if self.analytics_url.startswith(prefix) else None
 
 
-def _kept_secret(data_dir: Path, name: str, given: str | None) -> str:
-    """A secret from the environment, else one generated on first run and kept in the data dir."""
+def _kept_secret(data_dir: Path, name: str, given: str | None, patience: float = 10.0) -> str:
+    """A secret from the environment, else one generated on first run and kept in the data dir.
+
+    Side effect: on first run, writes ``data_dir/name`` (mode 0600). Safe when several processes
+    (server workers) start together: the file is created with O_EXCL, so exactly one process writes
+    it; the others get FileExistsError and read the winner's value, waiting (up to ``patience``
+    seconds) while the file is still empty. One ``write`` of a few dozen bytes into a fresh file is
+    seen whole or not at all (the file size moves after the bytes are in place), never in part.
+    """
     if given:
         return given
     path = data_dir / name
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
+    if not path.exists():
+        value = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process is creating it right now
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value)
+            return value
+    deadline = time.monotonic() + patience
+    while not (value := path.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} is empty; delete it to have a new secret generated")
+        time.sleep(0.01)
     return value

@@ -6,9 +6,10 @@
 # Environment:
 #   CSI_PYTHON=python3.12   interpreter used to create .venv (default: first python3 >= 3.11)
 #   CSI_NO_INSTALL=1        never run apt-get or pip; use .venv as it is (offline work)
+#   CSI_VENV=/path/to/venv  use this existing virtualenv instead of .venv (never created or replaced)
 
 CSI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CSI_VENV="$CSI_ROOT/.venv"
+CSI_VENV="${CSI_VENV:-$CSI_ROOT/.venv}"
 CSI_PY="$CSI_VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # Playwright drives the system Chromium; its own browser download is never used.
@@ -96,6 +97,7 @@ csi_venv_ok() {
 # Create .venv unless a working one (Python >= 3.11 with pip) is already there.
 csi_ensure_venv() {
     csi_venv_ok && return 0
+    [ "$CSI_VENV" = "$CSI_ROOT/.venv" ] || csi_die "CSI_VENV=$CSI_VENV is not a working virtualenv (Python >= 3.11 with pip)"
     csi_no_install && csi_die "CSI_NO_INSTALL=1 but $CSI_VENV is missing or broken"
     local python version
     if ! python="$(csi_find_python)"; then

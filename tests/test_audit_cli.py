@@ -115,9 +115,9 @@ def trail(request: pytest.FixtureRequest, tmp_path: Path, demo_store: Path,
 
 
 def _app_verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    import app as app_module
+    import cli
 
-    code = app_module.main(["verify-audit"])
+    code = cli.main(["verify-audit"])
     return code, capsys.readouterr().out
 
 

@@ -148,19 +148,19 @@ def test_the_admin_page_refuses_other_roles_over_http(client, auth) -> None:  # 
 
 
 def test_command_line_account_commands(dash_app, settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    import app as app_module
+    import cli
 
     for name, value in {"CSI_DATA_DIR": str(settings.data_dir), "CSI_APP_DB_URL": settings.app_db_url,
                         "CSI_ANALYTICS_URL": settings.analytics_url}.items():
         monkeypatch.setenv(name, value)
-    assert app_module.main(["disable-user", "demo-leader"]) == 0
+    assert cli.main(["disable-user", "demo-leader"]) == 0
     assert not _user("demo-leader").active
-    assert app_module.main(["enable-user", "demo-leader"]) == 0
-    assert app_module.main(["set-role", "demo-leader", "--role", "team_manager", "--team", "CSC-SGA",
+    assert cli.main(["enable-user", "demo-leader"]) == 0
+    assert cli.main(["set-role", "demo-leader", "--role", "team_manager", "--team", "CSC-SGA",
                             "--service", "CSC"]) == 0
     assert (_user("demo-leader").role, _user("demo-leader").team_ids) == ("team_manager", ("CSC-SGA",))
-    assert app_module.main(["end-sessions", "demo-leader"]) == 0
-    assert app_module.main(["disable-user", "no-such-user"]) == 2
+    assert cli.main(["end-sessions", "demo-leader"]) == 0
+    assert cli.main(["disable-user", "no-such-user"]) == 2
     assert "no user named" in capsys.readouterr().err
     events = audit.query_events(data_access.current().app, action="user_admin")
     assert [e["detail"]["change"] for e in events[:4]] == ["end_sessions", "set_role", "enable", "disable"]

@@ -157,3 +157,11 @@ def test_serve_leaves_csi_demo_alone_when_it_is_set(serve_sandbox: Path) -> None
     env.pop("PORT", None)
     subprocess.run([str(serve_sandbox / "serve")], env=env, capture_output=True, timeout=120, check=True)
     assert (serve_sandbox / "calls.log").read_text().splitlines() == ["0 serve --port 8050"]
+
+
+def test_serve_dry_run_builds_no_demo_store(serve_sandbox: Path) -> None:
+    env = {**os.environ, "CSI_NO_INSTALL": "1", "CSI_DATA_DIR": str(serve_sandbox / "var")}
+    for name in ("CSI_DEMO", "CSI_ANALYTICS_URL", "PORT"):
+        env.pop(name, None)
+    subprocess.run([str(serve_sandbox / "serve"), "--dry-run"], env=env, capture_output=True, timeout=120, check=True)
+    assert (serve_sandbox / "calls.log").read_text().splitlines() == ["1 serve --port 8050 --dry-run"]
