@@ -41,18 +41,17 @@ for good: new ones give every cell new noise, and old and new figures could then
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
-import operator
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import Literal, NamedTuple, SupportsIndex
+from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
 
-KEY_SPACE = 4096
+from model.recordkeys import KEY_SPACE, MIN_SECRET_BYTES, record_key, record_keys  # noqa: F401  (re-exported)
+
 MAX_ADJUSTMENT = 2
 VARIANCE = 1.0
 THRESHOLD = 6
@@ -60,7 +59,6 @@ PTABLE_ROWS = 750
 PTABLE_CYCLE = 250
 MIN_DENOMINATOR = 10
 MIN_AVERAGE_N = 8
-MIN_SECRET_BYTES = 16
 SUPPRESSED: Literal["c"] = "c"
 NOT_APPLICABLE: Literal["z"] = "z"
 _SEED = b"csi-cellkey-ptable-v1"
@@ -69,37 +67,6 @@ Published = int | Literal["c"]
 
 
 # Record keys and cell keys -------------------------------------------------------------------------
-
-def record_keys(secret: bytes, table: str, natural_ids: Iterable[str | SupportsIndex],
-                key_space: int = KEY_SPACE) -> list[int]:
-    """Record keys of many units (any iterable: a list, a pandas Series, a numpy array)."""
-    if len(secret) < MIN_SECRET_BYTES:
-        raise ValueError(f"the record-key secret must have at least {MIN_SECRET_BYTES} bytes")
-    base = hmac.new(secret, f"{len(table)}:{table}:".encode(), hashlib.sha256)
-    out = []
-    for natural_id in natural_ids:
-        mac = base.copy()
-        mac.update(_id_text(natural_id).encode())
-        out.append(int.from_bytes(mac.digest()[:8], "big") % key_space)
-    return out
-
-
-def _id_text(natural_id: object) -> str:
-    """A natural id as text: a str as is, an integer (Python or numpy) in decimal."""
-    if isinstance(natural_id, str):
-        return natural_id
-    if isinstance(natural_id, SupportsIndex) and not isinstance(natural_id, bool):
-        return str(operator.index(natural_id))  # int, numpy integer
-    raise TypeError(f"a natural id is a str or an int, not {type(natural_id).__name__}")
-
-
-def record_key(secret: bytes, table: str, natural_id: str | SupportsIndex, key_space: int = KEY_SPACE) -> int:
-    """The unit's record key in 0..key_space-1: HMAC-SHA256(secret, table + id), so the same child or
-    event gets the same key at every refresh and nobody without the secret can compute it. ``table``
-    separates kinds of unit (a child's key is unrelated to their referrals' keys); an int id and its
-    decimal text give the same key. The secret needs at least 16 bytes."""
-    return record_keys(secret, table, (natural_id,), key_space)[0]
-
 
 def cell_key(keys: Iterable[int], key_space: int = KEY_SPACE) -> int:
     """The cell key of a set of records: the sum of their record keys mod ``key_space``."""

@@ -34,7 +34,8 @@ def _child_copies() -> tuple[sa.Column, ...]:
     """Derived copies of the child's slicer attributes (CHILD_COPIES): slicers filter a fact's own rows."""
     return (sa.Column("child_sex", sa.String(1), nullable=True, comment="derived: children.sex"),
             sa.Column("child_locality", sa.String(16), nullable=True, comment="derived: children.locality"),
-            sa.Column("child_birth_date", sa.Date, nullable=True, comment="derived: children.birth_date"))
+            sa.Column("child_birth_date", sa.Date, nullable=True, comment="derived: children.birth_date"),
+            sa.Column("child_rkey", sa.SmallInteger, nullable=True, comment="derived: children.rkey"))
 
 
 def _episode_copies() -> tuple[sa.Column, ...]:
@@ -302,19 +303,33 @@ CHILD_TABLES = (
     cp_plans, cp_reviews, ehc_requests, ehc_assessments, ehc_plans, sen_needs, sen_placements,
     involvements, allocations,
 )
+# Every row carries its record key (model.recordkeys, from the table and its primary key), so any
+# count can be protected by the cell-key method: a figure's adjustment comes from the keys of the
+# records it counts. Fact tables also carry their child's key (``child_rkey``, a CHILD_COPIES copy)
+# for counts of children.
+for _table in CHILD_TABLES:
+    _table.append_column(sa.Column("rkey", sa.SmallInteger, nullable=False,
+                                   comment="derived: record key in 0..4095 (cell-key protection)"))
 REFERENCE_TABLES = (store_metadata, population, teams, workers)
 # Tables carrying copies of their child's slicer attributes: copy column -> ``children`` column.
-CHILD_COPIES = {"child_sex": "sex", "child_locality": "locality", "child_birth_date": "birth_date"}
+CHILD_COPIES = {"child_sex": "sex", "child_locality": "locality", "child_birth_date": "birth_date",
+                "child_rkey": "rkey"}
 CHILD_SLICED = tuple(t for t in CHILD_TABLES if "child_sex" in t.c)
 EPISODE_COPIES = {"episode_team_id": "team_id", "episode_referral_source": "referral_source",
                   "episode_primary_need": "primary_need", "episode_closure_reason": "closure_reason"}
 EPISODE_SLICED = tuple(t for t in CHILD_TABLES if "episode_team_id" in t.c)
 ALL_TABLES = REFERENCE_TABLES + CHILD_TABLES  # loaded from frames
+KEY_COLUMNS = ("rkey", "child_rkey")  # given by the build (refresh.database), not by the frames loaded
+
+
+def loaded_columns(table: sa.Table) -> list[str]:
+    """The columns a frame for ``table`` carries (the build adds the record keys)."""
+    return [c.name for c in table.columns if c.name not in KEY_COLUMNS]
 DERIVED_TABLES = (open_spells,)  # computed from them at refresh
 ANY_SERVICE = "*"
 # The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
 # bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
-STORE_LAYOUT = "2"  # 2: child and episode copies on fact tables, open_spells
+STORE_LAYOUT = "3"  # 2: child and episode copies on fact tables, open_spells; 3: record keys
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),

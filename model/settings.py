@@ -37,6 +37,7 @@ class Settings:
     caseworker_grace_days: int = 28
     break_glass_hours: int = 24
     pseudonym_key: bytes = field(default=b"", repr=False)
+    record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -75,6 +76,7 @@ class Settings:
             caseworker_grace_days=int(env.get("CSI_CASEWORKER_GRACE_DAYS") or 28),
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 24),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
+            record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
             session_idle_minutes=int(env.get("CSI_SESSION_IDLE_MINUTES") or 30),
             session_max_hours=int(env.get("CSI_SESSION_MAX_HOURS") or 12),

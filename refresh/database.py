@@ -9,6 +9,7 @@ read-only. A refresh builds a complete new store and only then swaps it in: for 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from model import schema
+from model.recordkeys import SYNTHETIC_SECRET, record_keys
 
 
 def analytics_engine(url: str, *, read_only: bool = True) -> sa.Engine:
@@ -76,18 +78,21 @@ def create_indexes(conn: sa.Connection) -> None:
 TableFrames = Mapping[str, pd.DataFrame]
 
 
-def build_store(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
+def build_store(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]], *,
+                record_secret: bytes = SYNTHETIC_SECRET) -> None:
     """Build a complete analytics store from ``frames`` (table name, frame) and swap it in.
 
-    Nothing is visible to readers until the whole build has succeeded; a failure leaves the store
-    being served exactly as it was.
+    Every row gets its record key under ``record_secret`` (a council's refresh passes its own, kept
+    outside the store; the default is for synthetic data only). Nothing is visible to readers until
+    the whole build has succeeded; a failure leaves the store being served exactly as it was.
     """
+    load = functools.partial(_load_all, frames=frames, record_secret=record_secret)
     if url.startswith("duckdb:///"):
-        _build_duckdb(Path(url[len("duckdb:///"):]), frames)
+        _build_duckdb(Path(url[len("duckdb:///"):]), load)
     elif url.startswith("postgresql"):
-        _build_postgres(url, frames)
+        _build_postgres(url, load)
     else:
-        _build_in_place(url, frames)
+        _build_in_place(url, load)
 
 
 class Copies:
@@ -107,9 +112,13 @@ class Copies:
         self._index = None if dense else pd.Index(ids)
         self._columns: dict[str, np.ndarray | tuple[np.ndarray, pd.Index]] = {}
         for copy, source in mapping.items():
+            if source not in parent:  # e.g. rkey before the build gives it: copied at the build
+                continue
             values = parent[source]
             if isinstance(table.c[source].type, sa.Date):
                 self._columns[copy] = pd.to_datetime(values).to_numpy(dtype="datetime64[s]")
+            elif isinstance(table.c[source].type, sa.Integer):  # record keys: whole numbers, never NULL
+                self._columns[copy] = values.to_numpy(dtype=np.int64)
             else:  # codes: take small ints, not strings
                 self._columns[copy] = pd.factorize(values)
 
@@ -124,7 +133,11 @@ class Copies:
         unknown = at < 0
         copies: dict[str, np.ndarray | pd.Series] = {}
         for copy, column in self._columns.items():
-            if isinstance(column, np.ndarray):
+            if isinstance(column, np.ndarray) and column.dtype == np.int64:
+                taken = pd.array(column[np.where(unknown, 0, at)], dtype="Int64") if len(column) else \
+                    pd.array([None] * len(at), dtype="Int64")
+                taken[unknown] = pd.NA
+            elif isinstance(column, np.ndarray):
                 taken = column[at]
                 taken[unknown] = np.datetime64("NaT")
             else:
@@ -158,12 +171,25 @@ def add_copies(name: str, frame: pd.DataFrame, parents: dict[str, Copies]) -> pd
     return frame
 
 
-def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
+def with_record_keys(table: sa.Table, frame: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+    """``frame`` with its rows' record keys (``rkey``): the keyed hash of the table and the primary key,
+    so a row keeps its key at every refresh while its ids stay the same (model.recordkeys)."""
+    if "rkey" not in table.c:
+        return frame
+    key = [c.name for c in table.primary_key.columns]
+    ids = frame[key[0]].astype(str) if len(key) == 1 else \
+        frame[key].astype(str).agg("|".join, axis=1)
+    return frame.assign(rkey=np.asarray(record_keys(secret, table.name, ids.tolist()), dtype=np.int16))
+
+
+def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]],
+              record_secret: bytes) -> None:
     """Create the tables and load ``frames``; ``children`` must come before the tables that copy from it."""
     schema.metadata.create_all(conn)
     tables = schema.metadata.tables
     parents: dict[str, Copies] = {}
     for name, frame in frames():
+        frame = with_record_keys(tables[name], frame, record_secret)
         frame = add_copies(name, frame, parents)
         if name == schema.children.name:
             parents[name] = child_copies(frame)
@@ -184,7 +210,7 @@ def derive_open_spells(conn: sa.Connection) -> None:
     inv = schema.involvements.c
     far = sa.literal(dt.date(9999, 12, 31), sa.Date)  # "not ended", comparable and orderable (a bound date)
     ends = sa.func.coalesce(inv.end_date, far)
-    copies = [inv.child_sex, inv.child_locality, inv.child_birth_date]
+    copies = [inv.child_sex, inv.child_locality, inv.child_birth_date, inv.child_rkey]
     for service in (inv.service, sa.literal(schema.ANY_SERVICE, sa.String)):
         keys = [inv.child_id] if service is not inv.service else [inv.child_id, inv.service]
         order = [inv.start_date, ends, inv.involvement_id]  # a total order: both windows must agree on it
@@ -205,7 +231,7 @@ def derive_open_spells(conn: sa.Connection) -> None:
             ["child_id", "service", "start_date", "end_date", *(c.name for c in copies)], spells))
 
 
-def _build_duckdb(path: Path, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
+def _build_duckdb(path: Path, load: Callable[[sa.Connection], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(path.name + ".building")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
@@ -213,7 +239,7 @@ def _build_duckdb(path: Path, frames: Callable[[], Iterator[tuple[str, pd.DataFr
     engine = sa.create_engine(f"duckdb:///{staging}")
     try:
         with engine.begin() as conn:
-            _load_all(conn, frames)
+            load(conn)
         with engine.connect() as conn:
             conn.execute(sa.text("CHECKPOINT"))  # fold the WAL into the file before it is swapped in
     except BaseException:
@@ -224,14 +250,14 @@ def _build_duckdb(path: Path, frames: Callable[[], Iterator[tuple[str, pd.DataFr
     os.replace(staging, path)
 
 
-def _build_postgres(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
+def _build_postgres(url: str, load: Callable[[sa.Connection], None]) -> None:
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA IF EXISTS analytics_building CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA analytics_building"))
             conn.execute(sa.text("SET LOCAL search_path TO analytics_building"))
-            _load_all(conn, frames)
+            load(conn)
             # The swap: readers see the old tables until this transaction commits.
             for table in schema.ALL_TABLES + schema.DERIVED_TABLES:
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS public."{table.name}" CASCADE'))
@@ -241,13 +267,13 @@ def _build_postgres(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFr
         engine.dispose()
 
 
-def _build_in_place(url: str, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]]) -> None:
+def _build_in_place(url: str, load: Callable[[sa.Connection], None]) -> None:
     """SQLite (benchmarks only): drop and reload in one transaction."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
             schema.metadata.drop_all(conn)
-            _load_all(conn, frames)
+            load(conn)
     finally:
         engine.dispose()
 

@@ -19,17 +19,46 @@ from data_access.aggregates._facts import FACT_SERVICE, Scoped, conditions
 from data_access.aggregates.scope import Period
 from data_access.aggregates.visual import Visual, unavailable
 from data_access.filters import Filters
+from data_access.protection import Count
 from model import codes
+from model.recordkeys import KEY_SPACE
 
 OUTSIDE = "Outside the services you manage"
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A count a page publishes, with the key sum that protects it (``data_access.protection``).
+
+    ``rows``: the rows of the query's source matching ``cond``, keyed by the source's ``key`` column
+    (``rkey``: each row is a unit, e.g. a referral; ``child_rkey`` where each row is one child, e.g. an
+    open spell). ``children``: the distinct children (``child`` column) among them, keyed by the
+    child's key: ``sum(DISTINCT child * 4096 + child_rkey)`` is congruent to the sum of the distinct
+    children's keys mod 4096, as each child has one key."""
+
+    cond: sa.ColumnElement[bool] | None = None
+    key: str = "rkey"
+    child: sa.ColumnElement | None = None
+
+    def sql(self, source: sa.FromClause) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+        if self.child is not None:
+            n: sa.ColumnElement = sa.func.count(sa.distinct(self.child))
+            k: sa.ColumnElement = sa.func.sum(sa.distinct(sa.cast(self.child, sa.BigInteger) * KEY_SPACE +
+                                                          source.c.child_rkey))
+        else:
+            n, k = sa.func.count(), sa.func.sum(source.c[self.key])
+        if self.cond is not None:
+            n, k = n.filter(self.cond), k.filter(self.cond)  # type: ignore[attr-defined]  # aggregate functions
+        return n, sa.func.coalesce(sa.cast(k, sa.BigInteger), 0)
+
+
+@dataclass(frozen=True)
 class Grouped:
-    """One grouped query of a batch: key columns, integer measures, what it reads and its conditions."""
+    """One grouped query of a batch: key columns, measures (a ``Measure`` comes back as a ``Count``,
+    anything else as a plain int, which cannot be published), what it reads and its conditions."""
 
     keys: Sequence[sa.ColumnElement]
-    measures: Sequence[sa.ColumnElement]
+    measures: Sequence[sa.ColumnElement | Measure]
     source: sa.FromClause
     where: Sequence[sa.ColumnElement[bool]] = ()
     # Drill-through (``aggregates.drill``): the charts whose rows are this query's groups (chart key ->
@@ -40,32 +69,49 @@ class Grouped:
     child: sa.ColumnElement | None = None
 
 
+def _columns(q: Grouped) -> list[sa.ColumnElement]:
+    out: list[sa.ColumnElement] = []
+    for m in q.measures:
+        out += list(m.sql(q.source)) if isinstance(m, Measure) else [m]
+    return out
+
+
 def run_batch(conn: sa.Connection, queries: Mapping[str, Grouped]) -> dict[str, list[tuple]]:
     """Run several grouped queries as ONE statement (UNION ALL): one round trip, and a CTE the queries
     share (e.g. "children open on the day") is computed once. Each query's rows come back as its own
-    keys (as text, None kept) followed by its own measures."""
+    keys (as text, None kept) followed by its own measures: a ``Count`` for each ``Measure`` (its
+    count and key sum are computed in the same statement), a plain int for anything else."""
+    columns = {name: _columns(q) for name, q in queries.items()}
     width_k = max(len(q.keys) for q in queries.values())
-    width_n = max(len(q.measures) for q in queries.values())
+    width_n = max(len(c) for c in columns.values())
     parts = []
     for name, q in queries.items():
         keys = [sa.cast(k, sa.String) for k in q.keys] + [sa.null()] * (width_k - len(q.keys))
-        measures = [sa.cast(m, sa.BigInteger) for m in q.measures] + [sa.literal(0, sa.BigInteger)] * (
-            width_n - len(q.measures))
+        measures = [sa.cast(m, sa.BigInteger) for m in columns[name]] + [sa.literal(0, sa.BigInteger)] * (
+            width_n - len(columns[name]))
         parts.append(sa.select(sa.literal(name).label("q"), *(k.label(f"k{i}") for i, k in enumerate(keys)),
                                *(m.label(f"n{i}") for i, m in enumerate(measures)))
                      .select_from(q.source).where(*q.where).group_by(*q.keys))
     out: dict[str, list[tuple]] = {name: [] for name in queries}
     for row in conn.execute(sa.union_all(*parts)).all():
         q = queries[row[0]]
-        out[row[0]].append((*row[1:1 + len(q.keys)], *row[1 + width_k:1 + width_k + len(q.measures)]))
+        values = iter(row[1 + width_k:])
+        measured = [Count(int(next(values) or 0), int(next(values) or 0)) if isinstance(m, Measure)
+                    else int(next(values) or 0) for m in q.measures]
+        out[row[0]].append((*row[1:1 + len(q.keys)], *measured))
     return out
 
 
-def tally(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    """The number of rows matching ``cond`` (0, never NULL, when none do): ``count(*) FILTER (WHERE
-    cond)``, on DuckDB, PostgreSQL and SQLite >= 3.30 alike; a third of the SQL expression objects of
-    ``coalesce(sum(case ...), 0)``, which is what a request spends its Python time building."""
-    return sa.func.count().filter(cond)
+def tally(cond: sa.ColumnElement[bool] | None = None, *, key: str = "rkey") -> Measure:
+    """The rows matching ``cond`` (all rows when None), protected: ``count(*) FILTER (WHERE cond)``
+    with the key sum of the same rows (DuckDB, PostgreSQL and SQLite >= 3.30 alike)."""
+    return Measure(cond, key)
+
+
+def children(child: sa.ColumnElement, cond: sa.ColumnElement[bool] | None = None) -> Measure:
+    """The distinct children (``child``: a child_id column) among the rows matching ``cond``, protected
+    by the children's own keys (the source must carry ``child_rkey``)."""
+    return Measure(cond, child=child)
 
 
 def as_month(text: object) -> dt.date:

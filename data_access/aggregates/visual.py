@@ -1,7 +1,7 @@
-"""One dashboard visual's data, already suppressed: what a chart, its table and its export show.
+"""One dashboard visual's data, already protected: what a chart, its table and its export show.
 
-Builders take raw counts (inside data_access only) and return a ``Visual`` whose frame holds the
-displayed values (ints or ``"c"``). Charts, hover text, ``customdata``, accessible tables and
+Builders take protected counts (``protection.Count``, inside data_access only) and return a
+``Visual`` whose frame holds the published values (ints or ``"c"``). Charts, hover text, ``customdata``, accessible tables and
 exports are all made from that frame, never from the raw counts.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from data_access import suppression
-from data_access.suppression import Shown
+from data_access import protection
+from data_access.protection import Shown
 
 
 class _Frame:
@@ -94,11 +94,11 @@ def unavailable(key: str, title: str, message: str, values: Mapping[str, str] | 
 def series(key: str, title: str, counts: Mapping[str, int], labels: Mapping[str, str] | Sequence[str], *,
            threshold: int, value: str = "count", value_label: str = "Count", show_total: bool = True,
            **options: Any) -> Visual:
-    """A one-way breakdown suppressed as a line with its total (the line rule holds even when the
-    total is not drawn: suppression assumes the worst case, that it is known)."""
+    """A one-way breakdown: each cell and the total (a count of its own records) protected on their
+    own (``protection.line``), so the same records show the same value in every view."""
     codes = list(labels) if not isinstance(labels, Mapping) else list(labels.keys())
     names = labels if isinstance(labels, Mapping) else {c: c for c in codes}
-    shown, total = suppression.suppress_line([int(counts.get(c, 0)) for c in codes], threshold=threshold)
+    shown, total = protection.line([counts.get(c, 0) for c in codes], threshold=threshold)
     data: dict[str, list] = {"code": codes, "label": [names[c] for c in codes], value: shown}
     totals = {value: total} if show_total and total is not None else None
     return Visual(key, title, data, {value: value_label}, totals=totals, **options)
@@ -107,14 +107,14 @@ def series(key: str, title: str, counts: Mapping[str, int], labels: Mapping[str,
 def columns(key: str, title: str, rows: Sequence[tuple[str, str]], counts: Mapping[str, Mapping[str, int]],
             values: Mapping[str, str], *, threshold: int, show_total: bool = True, **options: Any) -> Visual:
     """Several independent count series over the same categories (e.g. started and ended per month):
-    each column is suppressed as a line with its total."""
+    each cell and each column's total protected on their own."""
     data: dict[str, list] = {"code": [r[0] for r in rows], "label": [r[1] for r in rows]}
     totals: dict[str, Shown] = {}
     for column in values:
         by_code = counts.get(column, {})
-        shown, total = suppression.suppress_line([int(by_code.get(code, 0)) for code, _ in rows], threshold=threshold)
+        shown, total = protection.line([by_code.get(code, 0) for code, _ in rows], threshold=threshold)
         data[column] = shown
-        totals[column] = total  # type: ignore[assignment]  # not None: suppress_line(total=True)
+        totals[column] = total
     return Visual(key, title, data, dict(values), totals=totals if show_total else None,
                   **options)
 
@@ -128,7 +128,7 @@ def cross(cells: Iterable[Sequence], rows: Iterable[str], cols: Iterable[str]) -
     for row, col, n in cells:
         i, j = row_at.get(row), col_at.get(col)
         if i is not None and j is not None:
-            grid[i][j] += int(n)
+            grid[i][j] += n  # protected counts add up with their keys
     return grid
 
 
@@ -137,7 +137,7 @@ def table(key: str, title: str, counts: Sequence[Sequence[int]], row_labels: Map
     """A two-way table (rows = categories, columns = series; ``counts`` in the labels' order, e.g.
     from ``cross``) shown with row, column and grand totals: suppressed with margins, so no ``c``
     can be worked out from the others."""
-    shown = suppression.suppress_grid(counts, threshold=threshold) if len(row_labels) else [[0] * (len(col_labels) + 1)]
+    shown = protection.grid(counts, threshold=threshold) if len(row_labels) else [[0] * (len(col_labels) + 1)]
     body, margin = shown[:-1], shown[-1]
     data: dict[str, list] = {"code": list(row_labels), "label": list(row_labels.values())}
     for j, column in enumerate(col_labels):
@@ -150,4 +150,5 @@ def table(key: str, title: str, counts: Sequence[Sequence[int]], row_labels: Map
 
 
 def rate(numerator: Shown, denominator: Shown, *, threshold: int, per: int = 100) -> float | str:
-    return suppression.suppress_rate(numerator, denominator, threshold=threshold, per=per, decimals=1)
+    """A rate from two PUBLISHED counts (``protection.rate``); ``threshold`` is kept for callers."""
+    return protection.rate(numerator, denominator, per=per, decimals=1)

@@ -118,7 +118,7 @@ def _generate(seed: int, scale: float, as_of: dt.date | None,
     tick("tables")
     frames = derive.derive_all(frames)
     tick("derived columns")
-    return {t.name: frames[t.name][[c.name for c in t.columns]].reset_index(drop=True)
+    return {t.name: frames[t.name][schema.loaded_columns(t)].reset_index(drop=True)
             for t in schema.ALL_TABLES}
 
 

@@ -215,7 +215,7 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: IngestConfig, progress: boo
                 yield name, frame
                 bar.update()
 
-    database.build_store(config.analytics_url, tables)
+    database.build_store(config.analytics_url, tables, record_secret=config.record_secret)
     return {name: len(frame) for name, frame in frames.items()}
 
 

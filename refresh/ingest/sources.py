@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from model import schema
 from model.codes import CSC_OUTCOME, EHC_OUTCOME
+from model.recordkeys import SYNTHETIC_SECRET
 from model.settings import Settings
 from refresh import database, derive
 from refresh.ingest import landing
@@ -61,6 +62,7 @@ class IngestConfig:
     send_team: str = SEND_TEAM
     default_population: int | None = None
     as_of: dt.date | None = None
+    record_secret: bytes = field(default=SYNTHETIC_SECRET, repr=False)  # Settings.record_key_secret
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> IngestConfig:
@@ -70,6 +72,7 @@ class IngestConfig:
             "landing_path": settings.data_dir / "landing.duckdb",
             "report_dir": settings.data_dir / "ingest-reports",
             "sources_file": settings.data_dir / "sources.toml",
+            "record_secret": settings.record_key_secret,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
