@@ -69,7 +69,9 @@ def layout(spec: PageSpec) -> html.Div:
                                                    id={"type": _panels.EXPORT, "page": p, "visual": "page",
                                                        "fmt": "pdf"})], className="page-head"),
         html.P(spec.intro, className="page-intro"),
-        html.P(id=fid(p, "asof"), className="csi-asof"),
+        html.P([html.Span(id=fid(p, "asof")), " ",
+                html.A("How figures are protected", href="/about-figures", className="csi-about-figures")],
+               className="csi-asof"),
         filter_bar(p, need=spec.need, measure=spec.measure),
         html.Div([html.Span(id=fid(p, "selection"), **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
                   html.Button("Clear selection", id=fid(p, "clear"), className="btn-tool", hidden=True)],

@@ -32,6 +32,11 @@ def outputs(spec: PageSpec) -> dict[str, Any]:
             "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
 
 
+# The one sentence every aggregate page shows; the fuller explanation is the /about-figures page.
+PROTECTED_NOTE = ("Figures are protected: small numbers may be adjusted and counts of 1 to 5 are shown as c, "
+                  "so totals may not add up exactly.")
+
+
 def previous_label(filters: Filters) -> str:
     if filters.selection is not None and filters.selection.dim == "time":
         return "the period before the selection"
@@ -102,8 +107,7 @@ def render_page(spec: PageSpec, data: PageData | None, error: str | None) -> dic
                 "clear_hidden": True,
                 "charts": {c.key: _unavailable(c, c.title, error or "Not available") for c in spec.charts}}
     previous = previous_label(data.filters)
-    asof = (f"Data to {data.as_of:%d %B %Y}. Period: {data.period_label}. Counts of 1 to 5 are shown as c, "
-            "and further counts are hidden where they would let a c be worked out.")
+    asof = f"Data to {data.as_of:%d %B %Y}. Period: {data.period_label}. {PROTECTED_NOTE}"
     text, hidden = selection_text(data)
     return {"cards": [_card(k, previous) for k in data.cards], "asof": asof, "notice": None, "selection": text,
             "clear_hidden": hidden,

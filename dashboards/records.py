@@ -227,11 +227,9 @@ def _filter_model(model: object) -> tuple[dict[str, object], dict[str, object]]:
 
 def _hidden(page: records.Page) -> str:
     hidden = page.drill.hidden  # type: ignore[union-attr]  # called for a drill-through only
-    if hidden == 0:
+    if hidden == "none":
         return "No child counted is outside your scope."
-    if hidden == "c":
-        return "Some children counted (a small number, not shown) are outside your scope and are not listed."
-    return f"{hidden:,} children counted are outside your scope and are not listed."
+    return f"Children counted outside your scope, not listed: {hidden} (shown in bands, never exactly)."
 
 
 def _drill_bar(page: records.Page | None, drill: object) -> object:

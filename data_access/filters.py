@@ -51,6 +51,10 @@ class Selection:
         return f"{self.visual}:{self.dim}:{self.value}"
 
 
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Filters:
     """One validated view: slicers (``None`` means "all"), the selection, drill levels and time grain."""
@@ -93,6 +97,8 @@ class Filters:
             if start is None or end is None:
                 raise InvalidFilter("Filter 'period' custom needs both a 'start' and an 'end' date.")
             _check_range("start", start, end)
+            # Whole months only: two custom periods a day apart would otherwise give one day's events.
+            start, end = start.replace(day=1), _month_end(end)
         elif start is not None or end is not None:
             raise InvalidFilter("Filter 'start' and 'end' apply only to a custom period.")
         service = _code(raw, "service", codes.SERVICE)

@@ -185,15 +185,24 @@ def bases_covering(purpose: Purpose) -> frozenset[str]:
     return BASES_FOR_PURPOSE[purpose]
 
 
+def figures_of(role: Role) -> str:
+    """Which kind of figure the role's aggregates are: "protected" (cell-key perturbation, the same in
+    every view) wherever the records behind a figure are not all rows the role may open; the role's own
+    child-level rows are exact lists, never aggregated here."""
+    if role.aggregates is Scope.NONE:
+        return "none"
+    return "protected" + ("; own rows exact" if role.rows is RowLevel.IDENTIFIABLE else "")
+
+
 def policy_table_markdown() -> str:
     """The README's policy table, generated from ROLES so the two cannot drift apart."""
-    head = ("| Role | Aggregates | Special-category breakdowns | Child-level rows | Row scope | Purposes | "
-            "Special-category fields | Audit trail | User admin | Break-glass |")
-    lines = [head, "|" + "---|" * 10]
+    head = ("| Role | Aggregates | Published figures | Special-category breakdowns | Child-level rows | Row scope | "
+            "Purposes | Special-category fields | Audit trail | User admin | Break-glass |")
+    lines = [head, "|" + "---|" * 11]
     yes = {True: "yes", False: "no"}
     for r in ROLES.values():
         purposes = ", ".join(p.value for p in r.purposes) or "none"
-        lines.append(f"| `{r.name}` | {r.aggregates.value} | {yes[r.special_category_aggregates]} | "
+        lines.append(f"| `{r.name}` | {r.aggregates.value} | {figures_of(r)} | {yes[r.special_category_aggregates]} | "
                      f"{r.rows.value} | {r.row_scope.value} | {purposes} | {yes[r.special_category_rows]} | "
                      f"{yes[r.audit_trail]} | {yes[r.user_admin]} | {yes[r.break_glass]} |")
     return "\n".join(lines)

@@ -27,8 +27,7 @@ Shown = int | float | str
 class Count(int):
     """A true count with the raw key sum of the records it counts. Never shown as it is."""
 
-    __slots__ = ("keysum",)
-    keysum: int
+    keysum: int  # an instance attribute: int subtypes cannot have non-empty __slots__
 
     def __new__(cls, n: int, keysum: int) -> Count:
         obj = super().__new__(cls, n)

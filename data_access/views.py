@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from data_access.aggregates import (
     children_in_need,
     interventions,
     leadership,
+    limits,
     periods,
     send,
     service_users,
@@ -26,7 +27,7 @@ from data_access.aggregates import (
 )
 from data_access.aggregates.context import Context
 from data_access.aggregates.kpi import Kpi
-from data_access.aggregates.visual import Visual
+from data_access.aggregates.visual import Visual, unavailable
 from data_access.errors import InvalidFilter, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Principal
@@ -123,15 +124,31 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         cached = stores.pages.get(key)
         if cached is not None:
             return cached
+        settings = stores.settings
+        capped = special and limits.slicers(parsed) > settings.special_category_max_slicers
         with stores.analytics.connect() as conn:
-            ctx = page_context(conn, parsed, services, special, day)
+            ctx = page_context(conn, parsed, services, special and not capped, day)
             cards, visuals = build(ctx)
+            if limits.too_few_children(conn, parsed, ctx.period, services=services, threshold=ctx.threshold,
+                                       minimum=settings.min_view_children):
+                cards, visuals = _withheld(cards, visuals, limits.TOO_FEW)
+        if capped:
+            message = limits.special_message(settings.special_category_max_slicers)
+            visuals = [unavailable(v.key, v.title, message) if v.key in limits.SPECIAL_VISUALS else v
+                       for v in visuals]
         period = ctx.period
         data = PageData(name, day, period.start + dt.timedelta(days=1), period.end, parsed, cards,
                         {v.key: v for v in visuals})
         stores.pages.put(key, data)
         return data
     return guarded(name, user, run)
+
+
+def _withheld(cards: list[Kpi], visuals: list[Visual], message: str) -> tuple[list[Kpi], list[Visual]]:
+    """Every figure of a view withheld, with ``message`` saying why (the view stays navigable)."""
+    return ([replace(k, value=None, numerator=None, denominator=None, rate_per_10k=None, note=message, previous=None,
+                     direction=None, judgement=None, local_comparable=None)
+             for k in cards], [unavailable(v.key, v.title, message) for v in visuals])
 
 
 def overview_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:

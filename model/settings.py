@@ -34,6 +34,8 @@ class Settings:
     demo_scale: float = 1.0
     demo_seed: int = 20250331
     suppression_threshold: int = 5
+    min_view_children: int = 20  # a filtered view counting fewer children (published) shows no figures
+    special_category_max_slicers: int = 1  # slicers a breakdown by ethnicity or disability may combine with
     caseworker_grace_days: int = 28
     break_glass_hours: int = 24
     pseudonym_key: bytes = field(default=b"", repr=False)
@@ -73,6 +75,8 @@ class Settings:
             demo_scale=float(env.get("CSI_DEMO_SCALE") or 1.0),
             demo_seed=int(env.get("CSI_DEMO_SEED") or 20250331),
             suppression_threshold=int(env.get("CSI_SUPPRESSION_THRESHOLD") or 5),
+            min_view_children=int(env.get("CSI_MIN_VIEW_CHILDREN") or 20),
+            special_category_max_slicers=int(env.get("CSI_SPECIAL_CATEGORY_MAX_SLICERS") or 1),
             caseworker_grace_days=int(env.get("CSI_CASEWORKER_GRACE_DAYS") or 28),
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 24),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),

@@ -8,7 +8,7 @@ for measures where DfE treats lower or higher as better. England figures are pub
 
 The KPIs' official definitions (shared/reference/data-standards.md §6) are ``DEFINITIONS``; each is
 one SQL aggregate over the analytics store, scoped in SQL by the slicers and the user's services,
-and suppressed (``build_kpis``) before it leaves this module.
+and protected (``build_kpis``: cell-key perturbation, ``data_access.protection``) before it leaves this module.
 """
 
 from __future__ import annotations
@@ -17,14 +17,24 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data_access import suppression
+from data_access import protection
 from data_access.aggregates import periods
 from data_access.aggregates._facts import conditions
-from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
+from data_access.aggregates.context import (
+    Context,
+    Grouped,
+    as_month,
+    children,
+    month_start,
+    roll_up,
+    run_batch,
+    tally,
+)
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND, HIGHER_IS_BETTER, LOWER_IS_BETTER
 from data_access.aggregates.scope import Period, open_on, population_on
 from data_access.aggregates.visual import Visual, columns
+from data_access.protection import ZERO, Count
 from model import schema
 
 E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema.ehc_plans
@@ -82,26 +92,26 @@ def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
     referred = period.contains(E.c.referral_date)
     now = tag == "now"  # only this period's cards drill through
     return {
-        f"{tag}_cin": Grouped([], [sa.func.count(sa.distinct(E.c.child_id))], E,
+        f"{tag}_cin": Grouped([], [children(E.c.child_id)], E,
                               [open_on(E.c.referral_date, E.c.closure_date, day), *where("episodes")],
                               cards={"cin_now": None} if now else {}),
-        f"{tag}_referrals": Grouped([], [sa.func.count(), tally(E.c.is_rereferral)], E, [referred, *where("episodes")],
+        f"{tag}_referrals": Grouped([], [tally(), tally(E.c.is_rereferral)], E, [referred, *where("episodes")],
                                     cards=dict.fromkeys(("referrals", "rereferral_rate")) if now else {}),
-        f"{tag}_assessments": Grouped([], [sa.func.count(), tally(A.c.within_45_days)], A,
+        f"{tag}_assessments": Grouped([], [tally(), tally(A.c.within_45_days)], A,
                                       [period.contains(A.c.authorisation_date), *where("assessments")],
                                       cards={"assessments_45": None} if now else {}),
-        f"{tag}_cp": Grouped([], [sa.func.count(sa.distinct(CP.c.child_id))], CP,
+        f"{tag}_cp": Grouped([], [children(CP.c.child_id)], CP,
                              [open_on(CP.c.start_date, CP.c.end_date, day), *where("cp_plans")],
                              cards={"cp_open": None} if now else {}),
-        f"{tag}_ehc": Grouped([], [sa.func.count()], EHC, [open_on(EHC.c.start_date, EHC.c.ceased_date, day),
+        f"{tag}_ehc": Grouped([], [tally()], EHC, [open_on(EHC.c.start_date, EHC.c.ceased_date, day),
                                                            *where("plans")], cards={"ehc_active": None} if now else {}),
     }
 
 
-def _raw(result: dict[str, list[tuple]], tag: str) -> dict[str, int]:
-    def one(name: str, width: int) -> list[int]:
-        rows = result.get(f"{tag}_{name}") or [(0,) * width]
-        return [int(v or 0) for v in rows[0]]
+def _raw(result: dict[str, list[tuple]], tag: str) -> dict[str, Count]:
+    def one(name: str, width: int) -> list[Count]:
+        rows = result.get(f"{tag}_{name}") or [(ZERO,) * width]
+        return list(rows[0])
 
     (cin,), (refs, rerefs), (done, within), (cp,), (ehc,) = (
         one("cin", 1), one("referrals", 2), one("assessments", 2), one("cp", 1), one("ehc", 1))
@@ -118,7 +128,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     if ctx.may_see("episodes"):
         queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
-                                   [sa.func.count(), tally(E.c.is_rereferral)], E,
+                                   [tally(), tally(E.c.is_rereferral)], E,
                                    [trend_period.contains(E.c.referral_date), *ctx.scoped("episodes", "trend").conds],
                                    charts={"trend": 0})
     if ctx.services is not None:  # only the KPIs within the user's services are queried at all
@@ -144,17 +154,18 @@ _KPI_OF = {"cin": "cin_now", "referrals": "referrals", "assessments": "assessmen
            "ehc": "ehc_active"}
 
 
-def build_kpis(raw: dict[str, int], wanted: set[str], population: int | None, threshold: int) -> list[Kpi]:
-    """Turn raw counts into suppressed KPI cards (pure; unit-tested without a database)."""
+def build_kpis(raw: dict[str, Count], wanted: set[str], population: int | None, threshold: int) -> list[Kpi]:
+    """Turn protected counts into KPI cards: every figure published by its cell key, every rate from
+    published figures (pure; unit-tested without a database)."""
     cards: list[Kpi] = []
 
-    def count(n: int) -> int | str:
-        return suppression.suppress_count(n, threshold=threshold)
+    def count(n: Count) -> int | str:
+        return protection.shown(n, threshold=threshold)
 
-    def per_10k(n: int) -> float | str | None:
+    def per_10k(n: Count) -> float | str | None:
         if population is None:
             return None
-        return suppression.suppress_rate(n, population, threshold=threshold, per=10_000, decimals=1)
+        return protection.population_rate(count(n), population, per=10_000, decimals=1)
 
     for key, (label, definition) in DEFINITIONS.items():
         if key not in wanted:
@@ -166,13 +177,11 @@ def build_kpis(raw: dict[str, int], wanted: set[str], population: int | None, th
         elif key == "referrals":
             cards.append(Kpi(key, label, count(raw["referrals"]), "count", definition))
         elif key == "rereferral_rate":
-            num, den = raw["rereferrals"], raw["referrals"]
-            cards.append(Kpi(key, label, suppression.suppress_rate(num, den, threshold=threshold),
-                             "percent", definition, count(num), count(den)))
+            num, den = count(raw["rereferrals"]), count(raw["referrals"])
+            cards.append(Kpi(key, label, protection.rate(num, den), "percent", definition, num, den))
         elif key == "assessments_45":
-            num, den = raw["assessments_45"], raw["assessments_done"]
-            cards.append(Kpi(key, label, suppression.suppress_rate(num, den, threshold=threshold),
-                             "percent", definition, count(num), count(den)))
+            num, den = count(raw["assessments_45"]), count(raw["assessments_done"])
+            cards.append(Kpi(key, label, protection.rate(num, den), "percent", definition, num, den))
     return cards
 
 
@@ -190,9 +199,9 @@ def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi
     if basis in ("cin_rate", "cp_rate"):
         local = now.rate_per_10k
     elif basis == "referral_rate" and population:
-        local = suppression.suppress_rate(now.value, population, threshold=threshold, per=10_000)  # type: ignore[arg-type]  # a count: int or "c"
+        local = protection.population_rate(now.value, population, per=10_000)
     elif basis == "ehc_growth" and isinstance(then.value, int) and then.value > 0:
-        local = suppression.suppress_rate(now.value, then.value, threshold=threshold, per=100)  # type: ignore[arg-type]  # a count: int or "c"
+        local = protection.rate(now.value, then.value, per=100)  # published values only
         local = round(local - 100, 1) if isinstance(local, float) else local
     elif basis:
         local = now.value
@@ -207,7 +216,7 @@ def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visu
     key = "trend"
     if not ctx.may_see("episodes"):
         return ctx.outside(key, "Referrals per month")
-    monthly = {m: {as_month(row[0]): int(row[i]) for row in result["trend"]}
+    monthly = {m: {as_month(row[0]): row[i] for row in result["trend"]}
                for i, m in enumerate(("referrals", "rereferrals"), start=1)}
     level = periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)

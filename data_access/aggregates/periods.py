@@ -51,10 +51,10 @@ def previous(filters: Filters, period: Period) -> Period:
     """The period before ``period``, of the same length (the previous census year for census presets)."""
     if filters.period in ("this_census_year", "last_census_year"):
         return Period(_years_back(period.start, 1), _years_back(period.end, 1))
-    if filters.period == "custom":
-        length = period.end - period.start
-        return Period(period.start - length, period.start)
-    return Period(months_before(period.start, filters.period_months), period.start)
+    if filters.period == "custom" and filters.start and filters.end:  # whole months: the same number before
+        months = (filters.end.year - filters.start.year) * 12 + filters.end.month - filters.start.month + 1
+        return Period(months_before(period.start + ONE_DAY, months) - ONE_DAY, period.start)
+    return Period(months_before(period.start + ONE_DAY, filters.period_months) - ONE_DAY, period.start)
 
 
 def _years_back(day: dt.date, years: int) -> dt.date:

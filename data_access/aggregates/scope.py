@@ -42,7 +42,10 @@ class Period:
 
     @classmethod
     def trailing(cls, as_of: dt.date, months: int) -> Period:
-        return cls(months_before(as_of, months), as_of)
+        """The last ``months`` whole calendar months, ending with ``as_of``'s month (which runs to
+        ``as_of``, the last day with data): never a part month at the start."""
+        first = months_before(as_of.replace(day=1), months - 1)
+        return cls(first - dt.timedelta(days=1), as_of)
 
     def contains(self, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
         return sa.and_(column > self.start, column <= self.end)

@@ -1,7 +1,7 @@
 """Trends: any one measure over months, quarters or years (calendar, census or financial), drillable.
 
 Each measure is a count of a fact's rows by the month of one of its dates (or a percentage of two
-such counts), rolled up to the chart's buckets. Counts are suppressed as a series with its total;
+such counts), rolled up to the chart's buckets. Counts are protected by cell key, each on its own;
 percentages are ``c`` wherever their numerator or denominator is.
 """
 
@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 
-from data_access import policy, suppression
-from data_access.aggregates import periods
+from data_access import policy, protection
+from data_access.aggregates import context, periods
 from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE
-from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch
+from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
 from data_access.aggregates.visual import Visual, columns
 from data_access.filters import InvalidFilter
-from data_access.suppression import Shown
+from data_access.protection import Shown
 from model import schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
@@ -88,9 +87,9 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     """The chosen measure per month (and its numerator), as the chart counts it and drills through."""
     _key, measure = chosen(ctx)
     period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
-    sums: list[sa.ColumnElement] = [sa.func.count()]
+    sums: list[context.Measure] = [tally()]
     if measure.numerator is not None:
-        sums.append(sa.func.coalesce(sa.func.sum(sa.case((measure.numerator(), 1), else_=0)), 0))
+        sums.append(tally(measure.numerator()))
     where = [period.contains(measure.date), *measure.where(), *ctx.scoped(measure.fact, "trend").conds]
     return {"trend": Grouped([month_start(ctx.conn, measure.date)], sums, FACT_TABLE[measure.fact], where,
                              charts={"trend": 0})}
@@ -102,7 +101,7 @@ def visuals(ctx: Context) -> list[Visual]:
     period = periods.drill_period(ctx.filters, ctx.period_for(visual))
     rows_by_month = run_batch(ctx.conn, queries(ctx))["trend"]
     names = ["count", "numerator"][:1 + (measure.numerator is not None)]
-    monthly = {n: {as_month(row[0]): int(row[i] or 0) for row in rows_by_month} for i, n in enumerate(names, start=1)}
+    monthly = {n: {as_month(row[0]): row[i] for row in rows_by_month} for i, n in enumerate(names, start=1)}
     scoped = ctx.scoped(measure.fact, visual)
     level = periods.time_level(ctx.filters)
     rows, counts = roll_up(monthly, period, level, ctx.filters.year_type)
@@ -114,11 +113,9 @@ def visuals(ctx: Context) -> list[Visual]:
     base = columns(visual, measure.label, rows, counts, {"numerator": "Meeting the standard", "count": "All"},
                    threshold=ctx.threshold, **options)
     frame = dict(base.cols)
-    frame["rate"] = suppression.suppress_rates(pd.Series(frame["numerator"]), pd.Series(frame["count"]),
-                                               threshold=ctx.threshold).tolist()
+    frame["rate"] = [protection.rate(n, d) for n, d in zip(frame["numerator"], frame["count"], strict=True)]
     totals: dict[str, Shown | float] = dict(base.totals or {})
-    totals["rate"] = suppression.suppress_rate(totals.get("numerator", 0), totals.get("count", 0),  # type: ignore[arg-type]  # counts: int or "c"
-                                               threshold=ctx.threshold)
+    totals["rate"] = protection.rate(totals.get("numerator", 0), totals.get("count", 0))  # published values
     from dataclasses import replace
 
     return [replace(base, frame=frame, values={"rate": measure.label, "numerator": "Meeting the standard",

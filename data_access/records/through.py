@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from data_access import policy, suppression
+from data_access import policy
 from data_access.filters import InvalidFilter
 from data_access.policy import AccessDenied, Principal, RowLevel, Scope
 from data_access.stores import current, store_facts
@@ -49,7 +49,19 @@ class DrillCounts:
     """How many of the counted children the user can see, and how many (suppressed) they cannot."""
 
     visible: int
-    hidden: int | str  # "c" for 1 to 5, or whenever the clicked value itself was suppressed
+    hidden: str  # banded (HIDDEN_BANDS): never the exact number of children outside the user's scope
+
+
+# The number of counted children outside the user's scope is shown only in bands at least 10 wide
+# (a chart's published figure is perturbed, but the list is exact: were the hidden number exact too,
+# figure minus list would give the figure's noise, and with it the true count). "none" is exact: then
+# every child counted is in the user's own scope, where figures may be exact.
+HIDDEN_BANDS = ((0, "none"), (9, "fewer than 10"), (49, "10 to 49"), (99, "50 to 99"), (999, "100 to 999"))
+
+
+def hidden_band(hidden: int) -> str:
+    """The band of ``hidden`` children (HIDDEN_BANDS), e.g. "fewer than 10"."""
+    return next((label for top, label in HIDDEN_BANDS if hidden <= top), "1,000 or more")
 
 
 def _text(raw: Mapping[str, object], name: str) -> str | None:
@@ -103,9 +115,7 @@ def resolve(user: Principal | None, raw: object) -> DrillThrough:
 
 
 def counts(conn: sa.Connection, through: DrillThrough, visible: int) -> DrillCounts:
-    """The children counted that the user cannot see, suppressed (never identifying any of them)."""
+    """How many of the counted children the user cannot see, banded (never identifying any of them,
+    never exact unless none)."""
     counted = conn.execute(sa.select(sa.func.count()).select_from(through.members.subquery())).scalar_one()
-    hidden = max(0, int(counted) - visible)
-    if through.shown == suppression.SUPPRESSED:  # the chart hid this value: so does the count behind it
-        return DrillCounts(visible, suppression.SUPPRESSED)
-    return DrillCounts(visible, suppression.suppress_count(hidden, threshold=current().settings.suppression_threshold))
+    return DrillCounts(visible, hidden_band(max(0, int(counted) - visible)))
