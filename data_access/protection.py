@@ -34,7 +34,7 @@ class Count(int):
         obj.keysum = int(keysum)
         return obj
 
-    def __add__(self, other: object) -> Count:  # type: ignore[override]  # closed over Count: keys add up
+    def __add__(self, other: object) -> Count:  # closed over Count: keys add up
         if isinstance(other, Count):
             return Count(int(self) + int(other), self.keysum + other.keysum)
         if type(other) is int and other == 0:  # sum() starts from 0: the empty set
@@ -43,7 +43,7 @@ class Count(int):
 
     __radd__ = __add__
 
-    def __sub__(self, other: object) -> int:  # type: ignore[override]  # differences have no keys
+    def __sub__(self, other: object) -> int:  # differences have no keys
         raise TypeError("a protected count cannot be subtracted: count the records in question instead")
 
     __rsub__ = __sub__

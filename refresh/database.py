@@ -133,11 +133,12 @@ class Copies:
         unknown = at < 0
         copies: dict[str, np.ndarray | pd.Series] = {}
         for copy, column in self._columns.items():
-            if isinstance(column, np.ndarray) and column.dtype == np.int64:
-                taken = pd.array(column[np.where(unknown, 0, at)], dtype="Int64") if len(column) else \
-                    pd.array([None] * len(at), dtype="Int64")
-                taken[unknown] = pd.NA
-            elif isinstance(column, np.ndarray):
+            if isinstance(column, np.ndarray) and column.dtype == np.int64:  # record keys: NULL if unknown
+                keys = pd.Series(column[np.where(unknown, 0, at)] if len(column) else np.zeros(len(at), np.int64),
+                                 index=frame.index, dtype="Int64")
+                copies[copy] = keys.mask(unknown)
+                continue
+            if isinstance(column, np.ndarray):
                 taken = column[at]
                 taken[unknown] = np.datetime64("NaT")
             else:
@@ -177,8 +178,11 @@ def with_record_keys(table: sa.Table, frame: pd.DataFrame, secret: bytes) -> pd.
     if "rkey" not in table.c:
         return frame
     key = [c.name for c in table.primary_key.columns]
-    ids = frame[key[0]].astype(str) if len(key) == 1 else \
-        frame[key].astype(str).agg("|".join, axis=1)
+    if frame.empty:
+        return frame.assign(rkey=np.zeros(0, dtype=np.int16))
+    ids = frame[key[0]].astype(str)
+    if len(key) > 1:  # a composite key, e.g. (assessment, factor): its parts joined
+        ids = ids.str.cat([frame[k].astype(str) for k in key[1:]], sep="|")  # type: ignore[misc]  # pandas-stubs: str.cat takes Series too
     return frame.assign(rkey=np.asarray(record_keys(secret, table.name, ids.tolist()), dtype=np.int16))
 
 

@@ -48,7 +48,7 @@ class Measure:
         else:
             n, k = sa.func.count(), sa.func.sum(source.c[self.key])
         if self.cond is not None:
-            n, k = n.filter(self.cond), k.filter(self.cond)  # type: ignore[attr-defined]  # aggregate functions
+            n, k = n.filter(self.cond), k.filter(self.cond)
         return n, sa.func.coalesce(sa.cast(k, sa.BigInteger), 0)
 
 
