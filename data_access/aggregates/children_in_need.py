@@ -4,8 +4,8 @@ Definitions follow the CIN census and DfE's published measures (data-standards.m
 within 12 months of a previous referral; assessments authorised within 45 working days of their
 start; ICPCs within 15 working days of the section 47 start; CP plans by initial category of abuse,
 second or subsequent plans, and duration of plans open at the period's end. Everything is counted
-in SQL, scoped by ``_facts.conditions``, in one statement per page (``run_batch``), and suppressed
-before it is returned.
+in SQL, scoped by ``_facts.conditions``, in one statement per page (``run_batch``), as protected
+counts (``protection.Count``) that are published by their cell keys before they are returned.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data_access import suppression
+from data_access import protection
 from data_access.aggregates import periods
 from data_access.aggregates.context import (
     Context,
@@ -30,7 +30,8 @@ from data_access.aggregates.context import (
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.scope import months_before, open_on
-from data_access.aggregates.visual import Visual, columns, rate, series, unavailable
+from data_access.aggregates.visual import Visual, columns, series, unavailable
+from data_access.protection import Count
 from model import codes, schema
 
 E, A, S47, CINP, CP = (schema.cin_episodes, schema.assessments, schema.section47, schema.cin_plans,
@@ -81,7 +82,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
         "episodes": Grouped([], [tally(referred), tally(referred & E.c.is_rereferral),
                                  tally(referred & E.c.referral_nfa)], E, [referred, *where("episodes")],
                             cards=dict.fromkeys(("referrals", "rereferral_rate", "nfa_rate"))),
-        "assessments": Grouped([], [sa.func.count(), tally(A.c.within_45_days)], A, [authorised, *where("assessments")],
+        "assessments": Grouped([], [tally(), tally(A.c.within_45_days)], A, [authorised, *where("assessments")],
                                cards={"assessments_45": None}),
         "s47": Grouped([], [tally(p.contains(S47.c.start_date)), tally(p.contains(S47.c.icpc_date)),
                             tally(p.contains(S47.c.icpc_date) & (S47.c.icpc_working_days <= 15))], S47,
@@ -93,36 +94,36 @@ def queries(ctx: Context) -> dict[str, Grouped]:
                        *where("cp_plans")],
                       cards={"cp_open": open_on(CP.c.start_date, CP.c.end_date, p.end),
                              "cp_subsequent": p.contains(CP.c.start_date)}),
-        "cin_plans": Grouped([], [sa.func.count()], CINP,
+        "cin_plans": Grouped([], [tally()], CINP,
                              [open_on(CINP.c.start_date, CINP.c.end_date, p.end), *where("cin_plans")],
                              cards={"cin_plans": None}),
-        "referrals_time": Grouped([month], [sa.func.count(), tally(E.c.is_rereferral), tally(E.c.referral_nfa)], E,
+        "referrals_time": Grouped([month], [tally(), tally(E.c.is_rereferral), tally(E.c.referral_nfa)], E,
                                   [trend.contains(E.c.referral_date), *where("episodes", "referrals_time")],
                                   charts={"referrals_time": 0}),
-        "by_source": Grouped([sa.func.coalesce(E.c.referral_source, "")], [sa.func.count()], E, [
+        "by_source": Grouped([sa.func.coalesce(E.c.referral_source, "")], [tally()], E, [
             ctx.period_for("by_source").contains(E.c.referral_date), *where("episodes", "by_source")],
                              charts={"by_source": 0}),
-        "assessment_timeliness": Grouped([band], [sa.func.count()], A, [
+        "assessment_timeliness": Grouped([band], [tally()], A, [
             ctx.period_for("assessment_timeliness").contains(A.c.authorisation_date),
             *where("assessments", "assessment_timeliness")], charts={"assessment_timeliness": 0}),
-        "s47_outcomes": Grouped([icpc], [sa.func.count()], S47, [
+        "s47_outcomes": Grouped([icpc], [tally()], S47, [
             ctx.period_for("s47_outcomes").contains(S47.c.start_date), *where("s47", "s47_outcomes")],
                                charts={"s47_outcomes": 0}),
         "cp_starts": Grouped([CP.c.initial_category, sa.case((CP.c.is_subsequent, "second"), else_="first")],
-                             [sa.func.count()], CP, [ctx.period_for(cp_source).contains(CP.c.start_date),
+                             [tally()], CP, [ctx.period_for(cp_source).contains(CP.c.start_date),
                                                      *where("cp_plans", cp_source)],
                              charts={"cp_category": 0, "cp_subsequent": 1}),
-        "cp_duration": Grouped([duration], [sa.func.count()], CP, [open_on(start, CP.c.end_date, day),
+        "cp_duration": Grouped([duration], [tally()], CP, [open_on(start, CP.c.end_date, day),
                                                                    *where("cp_plans", "cp_duration")],
                                charts={"cp_duration": 0}),
-        "closures": Grouped([sa.func.coalesce(E.c.closure_reason, "")], [sa.func.count()], E,
+        "closures": Grouped([sa.func.coalesce(E.c.closure_reason, "")], [tally()], E,
                             [ctx.period_for("closures").contains(E.c.closure_date), *where("episodes", "closures")],
                             charts={"closures": 0}),
     }
     if ctx.special:
         done = sa.select(A.c.assessment_id).where(ctx.period_for("factors").contains(A.c.authorisation_date),
                                                   *where("assessments", "factors"))
-        queries["factors"] = Grouped([F.c.factor], [sa.func.count()], F, [F.c.assessment_id.in_(done)])
+        queries["factors"] = Grouped([F.c.factor], [tally()], F, [F.c.assessment_id.in_(done)])
     return queries
 
 
@@ -133,9 +134,16 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     return _cards(ctx, result), _charts(ctx, result)
 
 
-def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[int]:
-    row = result[name][0] if result[name] else (0,) * width
-    return [int(v or 0) for v in row]
+def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[Count]:
+    """The protected counts of an ungrouped query (its one row; ZERO for each when it has none)."""
+    row = result[name][0] if result[name] else (protection.ZERO,) * width
+    return [_protected(v) for v in row]
+
+
+def _protected(n: object) -> Count:
+    if not isinstance(n, Count):  # a plain int has no record keys: it could never be published
+        raise TypeError(f"{n!r} is not a protected count")
+    return n
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
@@ -146,11 +154,12 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     cp_open, cp_starts, cp_second = _one(result, "cp", 3)
     (cin_open,) = _one(result, "cin_plans", 1)
 
-    def count(n: int) -> int | str:
-        return suppression.suppress_count(n, threshold=t)
+    def count(n: Count) -> int | str:
+        return protection.shown(n, threshold=t)
 
-    def pct(key: str, label: str, num: int, den: int, definition: str) -> Kpi:
-        return Kpi(key, label, rate(num, den, threshold=t), "percent", definition, count(num), count(den),
+    def pct(key: str, label: str, num: Count, den: Count, definition: str) -> Kpi:
+        shown_num, shown_den = count(num), count(den)  # the rate from the PUBLISHED counts only
+        return Kpi(key, label, protection.rate(shown_num, shown_den), "percent", definition, shown_num, shown_den,
                    note=ENGLAND.get(key, (None, ""))[1] or None)
 
     return [
@@ -175,28 +184,33 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     ]
 
 
-def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
-    return {("" if code is None else code): int(n) for code, n in result[name]}
+def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, Count]:
+    """A one-key query's protected counts by code (None -> ""; groups meeting there add up)."""
+    out: dict[str, Count] = {}
+    for code, n in result[name]:
+        key = "" if code is None else code
+        out[key] = out.get(key, protection.ZERO) + _protected(n)
+    return out
 
 
 def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("episodes", None).ignored)
     trend = periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
-    monthly = {m: {as_month(row[0]): int(row[i]) for row in result["referrals_time"]}
+    monthly = {m: {as_month(row[0]): _protected(row[i]) for row in result["referrals_time"]}
                for i, m in enumerate(("referrals", "rereferrals", "nfa"), start=1)}
     rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
     sources = _counts(result, "by_source")
     closures = _counts(result, "closures")
     sel = ctx.filters.selection
     from_category = sel is not None and sel.visual == "cp_category"
-    by_cat: dict[str, int] = {}
-    by_order: dict[str, int] = {}
+    by_cat: dict[str, Count] = {}
+    by_order: dict[str, Count] = {}
     for category, order, n in result["cp_starts"]:
         if category is not None:  # as a groupby would: a plan with no category is in no bar
-            by_cat[category] = by_cat.get(category, 0) + int(n)
+            by_cat[category] = by_cat.get(category, protection.ZERO) + _protected(n)
         if not from_category or category == sel.value:  # type: ignore[union-attr]  # from_category: sel is set
-            by_order[order] = by_order.get(order, 0) + int(n)
+            by_order[order] = by_order.get(order, protection.ZERO) + _protected(n)
     charts = [
         columns("referrals_time", TITLES["referrals_time"], rows, counts,
                 {"referrals": "Referrals", "rereferrals": "Re-referrals within 12 months", "nfa": "No further action"},
@@ -231,14 +245,16 @@ def _factors(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...
         return unavailable("factors", TITLES["factors"], SPECIAL)
     counts = _counts(result, "factors")
     labels = {c: codes.ASSESSMENT_FACTOR.get(c, c) + FACTOR_WHO.get(c[-1:], "") for c in
-              [*codes.ASSESSMENT_FACTOR, *sorted(set(counts) - set(codes.ASSESSMENT_FACTOR))] if counts.get(c, 0)}
+              [*codes.ASSESSMENT_FACTOR, *sorted(set(counts) - set(codes.ASSESSMENT_FACTOR))] if c in counts}
     visual = series("factors", TITLES["factors"], counts, labels, threshold=ctx.threshold, value="assessments",
                     value_label="Assessments", kind="hbar", show_total=False, notes=notes,
                     definition="Assessments authorised in the period with each factor recorded; an assessment "
                                "can have several.")
-    # Most frequent first, ordered by the SHOWN values only (c last, in code order): the order of rows
-    # must not reveal anything about the suppressed counts.
+    # Most frequent first, ordered by the SHOWN values only (c last, in code order), and factors shown
+    # as 0 left out like those never recorded: neither the rows nor their order may reveal anything
+    # about the true counts (a 1 can be published as 0).
     shown = visual.cols["assessments"]
-    order = sorted(range(len(shown)), key=lambda i: (shown[i] == suppression.SUPPRESSED,
-                                                     -(shown[i] if shown[i] != suppression.SUPPRESSED else 0), i))
+    order = sorted((i for i in range(len(shown)) if shown[i] != 0),
+                   key=lambda i: (shown[i] == protection.SUPPRESSED,
+                                  -(shown[i] if shown[i] != protection.SUPPRESSED else 0), i))
     return replace(visual, frame={c: [v[i] for i in order] for c, v in visual.cols.items()})

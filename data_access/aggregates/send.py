@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import suppression
+from data_access import protection
 from data_access.aggregates import periods
 from data_access.aggregates.context import (
     Context,
@@ -26,7 +26,8 @@ from data_access.aggregates.context import (
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.scope import months_before, open_on
-from data_access.aggregates.visual import Visual, columns, cross, rate, series, table
+from data_access.aggregates.visual import Visual, columns, cross, series, table
+from data_access.protection import Count
 from model import codes, schema
 
 REQ, EHA, EHP, PL = schema.ehc_requests, schema.ehc_assessments, schema.ehc_plans, schema.sen_placements
@@ -65,31 +66,31 @@ def queries(ctx: Context) -> dict[str, Grouped]:
                                  tally(decided & REQ.c.decided_within_6_weeks)], REQ,
                             [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")],
                             cards={"requests": p.contains(REQ.c.received_date), "ehc_6_weeks": decided}),
-        "issued": Grouped([], [sa.func.count(), tally(EHA.c.within_20_weeks), tally(no_exc),
+        "issued": Grouped([], [tally(), tally(EHA.c.within_20_weeks), tally(no_exc),
                                tally(no_exc & EHA.c.within_20_weeks)], EHA, [issued, *where("ehc_assessments")],
                           cards={"issued": None, "ehc_20_weeks_all": None, "ehc_20_weeks": no_exc}),
-        "active": Grouped([], [sa.func.count()], EHP,
+        "active": Grouped([], [tally()], EHP,
                           [open_on(EHP.c.start_date, EHP.c.ceased_date, p.end), *where("plans")],
                           cards={"ehc_active": None}),
-        "received_monthly": Grouped([month_start(ctx.conn, REQ.c.received_date)], [sa.func.count()], REQ,
+        "received_monthly": Grouped([month_start(ctx.conn, REQ.c.received_date)], [tally()], REQ,
                                     [trend.contains(REQ.c.received_date), *where("requests", "requests_time")],
                                     charts={"requests_time": 0}),
-        "issued_monthly": Grouped([month_start(ctx.conn, EHA.c.outcome_date)], [sa.func.count()], EHA,
+        "issued_monthly": Grouped([month_start(ctx.conn, EHA.c.outcome_date)], [tally()], EHA,
                                   [trend.contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
                                    *where("ehc_assessments", "requests_time")]),
-        "request_outcomes": Grouped([REQ.c.outcome], [sa.func.count()], REQ, [
+        "request_outcomes": Grouped([REQ.c.outcome], [tally()], REQ, [
             ctx.period_for("request_outcomes").contains(REQ.c.received_date), *where("requests", "request_outcomes")],
             charts={"request_outcomes": 0}),
-        "timeliness_20w": Grouped([row, col], [sa.func.count()], EHA, [
+        "timeliness_20w": Grouped([row, col], [tally()], EHA, [
             ctx.period_for("timeliness_20w").contains(EHA.c.outcome_date), EHA.c.outcome == "Y",
             *where("ehc_assessments", "timeliness_20w")], charts={"timeliness_20w": 0}),
-        "primary_need": Grouped([EHP.c.primary_need], [sa.func.count()], EHP, [
+        "primary_need": Grouped([EHP.c.primary_need], [tally()], EHP, [
             open_on(EHP.c.start_date, EHP.c.ceased_date, need_day), *where("plans", "primary_need")],
             charts={"primary_need": 0}),
-        "placements": Grouped([PL.c.setting], [sa.func.count()], PL, [
+        "placements": Grouped([PL.c.setting], [tally()], PL, [
             open_on(PL.c.start_date, PL.c.end_date, place_day), PL.c.plan_id.in_(active_then),
             *where("placements", "placements")], charts={"placements": 0}),
-        "reviews": Grouped([status], [sa.func.count()], EHP, [
+        "reviews": Grouped([status], [tally()], EHP, [
             open_on(EHP.c.start_date, EHP.c.ceased_date, review_day), *where("plans", "reviews")],
             charts={"reviews": 0}),
     }
@@ -102,13 +103,25 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     return _cards(ctx, result), _charts(ctx, result)
 
 
-def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[int]:
-    row = result[name][0] if result[name] else (0,) * width
-    return [int(v or 0) for v in row]
+def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[Count]:
+    """The protected counts of an ungrouped query (its one row; ZERO for each when it has none)."""
+    row = result[name][0] if result[name] else (protection.ZERO,) * width
+    return [_protected(v) for v in row]
 
 
-def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
-    return {("" if code is None else code): int(n) for code, n in result[name]}
+def _protected(n: object) -> Count:
+    if not isinstance(n, Count):  # a plain int has no record keys: it could never be published
+        raise TypeError(f"{n!r} is not a protected count")
+    return n
+
+
+def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, Count]:
+    """A one-key query's protected counts by code (None -> ""; groups meeting there add up)."""
+    out: dict[str, Count] = {}
+    for code, n in result[name]:
+        key = "" if code is None else code
+        out[key] = out.get(key, protection.ZERO) + _protected(n)
+    return out
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
@@ -117,11 +130,12 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     issued, in20, issued_no_exc, in20_no_exc = _one(result, "issued", 4)
     (n_active,) = _one(result, "active", 1)
 
-    def count(n: int) -> int | str:
-        return suppression.suppress_count(n, threshold=t)
+    def count(n: Count) -> int | str:
+        return protection.shown(n, threshold=t)
 
-    def pct(key: str, label: str, num: int, den: int, definition: str) -> Kpi:
-        return Kpi(key, label, rate(num, den, threshold=t), "percent", definition, count(num), count(den),
+    def pct(key: str, label: str, num: Count, den: Count, definition: str) -> Kpi:
+        shown_num, shown_den = count(num), count(den)  # the rate from the PUBLISHED counts only
+        return Kpi(key, label, protection.rate(shown_num, shown_den), "percent", definition, shown_num, shown_den,
                    note=ENGLAND.get(key, (None, ""))[1] or None)
 
     return [
@@ -145,7 +159,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("requests", None).ignored)
     trend = periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
-    monthly = {name: {as_month(m): int(n) for m, n in result[f"{source}_monthly"]}
+    monthly = {name: {as_month(m): _protected(n) for m, n in result[f"{source}_monthly"]}
                for name, source in (("requests", "received"), ("issued", "issued"))}
     rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
     outcomes, needs, settings = (_counts(result, k) for k in ("request_outcomes", "primary_need", "placements"))
