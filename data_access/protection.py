@@ -27,7 +27,7 @@ Shown = int | float | str
 class Count(int):
     """A true count with the raw key sum of the records it counts. Never shown as it is."""
 
-    __slots__ = ("keysum",)
+    # No __slots__: CPython allows no non-empty __slots__ on an int subclass (TypeError at import).
     keysum: int
 
     def __new__(cls, n: int, keysum: int) -> Count:

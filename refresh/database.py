@@ -177,9 +177,9 @@ def with_record_keys(table: sa.Table, frame: pd.DataFrame, secret: bytes) -> pd.
     if "rkey" not in table.c:
         return frame
     key = [c.name for c in table.primary_key.columns]
-    ids = frame[key[0]].astype(str) if len(key) == 1 else \
-        frame[key].astype(str).agg("|".join, axis=1)
-    return frame.assign(rkey=np.asarray(record_keys(secret, table.name, ids.tolist()), dtype=np.int16))
+    # Joined in Python, not with agg("|".join, axis=1): that gives a DataFrame for an empty frame.
+    ids = ["|".join(parts) for parts in zip(*(frame[k].astype(str).tolist() for k in key), strict=True)]
+    return frame.assign(rkey=np.asarray(record_keys(secret, table.name, ids), dtype=np.int16))
 
 
 def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.DataFrame]]],

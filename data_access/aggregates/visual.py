@@ -1,8 +1,8 @@
 """One dashboard visual's data, already protected: what a chart, its table and its export show.
 
 Builders take protected counts (``protection.Count``, inside data_access only) and return a
-``Visual`` whose frame holds the published values (ints or ``"c"``). Charts, hover text, ``customdata``, accessible tables and
-exports are all made from that frame, never from the raw counts.
+``Visual`` whose frame holds the published values (ints or ``"c"``). Charts, hover text,
+``customdata``, accessible tables and exports are all made from that frame, never from the raw counts.
 """
 
 from __future__ import annotations
