@@ -4,8 +4,10 @@ Through every aggregate entry point ``data_access`` exports (found by signature:
 ``user`` and ``filters``, so pages added later are checked too), over slicer combinations that make
 small groups (locality x sex x age band x period, team filters): every count shown is ``"c"``, 0 or
 at least the threshold + 1 (rates and percentages are not counts; their numerators and denominators
-are), and ``suppression.recoverable_cells`` finds nothing recoverable in any chart together with the
-totals the same response shows, nor in the referrals trend together with its KPI. Then the same
+are), and no ``c`` can be worked out from any chart together with the totals the same response
+shows, nor from the referrals trend together with its KPI. Pages whose counts are perturbed by cell
+key (``data_access.protection``) are attacked as such (``_disclosure.pinned_cells``: every figure
+within the adjustment of the truth), the others with ``suppression.recoverable_cells``. Then the same
 through the HTTP callbacks, as the service manager sees them: the numbers in the KPI cards' text.
 """
 
@@ -32,12 +34,16 @@ from model.settings import Settings
 
 try:
     import _attack as attack  # type: ignore[import-not-found]
+    from _disclosure import pinned_cells  # type: ignore[import-not-found]
     from _stores import Login  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
     from . import _attack as attack  # type: ignore[no-redef]
+    from ._disclosure import pinned_cells  # type: ignore[no-redef]
     from ._stores import Login  # type: ignore[no-redef]
 
 SUPPRESSED = suppression.SUPPRESSED
+# Entry points whose counts are protected by cell-key perturbation (the rest are converted page by page).
+PERTURBED = {"interventions_page", "service_users_page"}
 # Values that are not counts of children or events even when they are whole numbers.
 NOT_A_COUNT = re.compile(r"rate|percent|pct|per_10k|share|median|mean|average|days|weeks|months|england|year",
                          re.I)
@@ -242,6 +248,11 @@ def test_the_checks_see_small_counts_and_recoverable_cells() -> None:
     assert small_counts([rate], 5) == ["cases_rate.numerator = 3"]
     frame = pd.DataFrame({"count": [SUPPRESSED, 10, 12]}, index=["a", "b", suppression.TOTAL], dtype=object)
     assert suppression.recoverable_cells(frame)
+    # Perturbed: 10 and 12 are within 2 of the truth, so the c is 1 to 4 (not pinned) ...
+    assert not pinned_cells(frame, 5)
+    # ... unless the figures leave one value: the cells at least 18, the total at most 19.
+    frame = pd.DataFrame({"count": [SUPPRESSED, 20, 17]}, index=["a", "b", suppression.TOTAL], dtype=object)
+    assert [(r.row, r.value) for r in pinned_cells(frame, 5)] == [("a", 1)]
     text = lambda css, words: {"props": {"className": css, "children": words}}  # noqa: E731
     card = {"props": {"data-kpi": "referrals", "children": [
         text("kpi-value", "3"), text("kpi-sub", "4 of 1,200"),
@@ -263,7 +274,7 @@ def test_no_count_from_1_to_5_in_any_aggregate(store: Settings, name: str) -> No
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_no_suppressed_count_can_be_recovered_from_the_totals_shown(store: Settings, name: str) -> None:
-    views, problems = 0, []
+    views, problems, threshold = 0, [], store.suppression_threshold
     for filters, _viewer, result in _viewed(name):
         candidates = list(visual_views(result))
         kpi_trend = trend_with_kpi(result)
@@ -272,8 +283,9 @@ def test_no_suppressed_count_can_be_recovered_from_the_totals_shown(store: Setti
         for key, frame in candidates:
             views += 1
             try:
-                recovered = suppression.recoverable_cells(frame)
-            except ValueError as exc:  # the totals shown are not the cells' sum
+                recovered = pinned_cells(frame, threshold) if name in PERTURBED else \
+                    suppression.recoverable_cells(frame)
+            except ValueError as exc:  # the totals shown are not (within the noise) the cells' sum
                 problems.append(f"{filters} {key}: totals do not add up ({exc})")
                 continue
             problems += [f"{filters} {key}: {r.row}/{r.column} = {r.value}" for r in recovered]
