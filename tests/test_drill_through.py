@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 import data_access
 from appstore import audit, users
-from data_access import AccessDenied, InvalidFilter, records, views
+from data_access import AccessDenied, InvalidFilter, protection, records, views
 from data_access.aggregates import drill
 from data_access.records.listing import InvalidRequest
 from model import schema
@@ -125,18 +125,23 @@ def test_every_page_drills_through_within_scope(app_users, page: str, visual: st
 
 
 def test_members_match_the_chart_counts_for_child_level_charts(configured) -> None:  # type: ignore[no-untyped-def]
-    """Where a chart counts children (Service users by sex), its drill-through members are as many."""
+    """Where a chart counts children (Service users by sex), its drill-through members are those children:
+    as many, and with their keys the value the chart publishes (``protection.shown``)."""
     class Leader:
         role, user_id, username, team_ids, services, worker_id = "leadership", 0, "t", (), (), None
     data = views.service_users_page(user=Leader(), filters={})  # type: ignore[arg-type]
     parsed, services = views.authorised_filters(Leader(), {})  # type: ignore[arg-type]
     with data_access.current().analytics.connect() as conn:
         ctx = views.page_context(conn, parsed, services, True, data.as_of)
+        ch = schema.children.c
+        threshold = data_access.current().settings.suppression_threshold
         for code, shown in zip(data.visuals["by_sex"].frame["code"], data.visuals["by_sex"].frame["children"],
                                strict=True):
-            n = conn.execute(sa.select(sa.func.count()).select_from(
-                drill.members(ctx, "service_users", visual="by_sex", code=code).subquery())).scalar_one()
-            assert shown == "c" or n == shown
+            members = drill.members(ctx, "service_users", visual="by_sex", code=code).subquery()
+            n, keysum = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ch.rkey), 0))
+                                     .select_from(members.join(schema.children, ch.child_id == members.c.child_id))
+                                     ).one()
+            assert shown == protection.shown(protection.Count(n, int(keysum)), threshold=threshold), code
 
 
 @pytest.mark.parametrize("username,purpose", [("demo-analyst", "statutory_return"), ("demo-leader", "direct_work"),

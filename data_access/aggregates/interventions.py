@@ -3,14 +3,16 @@
 An intervention is one ``involvements`` row (the council's own catalogue: early help, educational
 psychology consultation, assessment and Video Interaction Guidance, family support, short breaks,
 ...; there is no national standard). Volumes count involvements started in the period; durations
-and outcomes count those ended in it. Medians are suppressed when they rest on a small count.
+and outcomes count those ended in it. Every count is protected (``data_access.protection``): a
+``tally`` of the involvements, published by its cell key; the median duration is shown only when the
+published number of involvements it rests on is at least 8 (``protection.average_allowed``).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import suppression
+from data_access import protection
 from data_access.aggregates import periods
 from data_access.aggregates.context import (
     Context,
@@ -60,21 +62,22 @@ def queries(ctx: Context) -> dict[str, Grouped]:
         "cards": Grouped([], [tally(started), tally(ended), tally(is_open)], INV,
                          [sa.or_(started, ended, is_open), *scoped.conds],
                          cards={"started": started, "ended": ended, "open": is_open}),
-        "median": Grouped([], [sa.func.round(sa.func.percentile_cont(0.5).within_group(days))], INV,
+        # The median and the protected number of involvements it rests on (the ``ended`` card's rows).
+        "median": Grouped([], [tally(), sa.func.round(sa.func.percentile_cont(0.5).within_group(days))], INV,
                           [ended, *scoped.conds], cards={"median_days": None}),
-        "by_type": Grouped([INV.c.intervention_type], [sa.func.count()], INV, [
+        "by_type": Grouped([INV.c.intervention_type], [tally()], INV, [
             ctx.period_for("by_type").contains(INV.c.start_date), *ctx.scoped("involvements", "by_type").conds],
             charts={"by_type": 0}),
-        "by_service_team": Grouped([INV.c.team_id if service else INV.c.service], [sa.func.count()], INV, [
+        "by_service_team": Grouped([INV.c.team_id if service else INV.c.service], [tally()], INV, [
             ctx.period_for("by_service_team").contains(INV.c.start_date),
             *([INV.c.service == service] if service else []), *ctx.scoped("involvements", "by_service_team").conds],
             charts={"by_service_team": 0}),
-        "ended": Grouped([INV.c.intervention_type, outcome, band], [sa.func.count()], INV, [
+        "ended": Grouped([INV.c.intervention_type, outcome, band], [tally()], INV, [
             ctx.period_for(ended_source).contains(INV.c.end_date), *ctx.scoped("involvements", ended_source).conds],
             charts={"outcomes": 1, "durations": (2, others), "type_outcome": (0, others)}),
-        "started_monthly": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
+        "started_monthly": Grouped([month_start(ctx.conn, INV.c.start_date)], [tally()], INV,
                                    [volumes.contains(INV.c.start_date), *volume_conds], charts={"volumes": 0}),
-        "ended_monthly": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
+        "ended_monthly": Grouped([month_start(ctx.conn, INV.c.end_date)], [tally()], INV,
                                  [volumes.contains(INV.c.end_date), *volume_conds]),
     }
 
@@ -93,15 +96,18 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
-    n_started, n_ended, n_open = (int(v or 0) for v in (result["cards"][0] if result["cards"] else (0, 0, 0)))
-    median = result["median"][0][0] if result["median"] else None
+    zero = protection.ZERO
+    n_started, n_ended, n_open = result["cards"][0] if result["cards"] else (zero, zero, zero)
+    n_median, median = result["median"][0] if result["median"] else (zero, None)
     t = ctx.threshold
 
-    def count(n: int) -> int | str:
-        return suppression.suppress_count(int(n), threshold=t)
+    def count(n: protection.Count) -> int | str:
+        return protection.shown(n, threshold=t)
 
-    shown_median: int | str | None = None if median is None else (
-        suppression.SUPPRESSED if n_ended <= t else int(median))
+    # The median is not a count (shown as computed), but whether it is shown is decided from the
+    # PUBLISHED number of involvements it rests on, the same in every view.
+    shown_median: int | str = int(median) if median is not None and protection.average_allowed(
+        n_median, threshold=t) else protection.SUPPRESSED
     return [
         Kpi("started", "Interventions started", count(n_started), "count", "Involvements starting in the period."),
         Kpi("ended", "Interventions ended", count(n_ended), "count", "Involvements ending in the period."),
@@ -109,12 +115,12 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
             "Involvements open on the last day of the period."),
         Kpi("median_days", "Median duration (days)", shown_median, "count",
             "Median days from start to end of the involvements ending in the period; shown as c when it "
-            "rests on 5 or fewer."),
+            "rests on fewer than 8 (as published)."),
     ]
 
 
-def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, int]:
-    return {("" if code is None else code): int(n) for code, n in result[name]}
+def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, protection.Count]:
+    return {("" if code is None else code): n for code, n in result[name]}
 
 
 def _by_type(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...]) -> Visual:
@@ -140,16 +146,17 @@ def _by_service_team(ctx: Context, result: dict[str, list[tuple]], notes: tuple[
 def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, notes: tuple[str, ...]) -> list[Visual]:
     """Outcomes, duration bands and type x outcome of involvements ended in the period, from one cube."""
     sel = ctx.filters.selection
-    cube = [(kind, outcome, band, int(n)) for kind, outcome, band, n in result["ended"]]
+    cube: list[tuple[str, str, str, protection.Count]] = result["ended"]
     others = cube if source is None else [c for c in cube if c[1] == sel.value]  # type: ignore[union-attr]  # source is set only with a selection
-    by_outcome: dict[str, int] = {}
-    by_band: dict[str, int] = {}
+    # Cells of the cube are disjoint sets of involvements: their Counts add up with their keys.
+    by_outcome: dict[str, protection.Count] = {}
+    by_band: dict[str, protection.Count] = {}
     for _kind, outcome, _band, n in cube:
         if outcome is not None:  # as a groupby would: no outcome, no bar
-            by_outcome[outcome] = by_outcome.get(outcome, 0) + n
+            by_outcome[outcome] = by_outcome.get(outcome, protection.ZERO) + n
     for _kind, _outcome, band, n in others:
         if band is not None:
-            by_band[band] = by_band.get(band, 0) + n
+            by_band[band] = by_band.get(band, protection.ZERO) + n
     outcome_labels = labels_for({k: v for k, v in codes.INTERVENTION_OUTCOME.items() if k != "OPEN"},
                                 list(by_outcome))
     types = {c: lab for c, (svc, lab) in codes.INTERVENTION_TYPE.items()
@@ -167,7 +174,7 @@ def _ended(ctx: Context, result: dict[str, list[tuple]], source: str | None, not
 
 
 def _volumes(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:
-    monthly = {name: {as_month(m): int(n) for m, n in result[f"{name}_monthly"]} for name in ("started", "ended")}
+    monthly = {name: {as_month(m): n for m, n in result[f"{name}_monthly"]} for name in ("started", "ended")}
     rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     return columns("volumes", "Interventions started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
                    threshold=ctx.threshold,

@@ -3,22 +3,26 @@
 Counts come from ``involvements`` (one row per child per service involvement). "Open" means open on
 the last day of the period (or of the selected month, quarter or year). Ethnicity and disability
 breakdowns are special category aggregates, built only when the policy allows them.
+
+Every count is protected (``data_access.protection``): counts of children are keyed by the children's
+own record keys (``child_rkey``, or ``children.rkey``), counts of involvements by the involvements'
+(``rkey``), so the same children or involvements publish the same value in every view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import sqlalchemy as sa
 
-from data_access import suppression
+from data_access import protection
 from data_access.aggregates import periods
 from data_access.aggregates._facts import Scoped, child_slicers, slicer_dims
 from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
+    children,
     ignored_note,
     labels_for,
     month_start,
@@ -77,14 +81,15 @@ def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.C
         sp = SP.c
         where = [open_on(sp.start_date, sp.end_date, day), *restrict_children(SP, child_slicers(ctx.filters, visual),
                                                                             day)]
-        spell_copies = (sp.child_sex, sp.child_locality, sp.child_birth_date)
+        spell_copies = (sp.child_sex, sp.child_locality, sp.child_birth_date, sp.child_rkey)
         pairs = sa.select(sp.child_id, sp.service, *spell_copies).where(
             sp.service != schema.ANY_SERVICE if spells == schema.ANY_SERVICE else sp.service == spells, *where)
         spell_kids = sa.select(sp.child_id, *spell_copies).where(sp.service == spells, *where)
         return (pairs.cte(f"open_{name}"), spell_kids.cte(f"kids_{name}").prefix_with("MATERIALIZED"), scoped)
-    # The child's sex, locality and birth date come from the copies on ``involvements`` (one value
-    # per child), so the breakdowns need no join with ``children``.
-    copies = (INV.c.child_sex, INV.c.child_locality, INV.c.child_birth_date)
+    # The child's sex, locality, birth date and record key come from the copies on ``involvements``
+    # (one value per child, so DISTINCT is unaffected): the breakdowns need no join with ``children``,
+    # and count the same children with the same keys as the open spells do.
+    copies = (INV.c.child_sex, INV.c.child_locality, INV.c.child_birth_date, INV.c.child_rkey)
     rows = sa.select(INV.c.child_id, INV.c.service, *copies).where(_open(day), *scoped.conds).distinct()
     # MATERIALIZED (DuckDB and PostgreSQL 12+): computed once however many charts read it.
     open_rows = rows.cte(f"open_{name}").prefix_with("MATERIALIZED")
@@ -112,11 +117,11 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     svc_rows, _, svc_scoped = open_for("by_service")
     service = ctx.filters.drill_org
     if service:  # the teams of one service: children open to each team (a child may be in two teams)
-        by_service = Grouped([INV.c.team_id], [sa.func.count(sa.distinct(INV.c.child_id))], INV, [
+        by_service = Grouped([INV.c.team_id], [children(INV.c.child_id)], INV, [
             _open(ctx.period_for("by_service").end), INV.c.service == service, *svc_scoped.conds],
             charts={"by_service": 0})
     else:  # the pairs are distinct already: a count per service is the number of children
-        by_service = Grouped([svc_rows.c.service], [sa.func.count()], svc_rows, charts={"by_service": 0})
+        by_service = Grouped([svc_rows.c.service], [tally(key="child_rkey")], svc_rows, charts={"by_service": 0})
     demo_source = source if source in DEMOGRAPHIC else None
     _, demo_kids, _ = open_for(demo_source) if demo_source else common
     day = ctx.period_for(demo_source).end
@@ -130,26 +135,32 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     charts: dict[str, int | tuple[int, list]] = {k: (i, [] if k == source else picked)
                                                  for i, k in enumerate(DEMOGRAPHIC)}
     queries = {
-        "open": Grouped([], [sa.func.count()], common[1], cards={"open": None}),
+        "open": Grouped([], [tally(key="child_rkey")], common[1], cards={"open": None}),
         "flow_totals": Grouped([], [tally(started), tally(ended)], INV, [sa.or_(started, ended), *scoped.conds],
                                cards={"started": started, "ended": ended}),
         "by_service": by_service,
         # A NULL copy is a child missing from ``children`` (sex is never NULL): not counted, as before.
-        "cube": Grouped(dims, [sa.func.count()], demo_kids, [k.child_sex.is_not(None)], charts=charts,
+        "cube": Grouped(dims, [tally(key="child_rkey")], demo_kids, [k.child_sex.is_not(None)], charts=charts,
                         child=k.child_id),
-        "started": Grouped([month_start(ctx.conn, INV.c.start_date)], [sa.func.count()], INV,
+        "started": Grouped([month_start(ctx.conn, INV.c.start_date)], [tally()], INV,
                            [flow_period.contains(INV.c.start_date), *flow_scoped.conds], charts={"flow": 0}),
-        "ended": Grouped([month_start(ctx.conn, INV.c.end_date)], [sa.func.count()], INV,
+        "ended": Grouped([month_start(ctx.conn, INV.c.end_date)], [tally()], INV,
                          [flow_period.contains(INV.c.end_date), *flow_scoped.conds]),
     }
     if ctx.special:  # ethnicity is special category data: read from ``children`` only for roles allowed it
-        # Semi-joins: the open children (about a fifth of ``children`` at scale) are the hash side.
-        queries["ethnicity"] = Grouped([sa.func.coalesce(CH.c.ethnicity, "")], [sa.func.count()], CH,
+        # Semi-join: the open children (about a fifth of ``children`` at scale) are the hash side. A
+        # ``children`` row is one child, keyed by the child's own key (``rkey``).
+        queries["ethnicity"] = Grouped([sa.func.coalesce(CH.c.ethnicity, "")], [tally()], CH,
                                        [CH.c.child_id.in_(sa.select(k.child_id).where(*picked))],
                                        charts={"by_ethnicity": 0}, child=CH.c.child_id)
-        queries["disability"] = Grouped([DIS.c.disability], [sa.func.count()], DIS,
-                                        [DIS.c.child_id.in_(sa.select(common[1].c.child_id))],
-                                        charts={"by_disability": 0}, child=DIS.c.child_id)
+        # A child's disabilities joined to the open children (one row each, the hash side): a row is
+        # one child with that disability, counted by the CHILD's key (not the disability row's), as
+        # every other count of children is.
+        kids = common[1]
+        disabled = sa.select(DIS.c.disability, DIS.c.child_id, kids.c.child_rkey) \
+            .join_from(DIS, kids, DIS.c.child_id == kids.c.child_id).subquery("open_disabilities")
+        queries["disability"] = Grouped([disabled.c.disability], [tally(key="child_rkey")], disabled,
+                                        charts={"by_disability": 0}, child=disabled.c.child_id)
     return queries
 
 
@@ -167,7 +178,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     charts = [_flow(ctx, result, flow_period, notes), _by_service(ctx, result, svc_scoped),
               *_demographics(ctx, result, demo_source, notes)]
     if ctx.special:
-        counts = {code: int(n) for code, n in result["disability"]}
+        counts = dict(result["disability"])
         charts.append(series("by_disability", "Children open by disability", counts,
                              labels_for(codes.DISABILITY, list(counts)), threshold=ctx.threshold, value="children",
                              value_label="Children", kind="hbar", show_total=False, notes=notes,
@@ -179,16 +190,17 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
-    n_open = int(result["open"][0][0]) if result["open"] else 0
-    totals = result["flow_totals"][0] if result["flow_totals"] else (0, 0)
-    values = [n_open, int(totals[0] or 0), int(totals[1] or 0)]
-    return [Kpi(key, label, suppression.suppress_count(n, threshold=ctx.threshold), "count", definition)
+    zero = protection.ZERO
+    n_open = result["open"][0][0] if result["open"] else zero
+    totals = result["flow_totals"][0] if result["flow_totals"] else (zero, zero)
+    values = [n_open, totals[0], totals[1]]
+    return [Kpi(key, label, protection.shown(n, threshold=ctx.threshold), "count", definition)
             for (key, (label, definition)), n in zip(DEFINITIONS.items(), values, strict=True)]
 
 
 def _by_service(ctx: Context, result: dict[str, list[tuple]], scoped: Scoped) -> Visual:
     key, service = "by_service", ctx.filters.drill_org
-    counts = {code: int(n) for code, n in result["by_service"]}
+    counts = dict(result["by_service"])
     labels = team_labels(ctx.conn, service, ctx.services) if service else service_labels(ctx.services)
     title = f"Children open to each team: {codes.SERVICE[service]}" if service else "Children open to each service"
     return series(key, title, counts, labels, threshold=ctx.threshold, value="children", value_label="Children",
@@ -201,7 +213,7 @@ def _by_service(ctx: Context, result: dict[str, list[tuple]], scoped: Scoped) ->
 
 
 def _flow(ctx: Context, result: dict[str, list[tuple]], period: Period, notes: tuple[str, ...]) -> Visual:
-    monthly = {name: {as_month(month): int(n) for month, n in result[name]} for name in ("started", "ended")}
+    monthly = {name: {as_month(month): n for month, n in result[name]} for name in ("started", "ended")}
     rows, counts = roll_up(monthly, period, periods.time_level(ctx.filters), ctx.filters.year_type)
     options = ctx.time_options("flow", ctx.scoped("involvements", "flow"))
     return columns("flow", "Involvements started and ended", rows, counts, {"started": "Started", "ended": "Ended"},
@@ -215,17 +227,23 @@ def _demographics(ctx: Context, result: dict[str, list[tuple]], source: str | No
     Each child has one value of each, so the breakdowns are exact partitions of the same children: a
     selection on one of them filters the others here, in the frame, without another query."""
     names = ["age_band", "sex", "locality"]
-    cube = pd.DataFrame(result["cube"], columns=[*names, "n"]).astype({"n": "int64"})
+    cube: list[tuple[str | None, str | None, str | None, protection.Count]] = result["cube"]
     sel = ctx.filters.selection
     out = []
     for key, (dim, title, code_list) in DEMOGRAPHIC.items():
-        rows = cube if source in (None, key) else cube[cube[sel.dim] == sel.value]  # type: ignore[union-attr]  # source is set only with a selection
-        counts: dict[str, int] = rows.groupby(dim)["n"].sum().to_dict()  # type: ignore[assignment]  # pandas-stubs: to_dict() keys are Hashable
+        rows = cube if source in (None, key) else \
+            [r for r in cube if r[names.index(sel.dim)] == sel.value]  # type: ignore[union-attr]  # source is set only with a selection
+        # Cells of the cube are disjoint sets of children: their Counts add up with their keys.
+        counts: dict[str, protection.Count] = {}
+        for row in rows:
+            code = row[:3][names.index(dim)]
+            if code is not None:  # as a groupby would: no value, no bar
+                counts[code] = counts.get(code, protection.ZERO) + row[3]
         out.append(series(key, title, counts, labels_for(code_list, list(counts)), threshold=ctx.threshold,
                           value="children", value_label="Children", dim=dim, selected=ctx.selected(key), notes=notes))
     if not ctx.special:
         return out + [unavailable("by_ethnicity", "Children open by ethnicity", SPECIAL)]
-    counts = {code: int(n) for code, n in result["ethnicity"]}  # the demographic selection applied in SQL
+    counts = dict(result["ethnicity"])  # the demographic selection applied in SQL
     out.append(series("by_ethnicity", "Children open by ethnicity", counts, labels_for(codes.ETHNICITY, list(counts)),
                       threshold=ctx.threshold, value="children", value_label="Children", kind="hbar", notes=notes))
     return out
