@@ -15,6 +15,7 @@ equal the sum of the published cells. Rates and "n of d" come from published cou
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from data_access import cellkey
@@ -107,7 +108,8 @@ def population_rate(numerator: Shown, population: int | None, *, per: int = 10_0
         return NOT_APPLICABLE
     if isinstance(numerator, str):
         return numerator
-    return round(numerator * per / population, decimals)
+    value = Decimal(int(numerator) * per) / Decimal(population)  # half-up, as published rates
+    return float(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def average_allowed(count: Count | int, *, threshold: int) -> bool:

@@ -129,10 +129,11 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         with stores.analytics.connect() as conn:
             ctx = page_context(conn, parsed, services, special and not capped, day)
             cards, visuals = build(ctx)
-            if limits.too_few_children(conn, parsed, ctx.period, services=services, threshold=ctx.threshold,
-                                       minimum=settings.min_view_children):
-                cards, visuals = _withheld(cards, visuals, limits.TOO_FEW)
-        if capped:
+            withheld = limits.too_few_children(conn, parsed, ctx.period, services=services,
+                                               threshold=ctx.threshold, minimum=settings.min_view_children)
+        if withheld:
+            cards, visuals = _withheld(cards, visuals, limits.TOO_FEW)
+        elif capped:
             message = limits.special_message(settings.special_category_max_slicers)
             visuals = [unavailable(v.key, v.title, message) if v.key in limits.SPECIAL_VISUALS else v
                        for v in visuals]

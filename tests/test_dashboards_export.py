@@ -27,7 +27,8 @@ class FakeUser:
 
 
 LEADER = FakeUser("leadership")
-SMALL = {"team": "CSC-CWD", "sex": "F", "age_band": "16-17"}
+SMALL = {"team": "CSC-CWD", "sex": "F"}  # small counts, yet above the minimum a view needs
+TOO_SMALL = {"team": "CSC-CWD", "sex": "F", "age_band": "16-17"}  # below it: no figures at all
 
 
 def rows_of(content: bytes) -> list[list[str]]:
@@ -107,3 +108,12 @@ def test_refused_exports_are_audited_and_return_nothing(configured, user, kwargs
     refused = audit.query_events(data_access.current().app, action="access_refused")
     assert any(e["resource"] == "export:send" for e in refused)
     assert not audit.query_events(data_access.current().app, action="export")
+
+
+def test_a_view_with_too_few_children_exports_nothing(configured) -> None:  # type: ignore[no-untyped-def]
+    data = data_access.children_in_need_page(user=LEADER, filters=TOO_SMALL)
+    assert all(not v.available and "Too few children" in (v.message or "") for v in data.visuals.values())
+    assert all(k.value is None and k.numerator is None for k in data.cards)
+    with pytest.raises(data_access.InvalidFilter, match="no chart"):
+        data_access.export_visual(user=LEADER, page="children_in_need", visual="by_source", filters=TOO_SMALL,
+                                  fmt="csv")

@@ -68,8 +68,8 @@ def test_every_table_has_exactly_the_schema_columns(frames) -> None:  # type: ig
     assert list(frames) == [t.name for t in schema.ALL_TABLES]
     for table in schema.ALL_TABLES:
         frame = frames[table.name]
-        assert list(frame.columns) == [c.name for c in table.columns], table.name
-        for column in table.columns:
+        assert list(frame.columns) == schema.loaded_columns(table), table.name  # the build adds the keys
+        for column in (c for c in table.columns if c.name in frame):
             values = frame[column.name]
             if not column.nullable:
                 assert values.notna().all(), f"{table.name}.{column.name} has nulls"
