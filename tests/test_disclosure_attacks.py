@@ -27,6 +27,7 @@ they can be met), and every number read is within ±2 of what the suite's SQL sa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def test_one_record_set_keeps_one_published_value(suite: Suite) -> None:
     assert not problems, f"{len(problems)} record sets published with more than one value:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("klass", ["slicer_partition", "period_differencing"])
+@pytest.mark.parametrize("klass", ["slicer_partition", "time_hierarchy"])
 def test_the_bounds_hold_under_emulated_cell_key_perturbation(suite: Suite, klass: str) -> None:
     """A control on the assertion itself: the same attack, reading every count as consistent cell-key
     perturbation publishes it (``data_access.cellkey`` on the true counts), stays within the bounds,
@@ -162,6 +163,23 @@ def test_the_bounds_hold_under_emulated_cell_key_perturbation(suite: Suite, klas
     assert result.usable >= 10, "control: usable derivations of small counts"
     assert result.problems() == []
     assert 0 < result.hits < result.usable
+
+
+def test_custom_periods_a_day_or_a_week_apart_are_the_same_view(suite: Suite) -> None:
+    """Period differencing by days is closed, not just blurred: custom periods are whole months, so a
+    period one day or one week longer within the same month is the same window and shows the same
+    figures; only whole months can be added, and a month is a published (protected) cell itself."""
+    att = suite.attacker("leadership")
+    for start, end in (("2024-05-10", "2024-09-12"), ("2023-11-03", "2024-02-20")):
+        base = data_access.children_in_need_page(user=att.viewer, filters={"period": "custom", "start": start,
+                                                                           "end": end})
+        assert base.first_day.day == 1 and (base.last_day + dt.timedelta(days=1)).day == 1
+        for later in (1, 7):
+            shifted = (dt.date.fromisoformat(end) + dt.timedelta(days=later)).isoformat()
+            other = data_access.children_in_need_page(user=att.viewer, filters={"period": "custom", "start": start,
+                                                                                "end": shifted})
+            assert (other.first_day, other.last_day) == (base.first_day, base.last_day)
+            assert [k.value for k in other.cards] == [k.value for k in base.cards]
 
 
 def test_published_counts_are_within_the_noise_of_the_truth(suite: Suite) -> None:
