@@ -123,3 +123,15 @@ def test_chart_png_and_page_pdf_exports_are_audited(dash_app, live_server, page)
     events = audit.query_events(data_access.current().app, action="export")
     assert {(e["detail"]["format"], e["detail"]["visual"], e["detail"].get("filters")) for e in events} == {
         ("png", "primary_need", "sex=F"), ("pdf", "page", "sex=F")}
+
+
+def test_every_page_says_its_figures_are_protected_and_links_to_how(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    base = live_server(dash_app)
+    sign_in(page, base)
+    for path in ("/", "/children-in-need", "/send"):
+        page.goto(base + path)
+        expect(page.locator(".csi-asof")).to_contain_text("Figures are protected: small numbers may be adjusted")
+    page.get_by_role("link", name="How figures are protected").click()
+    expect(page.get_by_role("heading", name="How figures are protected")).to_be_visible()
+    expect(page.locator(".csi-about")).to_contain_text("the same figure wherever they appear")
+    assert page.url.endswith("/about-figures")
