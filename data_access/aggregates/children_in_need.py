@@ -20,9 +20,12 @@ from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
+    by_code,
     ignored_note,
     labels_for,
     month_start,
+    one_row,
+    protected,
     roll_up,
     run_batch,
     tally,
@@ -134,25 +137,15 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     return _cards(ctx, result), _charts(ctx, result)
 
 
-def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[Count]:
-    """The protected counts of an ungrouped query (its one row; ZERO for each when it has none)."""
-    row = result[name][0] if result[name] else (protection.ZERO,) * width
-    return [_protected(v) for v in row]
-
-
-def _protected(n: object) -> Count:
-    if not isinstance(n, Count):  # a plain int has no record keys: it could never be published
-        raise TypeError(f"{n!r} is not a protected count")
-    return n
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     t = ctx.threshold
-    refs, rerefs, nfa = _one(result, "episodes", 3)
-    done, in45 = _one(result, "assessments", 2)
-    s47s, icpcs, in15 = _one(result, "s47", 3)
-    cp_open, cp_starts, cp_second = _one(result, "cp", 3)
-    (cin_open,) = _one(result, "cin_plans", 1)
+    refs, rerefs, nfa = one_row(result, "episodes", 3)
+    done, in45 = one_row(result, "assessments", 2)
+    s47s, icpcs, in15 = one_row(result, "s47", 3)
+    cp_open, cp_starts, cp_second = one_row(result, "cp", 3)
+    (cin_open,) = one_row(result, "cin_plans", 1)
 
     def count(n: Count) -> int | str:
         return protection.shown(n, threshold=t)
@@ -184,33 +177,26 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     ]
 
 
-def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, Count]:
-    """A one-key query's protected counts by code (None -> ""; groups meeting there add up)."""
-    out: dict[str, Count] = {}
-    for code, n in result[name]:
-        key = "" if code is None else code
-        out[key] = out.get(key, protection.ZERO) + _protected(n)
-    return out
 
 
 def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("episodes", None).ignored)
     trend = periods.drill_period(ctx.filters, ctx.period_for("referrals_time"))
-    monthly = {m: {as_month(row[0]): _protected(row[i]) for row in result["referrals_time"]}
+    monthly = {m: {as_month(row[0]): protected(row[i]) for row in result["referrals_time"]}
                for i, m in enumerate(("referrals", "rereferrals", "nfa"), start=1)}
     rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
-    sources = _counts(result, "by_source")
-    closures = _counts(result, "closures")
+    sources = by_code(result, "by_source")
+    closures = by_code(result, "closures")
     sel = ctx.filters.selection
     from_category = sel is not None and sel.visual == "cp_category"
     by_cat: dict[str, Count] = {}
     by_order: dict[str, Count] = {}
     for category, order, n in result["cp_starts"]:
         if category is not None:  # as a groupby would: a plan with no category is in no bar
-            by_cat[category] = by_cat.get(category, protection.ZERO) + _protected(n)
+            by_cat[category] = by_cat.get(category, protection.ZERO) + protected(n)
         if not from_category or category == sel.value:  # type: ignore[union-attr]  # from_category: sel is set
-            by_order[order] = by_order.get(order, protection.ZERO) + _protected(n)
+            by_order[order] = by_order.get(order, protection.ZERO) + protected(n)
     charts = [
         columns("referrals_time", TITLES["referrals_time"], rows, counts,
                 {"referrals": "Referrals", "rereferrals": "Re-referrals within 12 months", "nfa": "No further action"},
@@ -218,12 +204,12 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
         series("by_source", TITLES["by_source"], sources, labels_for(codes.REFERRAL_SOURCE, list(sources)),
                threshold=t, value="referrals", value_label="Referrals", dim="referral_source", kind="hbar",
                selected=ctx.selected("by_source"), notes=notes),
-        series("assessment_timeliness", TITLES["assessment_timeliness"], _counts(result, "assessment_timeliness"),
+        series("assessment_timeliness", TITLES["assessment_timeliness"], by_code(result, "assessment_timeliness"),
                WD_BANDS, threshold=t, value="assessments", value_label="Assessments", notes=notes,
                definition="Assessments authorised in the period, by working days (England bank holidays "
                           "excluded) from start to authorisation; 45 is the statutory limit."),
         _factors(ctx, result, notes),
-        series("s47_outcomes", TITLES["s47_outcomes"], _counts(result, "s47_outcomes"), S47_OUTCOMES, threshold=t,
+        series("s47_outcomes", TITLES["s47_outcomes"], by_code(result, "s47_outcomes"), S47_OUTCOMES, threshold=t,
                value="enquiries", value_label="Enquiries", kind="hbar", notes=notes),
         series("cp_category", TITLES["cp_category"], by_cat, labels_for(codes.CATEGORY_OF_ABUSE, list(by_cat)),
                threshold=t, value="plans", value_label="Plans", dim="category", selected=ctx.selected("cp_category"),
@@ -231,7 +217,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
         series("cp_subsequent", TITLES["cp_subsequent"], by_order,
                {"first": "First plan", "second": "Second or subsequent"}, threshold=t, value="plans",
                value_label="Plans", notes=notes),
-        series("cp_duration", TITLES["cp_duration"], _counts(result, "cp_duration"), CP_DURATION, threshold=t,
+        series("cp_duration", TITLES["cp_duration"], by_code(result, "cp_duration"), CP_DURATION, threshold=t,
                value="plans", value_label="Plans", notes=notes),
         series("closures", TITLES["closures"], closures, labels_for(codes.REASON_FOR_CLOSURE, list(closures)),
                threshold=t, value="episodes", value_label="Episodes", dim="closure_reason", kind="hbar",
@@ -243,7 +229,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
 def _factors(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...]) -> Visual:
     if not ctx.special:
         return unavailable("factors", TITLES["factors"], SPECIAL)
-    counts = _counts(result, "factors")
+    counts = by_code(result, "factors")
     labels = {c: codes.ASSESSMENT_FACTOR.get(c, c) + FACTOR_WHO.get(c[-1:], "") for c in
               [*codes.ASSESSMENT_FACTOR, *sorted(set(counts) - set(codes.ASSESSMENT_FACTOR))] if c in counts}
     visual = series("factors", TITLES["factors"], counts, labels, threshold=ctx.threshold, value="assessments",

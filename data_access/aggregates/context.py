@@ -19,7 +19,7 @@ from data_access.aggregates._facts import FACT_SERVICE, Scoped, conditions
 from data_access.aggregates.scope import Period
 from data_access.aggregates.visual import Visual, unavailable
 from data_access.filters import Filters
-from data_access.protection import Count
+from data_access.protection import ZERO, Count
 from model import codes
 from model.recordkeys import KEY_SPACE
 
@@ -112,6 +112,29 @@ def children(child: sa.ColumnElement, cond: sa.ColumnElement[bool] | None = None
     """The distinct children (``child``: a child_id column) among the rows matching ``cond``, protected
     by the children's own keys (the source must carry ``child_rkey``)."""
     return Measure(cond, child=child)
+
+
+def protected(n: object) -> Count:
+    """``n`` as a protected count; raises TypeError for anything without record keys (it could never
+    be published, so a measure that lost its keys fails here, not on the page)."""
+    if not isinstance(n, Count):
+        raise TypeError(f"{n!r} is not a protected count")
+    return n
+
+
+def one_row(result: Mapping[str, list[tuple]], name: str, width: int) -> list[Count]:
+    """The protected counts of an ungrouped query (its one row; ZERO for each when it has none)."""
+    row = result[name][0] if result[name] else (ZERO,) * width
+    return [protected(v) for v in row]
+
+
+def by_code(result: Mapping[str, list[tuple]], name: str) -> dict[str, Count]:
+    """A one-key query's protected counts by code (None -> ""; groups meeting there add up)."""
+    out: dict[str, Count] = {}
+    for code, n in result[name]:
+        key = "" if code is None else code
+        out[key] = out.get(key, ZERO) + protected(n)
+    return out
 
 
 def as_month(text: object) -> dt.date:

@@ -16,9 +16,12 @@ from data_access.aggregates.context import (
     Context,
     Grouped,
     as_month,
+    by_code,
     ignored_note,
     labels_for,
     month_start,
+    one_row,
+    protected,
     roll_up,
     run_batch,
     tally,
@@ -103,32 +106,15 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     return _cards(ctx, result), _charts(ctx, result)
 
 
-def _one(result: dict[str, list[tuple]], name: str, width: int) -> list[Count]:
-    """The protected counts of an ungrouped query (its one row; ZERO for each when it has none)."""
-    row = result[name][0] if result[name] else (protection.ZERO,) * width
-    return [_protected(v) for v in row]
 
 
-def _protected(n: object) -> Count:
-    if not isinstance(n, Count):  # a plain int has no record keys: it could never be published
-        raise TypeError(f"{n!r} is not a protected count")
-    return n
-
-
-def _counts(result: dict[str, list[tuple]], name: str) -> dict[str, Count]:
-    """A one-key query's protected counts by code (None -> ""; groups meeting there add up)."""
-    out: dict[str, Count] = {}
-    for code, n in result[name]:
-        key = "" if code is None else code
-        out[key] = out.get(key, protection.ZERO) + _protected(n)
-    return out
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     t = ctx.threshold
-    received, decided, in6 = _one(result, "requests", 3)
-    issued, in20, issued_no_exc, in20_no_exc = _one(result, "issued", 4)
-    (n_active,) = _one(result, "active", 1)
+    received, decided, in6 = one_row(result, "requests", 3)
+    issued, in20, issued_no_exc, in20_no_exc = one_row(result, "issued", 4)
+    (n_active,) = one_row(result, "active", 1)
 
     def count(n: Count) -> int | str:
         return protection.shown(n, threshold=t)
@@ -159,10 +145,10 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     t = ctx.threshold
     notes = ignored_note(ctx.scoped("requests", None).ignored)
     trend = periods.drill_period(ctx.filters, ctx.period_for("requests_time"))
-    monthly = {name: {as_month(m): _protected(n) for m, n in result[f"{source}_monthly"]}
+    monthly = {name: {as_month(m): protected(n) for m, n in result[f"{source}_monthly"]}
                for name, source in (("requests", "received"), ("issued", "issued"))}
     rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
-    outcomes, needs, settings = (_counts(result, k) for k in ("request_outcomes", "primary_need", "placements"))
+    outcomes, needs, settings = (by_code(result, k) for k in ("request_outcomes", "primary_need", "placements"))
     grid = cross(result["timeliness_20w"], TIMELINESS_ROWS, TIMELINESS_COLS)
     return [
         columns("requests_time", TITLES["requests_time"], rows, counts,
@@ -180,7 +166,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
         series("placements", TITLES["placements"], settings, labels_for(codes.SEN_SETTING, list(settings)),
                threshold=t, value="placements", value_label="Placements", dim="setting", kind="hbar",
                selected=ctx.selected("placements"), notes=notes),
-        series("reviews", TITLES["reviews"], _counts(result, "reviews"), REVIEW, threshold=t, value="plans",
+        series("reviews", TITLES["reviews"], by_code(result, "reviews"), REVIEW, threshold=t, value="plans",
                value_label="Plans", notes=notes,
                definition="Active plans at the period's end: reviewed within the last 12 months, overdue, "
                           "or issued less than 12 months ago (first review not yet due)."),
