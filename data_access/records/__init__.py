@@ -114,7 +114,7 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
             else:
                 result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
                                            descending=desc, members=through.members if through else None,
-                                           search=wanted)
+                                           search=wanted, art9_only=through is not None and through.art9_only)
             if through is not None:
                 result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
     except Refused as exc:
