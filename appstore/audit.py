@@ -67,6 +67,8 @@ class AuditAction(StrEnum):
     RECORD_READ = "record_read"
     EXPORT = "export"
     BREAK_GLASS = "break_glass"
+    BREAK_GLASS_LIMIT = "break_glass_limit"  # asked past the per-user limit: refused, IG alerted
+    BREAK_GLASS_REVIEW = "break_glass_review"
     ACCESS_REFUSED = "access_refused"
     PURPOSE_CHANGED = "purpose_changed"
     USER_ADMIN = "user_admin"

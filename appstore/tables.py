@@ -93,6 +93,10 @@ break_glass_grants = sa.Table(
     sa.Column("reviewed_by", sa.Integer, sa.ForeignKey("users.user_id"), nullable=True),
     _ts("reviewed_at", nullable=True),
     sa.Column("review_note", sa.Text, nullable=True),
+    sa.Column("reason_code", sa.String(32), nullable=True, comment="codes.BREAK_GLASS_REASON; NULL before 0002"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="granted",
+              comment="granted, or refused_limit: asked past the per-user limit (never live; for IG review)"),
+    sa.Column("review_outcome", sa.String(32), nullable=True, comment="codes.BREAK_GLASS_REVIEW_OUTCOME"),
     sa.Index("ix_break_glass_user_child", "user_id", "child_id"),
     sqlite_autoincrement=True,
 )

@@ -51,3 +51,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 
 // The page language for assistive technology (WCAG 3.1.1), until the HTML template sets it.
 if (!document.documentElement.getAttribute("lang")) { document.documentElement.setAttribute("lang", "en-GB"); }
+
+/* The Records grid's name cell: the child's name as TEXT (React escapes it) in a link to the record,
+   made from the row's separate href field. Names come from council files: never markdown or HTML. */
+var csiGridCells = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+csiGridCells.ChildLink = function (props) {
+  var text = props.value === null || props.value === undefined ? "" : String(props.value);
+  var href = props.data && props.data.href;
+  if (typeof href !== "string" || href.indexOf("/child?ref=") !== 0) { return text; }
+  return window.React.createElement("a", {href: href}, text);
+};

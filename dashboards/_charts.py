@@ -7,6 +7,11 @@ hovered or put in ``customdata`` comes from the visual's suppressed frame: a ``c
 empty bar labelled "c". The selected category (cross-filter) is outlined and the others faded, and
 the selection is also named in text above the chart, so colour is never the only cue; series differ
 by pattern as well as colour.
+
+Plotly.js renders a subset of HTML in any text it draws (category labels, hover text, legend names,
+annotations): ``<a href>`` becomes a live link. Labels come from the council's files (a team's name),
+so every text put into a figure goes through ``plain``, which escapes ``&``, ``<`` and ``>`` (Plotly
+shows the entities as the characters themselves).
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ PATTERNS = ["", "/", ".", "x", "-", "|", "+"]
 INK, GRID = "#1d2433", "#e3e7ee"
 
 
+def plain(text: object) -> str:
+    """``text`` as Plotly will show it literally: ``&``, ``<`` and ``>`` as entities, never markup."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _number(value: float | str | None) -> float | None:
     if value in (SUPPRESSED, NOT_APPLICABLE, None):
         return None
@@ -35,7 +45,7 @@ def figure(visual: Visual) -> dict:
         return empty("No data for these filters")
     cols = visual.cols
     horizontal = visual.kind == "hbar" or (visual.kind == "stack" and len(cols["code"]) > 6)
-    labels = [str(v) for v in cols["label"]]
+    labels = [plain(v) for v in cols["label"]]
     codes = [str(v) for v in cols["code"]]
     selected = visual.selected
     columns = visual.plotted
@@ -43,7 +53,7 @@ def figure(visual: Visual) -> dict:
     for i, column in enumerate(columns):
         shown = cols[column]
         values = [_number(v) for v in shown]
-        text = [format_value(v, visual.unit) for v in shown]
+        text = [plain(format_value(v, visual.unit)) for v in shown]
         marker: dict[str, object] = {"color": COLOURS[i % len(COLOURS)]}
         if i:
             marker["pattern"] = {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff"}
@@ -54,11 +64,11 @@ def figure(visual: Visual) -> dict:
         traces.append(dict(
             type="bar", x=ys if horizontal else labels, y=labels if horizontal else ys,
             orientation="h" if horizontal else "v",
-            name=visual.values[column], marker=marker,
+            name=plain(visual.values[column]), marker=marker,
             customdata=[[c, t, visual.dim or "", visual.level or "", visual.drill or ""]
                         for c, t in zip(codes, text, strict=True)],
             text=[SUPPRESSED if v == SUPPRESSED else "" for v in shown], textposition="outside", cliponaxis=False,
-            hovertemplate="%{customdata[1]}<extra>" + visual.values[column] + "</extra>",
+            hovertemplate="%{customdata[1]}<extra>" + plain(visual.values[column]) + "</extra>",
         ))
     height = max(260, 28 * len(labels) + 90) if horizontal else 340
     value_axis = {"rangemode": "tozero", "gridcolor": GRID, "title": {"text": "%" if visual.unit == "percent" else ""}}
@@ -82,7 +92,7 @@ def template() -> dict:
 
 def empty(message: str) -> dict:
     return {"data": [], "layout": {
-        "annotations": [{"text": message, "showarrow": False, "font": {"size": 14}}],
+        "annotations": [{"text": plain(message), "showarrow": False, "font": {"size": 14}}],
         "xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": 160, "plot_bgcolor": "#fff",
         "paper_bgcolor": "#fff", "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "template": template()}}
 

@@ -25,7 +25,8 @@ dash.register_page(__name__, path="/child", name="Child record", title="Child re
                    nav=False)
 
 URL, BODY = "child-url", "child-body"
-GLASS_TEXT, GLASS_GO, GLASS_MSG = "child-glass-text", "child-glass-go", "child-glass-msg"
+GLASS_REASON, GLASS_TEXT = "child-glass-reason", "child-glass-text"
+GLASS_GO, GLASS_MSG = "child-glass-go", "child-glass-msg"
 
 
 def layout(**_query: str) -> html.Div:
@@ -37,9 +38,16 @@ def layout(**_query: str) -> html.Div:
         html.Section([
             html.H2("Emergency access (break-glass)"),
             html.P("Only to protect a child's vital interests when the record is outside your work. Access is "
-                   "limited to this child for a short time, flagged for review by information governance, "
-                   "and recorded."),
-            html.Label("Why do you need this record now?", htmlFor=GLASS_TEXT, className="form-label"),
+                   "limited to this child for a few hours and to a few uses a day, recorded, and reviewed by "
+                   "information governance."),
+            html.Fieldset([
+                html.Legend("Reason", className="form-label fs-6"),
+                dcc.RadioItems(id=GLASS_REASON, options=[{"label": label, "value": code}
+                                                         for code, label in codes.BREAK_GLASS_REASON.items()],
+                               labelClassName="d-block", inputClassName="me-2"),
+            ]),
+            html.Label("What has happened, and why do you need this record now?", htmlFor=GLASS_TEXT,
+                       className="form-label"),
             dcc.Textarea(id=GLASS_TEXT, className="form-control", style={"height": "5rem"}),
             html.Button("Open in an emergency", id=GLASS_GO, className="btn btn-outline-danger mt-2"),
             html.Div(id=GLASS_MSG, role="status"),
@@ -124,13 +132,15 @@ def show_record(search: str | None) -> Any:
 
 
 @callback(Output(GLASS_MSG, "children"), Output(BODY, "children", allow_duplicate=True),
-          Input(GLASS_GO, "n_clicks"), State(GLASS_TEXT, "value"), State(URL, "search"), prevent_initial_call=True)
-def break_glass(_clicks: int | None, justification: object, search: str | None) -> tuple:
+          Input(GLASS_GO, "n_clicks"), State(GLASS_REASON, "value"), State(GLASS_TEXT, "value"), State(URL, "search"),
+          prevent_initial_call=True)
+def break_glass(_clicks: int | None, reason: object, justification: object, search: str | None) -> tuple:
     child_id = records.ref_to_child(_ref(search))
     if child_id is None:
         return ui.message("That record reference is not valid."), dash.no_update
     try:
-        expires = records.open_break_glass(user=current_app_user(), child_id=child_id, justification=justification)
+        expires = records.open_break_glass(user=current_app_user(), child_id=child_id, reason=reason,
+                                           justification=justification)
     except Refused as exc:
         return ui.message(str(exc)), dash.no_update
     return ui.message(f"Emergency access granted until {expires:%H:%M %d %b} (UTC).", "danger"), _open(_ref(search))

@@ -34,7 +34,9 @@ STARTS = {"filter": "agTextColumnFilter", "floatingFilter": True,
 EQUALS = {"filter": "agTextColumnFilter", "floatingFilter": True,
           "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1, "debounceMs": 400}}
 IDENTIFIABLE_COLUMNS: list[dict[str, object]] = [
-    {"field": "name", "headerName": "Name", "cellRenderer": "markdown", "sortable": True, **STARTS},
+    # The name is text from the council's files: shown as text, in a link built from the separate
+    # ``href`` field (assets/csi.js ChildLink), never through a markdown or HTML renderer.
+    {"field": "name", "headerName": "Name", "cellRenderer": "ChildLink", "sortable": True, **STARTS},
     {"field": "la_child_id", "headerName": "LA child ID", "sortable": True, **STARTS},
     {"field": "upn", "headerName": "UPN"},
     {"field": "birth_date", "headerName": "Date of birth", "sortable": True},
@@ -193,11 +195,13 @@ def fetch_rows(request: object, drill: object) -> dict[str, object]:
 
 
 def _grid_rows(rows: Any) -> list[dict]:
-    """The page's rows (a DataFrame) as the grid shows them: a name linking to the record by opaque reference."""
+    """The page's rows (a DataFrame) as the grid shows them: the name as plain text, and the link to the
+    record (by opaque reference) in a separate field the ChildLink renderer makes the anchor from."""
     if "child_id" in rows:
         rows = rows.assign(
-            name=[f"[{f} {s}](/child?ref={records.record_ref(c)})" for f, s, c in
-                  zip(rows["forename"], rows["surname"], rows["child_id"], strict=True)],
+            name=[" ".join(str(p) for p in (f, s) if p is not None and p == p) for f, s in
+                  zip(rows["forename"], rows["surname"], strict=True)],
+            href=[f"/child?ref={records.record_ref(c)}" for c in rows["child_id"]],
             birth_date=rows["birth_date"].map(lambda d: d.isoformat() if d else ""),
         ).drop(columns=["child_id", "forename", "surname"])
     out: list[dict] = rows.to_dict("records")

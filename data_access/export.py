@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 from appstore import audit
 from data_access.policy import Principal
 from data_access.stores import current
+from model.csvcells import FORMULA_START, safe_cell
+
+__all__ = ["FORMULA_START", "safe_cell", "ExportFile", "to_csv", "to_xlsx", "record", "filename"]
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
     from data_access.aggregates.visual import Visual
     from data_access.views import PageData  # views imports this module
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "png": "image/png", "pdf": "application/pdf"}
 
@@ -36,13 +38,6 @@ class ExportFile:
     filename: str
     mimetype: str
     content: bytes
-
-
-def safe_cell(value: object) -> object:
-    """A cell value that a spreadsheet will show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _rows(page: PageData, visual: Visual) -> list[list[object]]:

@@ -142,11 +142,30 @@ def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
     return tuple(s for s in user.services if s in codes.SERVICE)  # type: ignore[union-attr]  # role_of refused None
 
 
-def ensure_special_category_aggregates(user: Principal | None) -> None:
+# Charts whose categories are special category data (UK GDPR Art 9: ethnicity, religion, disability,
+# health; factors identified at assessment are health and family circumstances). Filtering, selecting
+# (cross-filtering) or drilling through by one of them reveals the category of every child it lists.
+SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors"})
+
+
+def ensure_special_category_aggregates(user: Principal | None) -> Role:
     """Raise AccessDenied unless the role may see breakdowns by special category fields."""
     role = ensure_aggregates(user)
     if not role.special_category_aggregates:
         raise AccessDenied("Breakdowns by ethnicity, religion or disability are not available to your role.")
+    return role
+
+
+def ensure_special_category_lists(user: Principal | None) -> Role:
+    """Raise AccessDenied unless the role may list children by a special category value (drill-through
+    from a breakdown by ethnicity, religion, disability or health): it needs special category
+    breakdowns AND special category fields. Even then only children whose Art 9 condition is recorded
+    for the user's access are listed (``records.listing``)."""
+    role = ensure_special_category_aggregates(user)
+    if not role.special_category_rows:
+        raise AccessDenied("Lists of children by ethnicity, religion, disability or health are not available "
+                           "to your role.")
+    return role
 
 
 def ensure_purpose(user: Principal | None, purpose: str | None) -> Purpose:

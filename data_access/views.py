@@ -77,7 +77,7 @@ def authorised_filters(user: Principal | None, raw: Mapping[str, object] | None,
         named.add(sel.value if sel.dim == "service" else teams.get(sel.value))
     if services is not None and any(s is not None and s not in services for s in named):
         raise AccessDenied("That service is outside the services you manage.")
-    if sel is not None and sel.visual in ("by_ethnicity", "by_disability", "factors"):
+    if sel is not None and sel.visual in policy.SPECIAL_CATEGORY_VISUALS:  # a cross-filter by a special category
         policy.ensure_special_category_aggregates(user)
     return parsed, services
 

@@ -145,6 +145,21 @@ ART9_CONDITION = {
     "health_social_care": "Art 9(2)(h) health or social care",
 }
 
+# Why emergency (break-glass) access to a child's record is needed: chosen from this list, and
+# explained in words, on the child's page; shown on the information governance review list.
+BREAK_GLASS_REASON = {
+    "immediate_risk": "Immediate risk of significant harm",
+    "out_of_hours": "Out-of-hours emergency",
+    "missing_child": "Missing child",
+    "other_urgent": "Other urgent safeguarding need",
+}
+# What the information governance review of a break-glass grant (or refused request) found.
+BREAK_GLASS_REVIEW_OUTCOME = {
+    "justified": "Justified",
+    "not_justified": "Not justified: raised with the user's manager",
+    "referred": "Referred for investigation",
+}
+
 LOCALITY = {
     "NORTH": "North", "SOUTH": "South", "EAST": "East", "WEST": "West", "CENTRAL": "Central",
 }

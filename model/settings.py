@@ -37,7 +37,9 @@ class Settings:
     min_view_children: int = 20  # a filtered view counting fewer children (published) shows no figures
     special_category_max_slicers: int = 1  # slicers a breakdown by ethnicity or disability may combine with
     caseworker_grace_days: int = 28
-    break_glass_hours: int = 24
+    break_glass_hours: int = 4  # lifetime of a grant
+    break_glass_limit: int = 3  # grants per user in any 24 hours; past it, refused and IG alerted
+    break_glass_review_days: int = 5  # an unreviewed grant older than this is overdue
     pseudonym_key: bytes = field(default=b"", repr=False)
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
@@ -78,7 +80,9 @@ class Settings:
             min_view_children=int(env.get("CSI_MIN_VIEW_CHILDREN") or 20),
             special_category_max_slicers=int(env.get("CSI_SPECIAL_CATEGORY_MAX_SLICERS") or 1),
             caseworker_grace_days=int(env.get("CSI_CASEWORKER_GRACE_DAYS") or 28),
-            break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 24),
+            break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 4),
+            break_glass_limit=int(env.get("CSI_BREAK_GLASS_LIMIT") or 3),
+            break_glass_review_days=int(env.get("CSI_BREAK_GLASS_REVIEW_DAYS") or 5),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),

@@ -131,11 +131,19 @@ def test_break_glass_opens_a_colleagues_child_with_a_banner_and_is_audited(dash_
     choose_purpose(page, DIRECT_WORK)
     page.goto(base + "/child?ref=" + records.record_ref(child))
     expect(page.locator("#child-body")).to_contain_text("not available to you")
+    good = "Police report a child at immediate risk out of hours; duty worker needs history."
+    page.fill("#child-glass-text", good)
+    page.click("#child-glass-go")  # no reason chosen
+    expect(page.locator("#child-glass-msg")).to_contain_text("Choose the reason")
+    page.get_by_label("Immediate risk of significant harm").check()
     page.fill("#child-glass-text", "too short")
     page.click("#child-glass-go")
     expect(page.locator("#child-glass-msg")).to_contain_text("at least 20 characters")
+    page.fill("#child-glass-text", "asdf asdf qwerty zxcvbnm hjkl hjkl")  # keyboard mash
+    page.click("#child-glass-go")
+    expect(page.locator("#child-glass-msg")).to_contain_text("in words")
     expect(page.locator("#child-body")).not_to_contain_text("Timeline")
-    page.fill("#child-glass-text", "Police report a child at immediate risk out of hours; duty worker needs history.")
+    page.fill("#child-glass-text", good)
     page.click("#child-glass-go")
     expect(page.locator("#child-glass-msg")).to_contain_text("Emergency access granted until")
     expect(page.get_by_role("alert")).to_contain_text("Emergency access is active")
@@ -146,7 +154,8 @@ def test_break_glass_opens_a_colleagues_child_with_a_banner_and_is_audited(dash_
     reads = audit.query_events(data_access.current().app, action=audit.AuditAction.RECORD_READ,
                                username="demo-caseworker", limit=5)
     assert any(e["detail"].get("break_glass") and list(e["child_ids"]) == [child] for e in reads)
-    assert any(g["child_id"] == child for g in records.break_glass_review_list(user=user("demo-ig")))
+    review = [g for g in records.break_glass_review_list(user=user("demo-ig")) if g["child_id"] == child]
+    assert review and review[0]["reason"] == "Immediate risk of significant harm" and not review[0]["overdue"]
 
 
 def test_caseworker_filters_the_grid_by_name_in_the_database(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]

@@ -490,19 +490,27 @@ def test_references_to_other_children_are_refused_and_audited(world: World, user
         assert latest["resource"] == "child" and list(latest["child_ids"]) == [child], label
 
 
-@pytest.mark.parametrize(("username", "justification"), [
-    ("demo-leader", "A long enough reason to open this record now."),
-    ("demo-analyst", "A long enough reason to open this record now."),
-    ("demo-caseworker", "too short"),
-    ("demo-caseworker", None),
+GOOD_REASON = "Police report the child missing tonight; the duty worker needs contacts urgently."
+
+
+@pytest.mark.parametrize(("username", "reason", "justification"), [
+    ("demo-leader", "missing_child", GOOD_REASON),
+    ("demo-analyst", "missing_child", GOOD_REASON),
+    ("demo-caseworker", "missing_child", "too short"),
+    ("demo-caseworker", "missing_child", None),
+    ("demo-caseworker", "missing_child", "xxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("demo-caseworker", None, GOOD_REASON),
+    ("demo-caseworker", "not_a_reason", GOOD_REASON),
+    ("demo-caseworker", ["missing_child"], GOOD_REASON),
 ])
-def test_refused_break_glass_is_audited_with_the_child(world: World, username: str, justification: object) -> None:
+def test_refused_break_glass_is_audited_with_the_child(world: World, username: str, reason: object,
+                                                       justification: object) -> None:
     from dashboards import child as page
 
     client = _client(world, username)
     glass = attack.find_callback(world.callbacks[username], output_id=page.GLASS_MSG, input_id=page.GLASS_GO)
     child = world.targets["other_team"]
-    reply = attack.call(client, glass, [1], [justification, f"?ref={records.record_ref(child)}"])
+    reply = attack.call(client, glass, [1], [reason, justification, f"?ref={records.record_ref(child)}"])
     assert reply.status == 200 and world.la_id[child] not in reply.text
     assert child not in records.live_break_glass_children(world.user(username))
     latest = audit.query_events(world.app_engine, action="access_refused", username=username, limit=1)[0]

@@ -164,9 +164,9 @@ def test_break_glass_opens_one_child_for_a_limited_time(tiny_store) -> None:  # 
     with pytest.raises(AccessDenied):
         records.child_record(user=CW1, purpose="vital_interests", child_id=8)
     with pytest.raises(AccessDenied):
-        records.open_break_glass(user=CW1, child_id=8, justification="too short")
-    records.open_break_glass(user=CW1, child_id=8, justification="Police report the child missing tonight; "
-                                                                 "need contacts urgently.")
+        records.open_break_glass(user=CW1, child_id=8, reason="missing_child", justification="too short")
+    records.open_break_glass(user=CW1, child_id=8, reason="missing_child",
+                             justification="Police report the child missing tonight; need contacts urgently.")
     assert records.child_record(user=CW1, purpose="vital_interests", child_id=8).child_id == 8
     with pytest.raises(AccessDenied):  # the grant covers that child only
         records.child_record(user=CW1, purpose="vital_interests", child_id=4)
@@ -176,14 +176,16 @@ def test_break_glass_opens_one_child_for_a_limited_time(tiny_store) -> None:  # 
         records.break_glass_review_list(user=CW1)
     assert audit.query_events(data_access.current().app, action="break_glass")
     with pytest.raises(AccessDenied):
-        records.open_break_glass(user=ANALYST, child_id=1, justification="x" * 40)
+        records.open_break_glass(user=ANALYST, child_id=1, reason="missing_child",
+                                 justification="Police report the child missing tonight; need contacts urgently.")
 
 
 def test_break_glass_expires(tiny_store) -> None:  # type: ignore[no-untyped-def]
     _no_grants()
     from appstore import tables
 
-    records.open_break_glass(user=CW1, child_id=8, justification="Urgent safeguarding concern out of hours.")
+    records.open_break_glass(user=CW1, child_id=8, reason="out_of_hours",
+                             justification="Urgent safeguarding concern out of hours.")
     with data_access.current().app.begin() as conn:
         conn.execute(tables.break_glass_grants.update().values(expires_at="2000-01-01T00:00:00.000000Z"))
     assert records.live_break_glass_children(CW1) == ()

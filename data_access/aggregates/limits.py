@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import protection
+from data_access import policy, protection
 from data_access.aggregates._facts import INV, conditions
 from data_access.aggregates.context import Grouped, children, run_batch
 from data_access.aggregates.scope import Period
 from data_access.filters import Filters
 
 NARROWING = ("service", "team", "locality", "age_band", "sex", "need")
-SPECIAL_VISUALS = ("by_ethnicity", "by_disability", "factors")
+SPECIAL_VISUALS = tuple(sorted(policy.SPECIAL_CATEGORY_VISUALS))
 TOO_FEW = "Too few children to show this view: remove a filter or choose a longer period."
 
 

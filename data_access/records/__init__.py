@@ -8,18 +8,20 @@ never the values.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
-import sqlalchemy as sa
-
-from appstore import audit, tables
+from appstore import audit
 from data_access import policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
+from data_access.records.break_glass import (
+    break_glass_review_list,
+    live_break_glass_children,
+    open_break_glass,
+    review_break_glass,
+)
 from data_access.records.detail import ChildRecord
 from data_access.records.detail import child_record as _child_record
 from data_access.records.listing import (
@@ -39,28 +41,14 @@ from data_access.refusals import record_refusal
 from data_access.stores import as_of, current
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
-           "break_glass_review_list", "declare_purpose", "permitted_purposes", "record_ref", "ref_to_child",
+           "break_glass_review_list", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
+           "ref_to_child",
            "InvalidRequest", "Page", "ChildRecord", "DrillCounts", "may_drill_through", "check_drill_through"]
 
 
 def may_drill_through(user: policy.Principal | None) -> bool:
     """Whether the user's role may drill from a dashboard to children's records (no audit: a UI hint)."""
     return policy.can(ensure_drill_through, user)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def live_break_glass_children(user: policy.Principal | None) -> tuple[int, ...]:
-    """Children this user holds a live (unexpired) break-glass grant for."""
-    if user is None:
-        return ()
-    grants = tables.break_glass_grants.c
-    with current().app.connect() as conn:
-        rows = conn.execute(sa.select(grants.child_id).where(
-            grants.user_id == user.user_id, grants.expires_at > tables.iso_utc(_now()))).all()
-    return tuple(sorted({int(r[0]) for r in rows}))
 
 
 def _access(user: policy.Principal | None, purpose: object, named_child: int | None = None) -> Access:
@@ -114,7 +102,7 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
             else:
                 result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
                                            descending=desc, members=through.members if through else None,
-                                           search=wanted)
+                                           search=wanted, art9_only=through is not None and through.art9_only)
             if through is not None:
                 result = replace(result, drill=drill_counts(conn, through, result.total), drill_title=through.title)
     except Refused as exc:
@@ -170,55 +158,6 @@ def child_record(*, user: policy.Principal | None, purpose: object, child_id: ob
         child_ids=requested, fields=record.fields,
         detail={"break_glass": access.purpose is Purpose.VITAL_INTERESTS}))
     return record
-
-
-def open_break_glass(*, user: policy.Principal | None, child_id: object, justification: object) -> dt.datetime:
-    """Grant the user emergency access to one child for the configured hours; returns the expiry.
-
-    Raises AccessDenied unless the role may break glass and a written justification (at least 20
-    characters) is given. The grant is audited, flagged for review and listed for IG officers.
-    """
-    # A reference decodes to at most 8 bytes; anything else (negative, past int64, not an int) is forged.
-    requested = (child_id,) if isinstance(child_id, int) and not isinstance(child_id, bool) \
-        and 0 < child_id < 2**63 else ()
-    try:
-        role = policy.role_of(user)
-        if not role.break_glass:
-            raise AccessDenied("Your role cannot use emergency (break-glass) access.")
-        if not requested:
-            raise InvalidRequest("Field 'child_id' must be a record reference.")
-        text = justification.strip() if isinstance(justification, str) else ""
-        if len(text) < 20:
-            raise AccessDenied("Give a written justification of at least 20 characters.")
-    except Refused as exc:  # audited with the child asked for
-        _refusal(user, "break_glass", Purpose.VITAL_INTERESTS.value, exc, requested)
-        raise
-    now = _now()
-    expires = now + dt.timedelta(hours=current().settings.break_glass_hours)
-    with tables.write_transaction(current().app) as conn:
-        conn.execute(tables.break_glass_grants.insert().values(
-            user_id=user.user_id, child_id=requested[0], justification=text[:2000],  # type: ignore[union-attr]  # role_of refused None
-            granted_at=tables.iso_utc(now), expires_at=tables.iso_utc(expires)))
-    _audit(audit.AuditEvent(action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child",
-                            username=user.username, user_id=user.user_id,  # type: ignore[union-attr]  # role_of refused None
-                            purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
-                            child_ids=requested, reason="break-glass: flagged for IG review",
-                            detail={"expires_at": tables.iso_utc(expires)}))
-    return expires
-
-
-def break_glass_review_list(*, user: policy.Principal | None) -> list[dict[str, Any]]:
-    """Break-glass grants awaiting review (IG officers only; raises AccessDenied otherwise)."""
-    role = policy.role_of(user)
-    if not role.audit_trail:
-        _refusal(user, "break_glass_review", None, AccessDenied("not an IG officer"))
-        raise AccessDenied("Only information governance officers review emergency access.")
-    g, u = tables.break_glass_grants.c, tables.users.c
-    with current().app.connect() as conn:
-        rows = conn.execute(sa.select(g.grant_id, u.username, g.child_id, g.justification, g.granted_at,
-                                      g.expires_at).join(tables.users, u.user_id == g.user_id)
-                            .where(g.reviewed_at.is_(None)).order_by(g.granted_at.desc())).all()
-    return [r._asdict() for r in rows]
 
 
 def permitted_purposes(*, user: policy.Principal | None) -> list[tuple[str, str]]:

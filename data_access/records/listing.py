@@ -104,13 +104,17 @@ def _special(access: Access, column: sa.ColumnElement, art9: sa.ColumnElement) -
 
 def identifiable_page(conn: sa.Connection, access: Access, filters: Filters, *, page: int, page_size: int,
                       sort: str, descending: bool, members: sa.Select | None = None,
-                      search: dict[str, str] | None = None) -> Page:
+                      search: dict[str, str] | None = None, art9_only: bool = False) -> Page:
     """One page of the children in scope with the fields the user may see (special category masked);
-    ``members``: only these children (a drill-through's counted children), still within scope."""
+    ``members``: only these children (a drill-through's counted children), still within scope;
+    ``art9_only``: only children whose special category fields the user may see (a list drawn by
+    special category data: which children it holds tells their category)."""
     scoped = scope_subquery(access)
     where = child_conditions(filters, access.day)
     if members is not None:
         where.append(CH.child_id.in_(members))
+    if art9_only:
+        where.append(scoped.c.art9 == 1 if access.role.special_category_rows else sa.false())
     where += _search_conditions(search or {})
     base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()

@@ -5,6 +5,13 @@ A drill-through request names the page, the chart and row (``visual`` + ``code``
 URL does: codes, never an identifier. It is checked like the page itself (the page's data function
 runs with the same user and filters, so a view the user may not open is refused), and then only
 for roles with identifiable rows: everyone else is refused, and the refusal is audited by the caller.
+
+Special category data (UK GDPR Art 9) covers what a list is drawn by, not only the columns it shows:
+a list of the children behind a bar of "Children open by ethnicity" tells the ethnicity of each. So
+a drill-through from a breakdown by ethnicity, disability or factors at assessment, or with such a
+chart selected (cross-filter), is refused to a role without special category permission, and for
+a role with it lists only the children whose Art 9 condition is recorded for the user's access
+(``art9_only``); the others are counted in the banded hidden number like any child out of scope.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ class DrillThrough:
     period_label: str
     shown: object  # the value the chart row or card displays (a number, "c" or a rate)
     members: sa.Select  # SELECT DISTINCT child_id of the counted rows
+    art9_only: bool = False  # drawn by special category data: only children with an Art 9 condition
 
     @property
     def target(self) -> str:
@@ -93,6 +101,9 @@ def resolve(user: Principal | None, raw: object) -> DrillThrough:
     page, visual, code, card = (_text(raw, f) for f in TARGET_FIELDS)
     if page not in views.PAGE_FUNCTIONS or (visual is None) == (card is None) or (visual is None) != (code is None):
         raise InvalidFilter("A drill-through names a page and either a chart and its row or a card.")
+    art9_only = visual in policy.SPECIAL_CATEGORY_VISUALS or _selects_special(raw.get("selection"))
+    if art9_only:  # before the page runs: a forged request is refused as such, not as an unknown chart
+        policy.ensure_special_category_lists(user)
     state = views.view_state(user=user, query={k: v for k, v in raw.items() if k not in TARGET_FIELDS})
     data = views.PAGE_FUNCTIONS[page](user=user, filters=state)
     if visual is not None:
@@ -111,7 +122,12 @@ def resolve(user: Principal | None, raw: object) -> DrillThrough:
     with current().analytics.connect() as conn:
         ctx = views.page_context(conn, parsed, services, special, dt.date.fromisoformat(store_facts()["as_of"]))
         members = drill.members(ctx, page, visual=visual, code=code, card=card)
-    return DrillThrough(page, visual, code, card, state, title, data.period_label, shown, members)
+    return DrillThrough(page, visual, code, card, state, title, data.period_label, shown, members, art9_only)
+
+
+def _selects_special(selection: object) -> bool:
+    """Whether a selection (``visual:dim:code``, validated later) is on a special category chart."""
+    return isinstance(selection, str) and selection.split(":", 1)[0] in policy.SPECIAL_CATEGORY_VISUALS
 
 
 def counts(conn: sa.Connection, through: DrillThrough, visible: int) -> DrillCounts:

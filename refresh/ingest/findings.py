@@ -16,6 +16,8 @@ from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 
+from model.csvcells import plain_cell, safe_row
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -69,22 +71,24 @@ def sort_key(finding: Finding) -> tuple[str, str, int, str, str]:
 
 
 def write_csv(findings: Sequence[Finding], path: Path) -> Path:
-    """Write every finding to ``path`` (created 0600: it names children)."""
+    """Write every finding to ``path`` (created 0600: it names children). Text from the council's files
+    is written so a spreadsheet shows it as text, never runs it as a formula (``model.csvcells``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         for finding in sorted(findings, key=sort_key):
-            writer.writerow(astuple(finding))
+            writer.writerow(safe_row(astuple(finding)))
     return path
 
 
 def read_csv(path: Path) -> list[Finding]:
     """Findings written by ``write_csv`` (for tests and re-display)."""
     with path.open(newline="", encoding="utf-8") as fh:
-        return [Finding(r["file"], r["la_child_id"], r["element"], r["rule"], Severity(r["severity"]), r["message"])
-                for r in csv.DictReader(fh)]
+        rows = [{k: plain_cell(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+    return [Finding(r["file"], r["la_child_id"], r["element"], r["rule"], Severity(r["severity"]), r["message"])
+            for r in rows]
 
 
 def format_table(rows: Sequence[Sequence[str]], headers: Sequence[str], *, max_width: int = 90) -> str:

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from model.csvcells import safe_row
 from refresh import database
 from refresh.ingest import landing, sources
 from refresh.ingest.batch import Batch, Known
@@ -133,8 +134,8 @@ def _quarantine_csv(batch: Batch, excluded: set[str], directory: Path) -> Path:
         writer.writerow(["file", "la_child_id", "errors", "rules", "messages"])
         for child in sorted(excluded):
             errors = [f for f in batch.findings if f.la_child_id == child and f.severity is Severity.ERROR]
-            writer.writerow([batch.name, child, len(errors), " ".join(sorted({f.rule for f in errors if f.rule})),
-                             " | ".join(f.message for f in errors)])
+            rules = " ".join(sorted({f.rule for f in errors if f.rule}))
+            writer.writerow(safe_row([batch.name, child, len(errors), rules, " | ".join(f.message for f in errors)]))
     return path
 
 
