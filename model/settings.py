@@ -38,6 +38,8 @@ class Settings:
     special_category_max_slicers: int = 1  # slicers a breakdown by ethnicity or disability may combine with
     caseworker_grace_days: int = 28
     break_glass_hours: int = 24
+    set_password_hours: int = 72  # lifetime of a one-time set-password link
+    pseudonymised_k: int = 5  # every combination of quasi-identifiers in analysts' rows covers >= k children
     pseudonym_key: bytes = field(default=b"", repr=False)
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
@@ -79,6 +81,8 @@ class Settings:
             special_category_max_slicers=int(env.get("CSI_SPECIAL_CATEGORY_MAX_SLICERS") or 1),
             caseworker_grace_days=int(env.get("CSI_CASEWORKER_GRACE_DAYS") or 28),
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 24),
+            set_password_hours=int(env.get("CSI_SET_PASSWORD_HOURS") or 72),
+            pseudonymised_k=max(2, int(env.get("CSI_PSEUDONYMISED_K") or 5)),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
