@@ -6,7 +6,7 @@ Run as ``python app.py COMMAND`` (README) or ``python cli.py COMMAND``:
                                                     serve the dashboards (default 127.0.0.1:8050) with
                                                     gunicorn; --dev: Flask's development server instead
     python app.py build-demo [--scale X] [--seed N] build the synthetic demo analytics store
-    python app.py create-user USERNAME --role ROLE  create a local account (asks for the password)
+    python app.py create-user USERNAME --role ROLE  create a local account (prints a one-time set-password link)
     python app.py disable-user|enable-user USERNAME disable (ending its sessions) or re-enable an account
     python app.py set-role USERNAME --role ROLE [--team T] [--service S]   change role, teams, services
     python app.py end-sessions USERNAME             log an account out everywhere
@@ -17,7 +17,6 @@ Run as ``python app.py COMMAND`` (README) or ``python cli.py COMMAND``:
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib.util
 import os
 import runpy
@@ -26,7 +25,6 @@ import sys
 
 import data_access
 from app import HERE, build_demo_store, create_app, prepare_stores, startup_lock
-from auth import hash_password
 from model.settings import Settings
 
 GUNICORN_CONF = HERE / "gunicorn.conf.py"
@@ -52,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--service", action="append", default=[])
     user.add_argument("--worker", default=None)
     user.add_argument("--sso", action="store_true", help="no password: the user signs in through single sign-on")
+    user.add_argument("--base-url", default="", help="the server's address, put before the printed set-password link")
     _add_account_commands(sub)
     sub.add_parser("verify-audit", help="check the audit trail's hash chain")
     sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
@@ -67,16 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build-demo":
         return _build_demo(settings, args.scale, args.seed, args.if_missing)
     if args.command == "create-user":
-        password_hash = None
-        if not args.sso:  # hash_password raises ValueError naming the rule a weak password breaks
-            password_hash = hash_password(getpass.getpass("Password (12-128 characters): "),
-                                          username=args.username)
         with data_access.bound(data_access.open_stores(settings)):
             created = data_access.create_account(
-                username=args.username, role=args.role, password_hash=password_hash,
+                username=args.username, role=args.role, local_password=not args.sso,
                 display_name=args.name, team_ids=tuple(args.team), services=tuple(args.service),
                 worker_id=args.worker)
-        print(f"Created {created.username} ({created.role}).")
+        assert created.user is not None  # the command line applies at once
+        print(f"Created {created.user.username} ({created.user.role}).")
+        if created.link is not None:
+            print(f"Give the user this one-time link to set their password (valid until {created.link.expires_at}; "
+                  f"it is not shown again):\n{args.base_url.rstrip('/')}{created.link.path}")
         return 0
     if args.command in ACCOUNT_COMMANDS:
         with data_access.bound(data_access.open_stores(settings)):

@@ -1,4 +1,4 @@
-"""The app store: users, server-side sessions, break-glass grants and the audit trail.
+"""The app store: users, sessions, break-glass grants, access requests, set-password links, audit trail.
 
 Transactional and small, unlike the analytics store: SQLite by default (one file in the data
 directory), PostgreSQL in production. Tables are SQLAlchemy Core; the schema is created and evolved
@@ -99,6 +99,47 @@ break_glass_grants = sa.Table(
     sa.Column("review_outcome", sa.String(32), nullable=True, comment="codes.BREAK_GLASS_REVIEW_OUTCOME"),
     sa.Index("ix_break_glass_user_child", "user_id", "child_id"),
     sqlite_autoincrement=True,
+)
+
+REQUEST_KINDS: tuple[str, ...] = ("create", "set_role", "reset_password")
+REQUEST_STATUSES: tuple[str, ...] = ("pending", "approved", "rejected")
+
+access_requests = sa.Table(
+    "access_requests", metadata,
+    sa.Column("request_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False, comment="username the request is about"),
+    sa.Column("role", sa.String(24), nullable=False),
+    sa.Column("team_ids", sa.Text, nullable=True, comment="comma-separated; NULL keeps the user's teams"),
+    sa.Column("services", sa.Text, nullable=True, comment="comma-separated; NULL keeps the user's services"),
+    sa.Column("display_name", sa.String(120), nullable=True),
+    sa.Column("worker_id", sa.String(16), nullable=True),
+    sa.Column("local_password", sa.Boolean, nullable=False, server_default=sa.false(),
+              comment="create: a local account started by a set-password link (else single sign-on)"),
+    sa.Column("requested_by", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),
+    _ts("requested_at"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("decided_by", sa.Integer, sa.ForeignKey("users.user_id"), nullable=True),
+    _ts("decided_at", nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True),
+    sa.CheckConstraint(f"kind IN ({_quoted(REQUEST_KINDS)})", name="ck_access_requests_kind"),
+    sa.CheckConstraint(f"status IN ({_quoted(REQUEST_STATUSES)})", name="ck_access_requests_status"),
+    sa.CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="ck_access_requests_four_eyes"),
+    sa.Index("ix_access_requests_status", "status"),
+    sqlite_autoincrement=True,
+    comment="Grants of identifiable access waiting for a second approver (four eyes)",
+)
+
+set_password_tokens = sa.Table(
+    "set_password_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True, comment="sha256 of the one-time token"),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("issued_by", sa.Integer, nullable=True, comment="NULL: the command line"),
+    _ts("issued_at"),
+    _ts("expires_at"),
+    _ts("used_at", nullable=True),
+    comment="One-time, expiring set-password links; spent when used or superseded",
 )
 
 audit_events = sa.Table(

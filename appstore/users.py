@@ -90,6 +90,13 @@ def _optional_text(value: str | None, name: str, limit: int) -> str | None:
     return value.strip() if value is not None else None
 
 
+def checked_grant(username: str, role: str, team_ids: Iterable[str] | None,
+                  services: Iterable[str] | None) -> tuple[str, str, tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(username, role, teams, services) as the writers would store them (None kept); ValueError if bad."""
+    return (_username(username), _role(role), None if team_ids is None else _team_ids(team_ids),
+            None if services is None else _services(services))
+
+
 def _load(conn: sa.Connection, *where: sa.ColumnElement[bool]) -> list[tuple[AppUser, str | None]]:
     rows = conn.execute(sa.select(users).where(*where).order_by(users.c.username)).mappings().all()
     ids = [r["user_id"] for r in rows]

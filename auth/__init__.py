@@ -4,7 +4,7 @@ Knows Flask, flask-login, argon2 and Authlib, and no data: ``app.py`` wires it t
 passing functions and a session store implemented in ``data_access``::
 
     init_auth(server, config, find_login=..., sessions=..., count_failures=..., on_event=...,
-              provision_sso_user=...)
+              provision_sso_user=..., set_password=(check_link, use_link))
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from auth.login import OnEvent, make_blueprint
 from auth.oidc_config import GroupGrant, OidcConfig, parse_group_map
 from auth.passwords import hash_password, password_problem, verify_password
 from auth.sessions import SessionStore, load_user
+from auth.set_password import Check, Use, make_set_password_blueprint
 from auth.throttle import CountFailures, ThrottlePolicy
 from auth.users import LoginUser
 
@@ -34,10 +35,12 @@ __all__ = ["init_auth", "current_app_user", "csrf_token", "csrf_cookie_name", "h
 
 def init_auth(server: Flask, config: AuthConfig, *, find_login: Callable[[str], tuple[Any, str | None] | None],
               sessions: SessionStore, count_failures: CountFailures, on_event: OnEvent,
-              provision_sso_user: Callable[..., Any] | None = None) -> LoginManager:
+              provision_sso_user: Callable[..., Any] | None = None,
+              set_password: tuple[Check, Use] | None = None) -> LoginManager:
     """Install sign-in, sign-out, single sign-on, the login guard and security headers on ``server``.
 
     Call before creating the Dash app on ``server``, so the guard runs before Dash's own hooks.
+    ``set_password``: ``(check, use)`` for the one-time set-password links (``auth.set_password``).
     """
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -53,6 +56,8 @@ def init_auth(server: Flask, config: AuthConfig, *, find_login: Callable[[str], 
     manager.user_loader(lambda token: load_user(sessions, token))
     server.register_blueprint(make_blueprint(config, find_login=find_login, store=sessions,
                                              count_failures=count_failures, on_event=on_event))
+    if set_password is not None:
+        server.register_blueprint(make_set_password_blueprint(check=set_password[0], use=set_password[1]))
     if config.oidc is not None:
         if provision_sso_user is None:
             raise ValueError("single sign-on needs provision_sso_user")

@@ -17,10 +17,10 @@ from flask_login import current_user
 from auth import csrf
 from auth.login import OnEvent, safe_next
 
-PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback"})
+PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback", "/set-password"})
 PUBLIC_PREFIXES = ("/assets/",)  # static CSS only: no data lives there
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-FORM_BLUEPRINTS = frozenset({"auth"})  # /login and /logout check the form's token themselves
+FORM_BLUEPRINTS = frozenset({"auth", "auth_set_password"})  # these forms check their own token
 
 
 def is_public(path: str) -> bool:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from dash import dcc, html
+from dash.development.base_component import Component
 
 if TYPE_CHECKING:
     from data_access import Kpi
@@ -96,5 +97,5 @@ def chart_panel(*, graph_id: str, title: str, summary_id: str, table_id: str) ->
     ], className="panel")
 
 
-def message(text: str, kind: str = "warning") -> html.Div:
+def message(text: str | Component, kind: str = "warning") -> html.Div:
     return html.Div(text, className=f"alert alert-{kind} csi-alert", role="status")

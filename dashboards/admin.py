@@ -1,4 +1,4 @@
-"""Users: the user administrator's page (create, disable, re-enable, set role, teams and services).
+"""Users: the user administrator's page (create, disable, re-enable, set role, teams and services, reset password).
 
 Questions it answers:
 - Who can sign in, with which role, teams and services, and how (password or single sign-on)?
@@ -11,22 +11,26 @@ audits every change.
 from __future__ import annotations
 
 import dash
+import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
 import data_access
-from auth import current_app_user, hash_password
+from auth import current_app_user
 from dashboards import _components as ui
-from data_access import AccessDenied, accounts, codes, policy
+from data_access import AccessDenied, accounts, approvals, codes, policy
 
 dash.register_page(__name__, path="/admin", name="Users", title="Users - Children's Services Insight")
 
 URL, REFRESH, MESSAGE, TABLE, FORMS = "admin-url", "admin-refresh", "admin-message", "admin-users", "admin-forms"
 PICK, ROLE, TEAMS, SERVICES = "admin-pick", "admin-role", "admin-teams", "admin-services"
 SAVE, DISABLE, ENABLE, END = "admin-save", "admin-disable", "admin-enable", "admin-end-sessions"
+RESET = "admin-reset-password"
 NEW_NAME, NEW_DISPLAY, NEW_ROLE = "admin-new-username", "admin-new-display", "admin-new-role"
 NEW_TEAMS, NEW_SERVICES, NEW_WORKER = "admin-new-teams", "admin-new-services", "admin-new-worker"
-NEW_PASSWORD, CREATE = "admin-new-password", "admin-create"
+NEW_SIGN_IN, CREATE = "admin-new-sign-in", "admin-create"
+SIGN_IN_OPTIONS = [{"label": "Password, set by the user through a one-time link", "value": "password"},
+                   {"label": "Single sign-on only", "value": "sso"}]
 
 ROLE_OPTIONS = [{"label": role.label, "value": name} for name, role in policy.ROLES.items()]
 SERVICE_OPTIONS = [{"label": label, "value": code} for code, label in codes.SERVICE.items()]
@@ -43,7 +47,11 @@ def layout(**_query: str) -> html.Div:
         dcc.Location(id=URL), dcc.Store(id=REFRESH, data=0),
         html.H1("Users"),
         html.P("Create accounts, disable or re-enable them, and set roles, teams and services. "
-               "Every change is recorded in the audit trail and ends the user's sessions.", className="csi-asof"),
+               "Every change is recorded in the audit trail and ends the user's sessions. Giving a role with "
+               "child-level records (or user administration), or more teams or services in such a role, waits "
+               "for an information governance officer or another administrator to approve it (Approvals page). "
+               "You never choose a password: the user sets their own through a one-time link shown here once.",
+               className="csi-asof"),
         html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.Div(id=FORMS, hidden=True, children=[html.Section([
             html.H2("Change a user"),
@@ -57,7 +65,8 @@ def layout(**_query: str) -> html.Div:
                 html.Button("Save role, teams and services", id=SAVE, className="btn btn-primary me-2"),
                 html.Button("Disable", id=DISABLE, className="btn btn-outline-danger me-2"),
                 html.Button("Re-enable", id=ENABLE, className="btn btn-outline-secondary me-2"),
-                html.Button("End their sessions", id=END, className="btn btn-outline-secondary"),
+                html.Button("End their sessions", id=END, className="btn btn-outline-secondary me-2"),
+                html.Button("Reset password (new one-time link)", id=RESET, className="btn btn-outline-secondary"),
             ], className="mt-3"),
         ], className="panel"),
         html.Section([
@@ -69,9 +78,9 @@ def layout(**_query: str) -> html.Div:
                 _field("Teams", dcc.Dropdown(id=NEW_TEAMS, multi=True), NEW_TEAMS),
                 _field("Services", dcc.Dropdown(id=NEW_SERVICES, options=SERVICE_OPTIONS, multi=True), NEW_SERVICES),
                 _field("Worker id (caseworkers)", dcc.Input(id=NEW_WORKER, className="form-control"), NEW_WORKER),
-                _field("Initial password (leave empty for single sign-on)",
-                       dcc.Input(id=NEW_PASSWORD, type="password", className="form-control",
-                                 autoComplete="new-password"), NEW_PASSWORD, "col-md-8"),
+                _field("Signs in with", dcc.RadioItems(id=NEW_SIGN_IN, options=SIGN_IN_OPTIONS, value="password",
+                                                       inputClassName="me-1", labelClassName="me-3"),
+                       NEW_SIGN_IN, "col-md-8"),
             ], className="row g-2"),
             html.Button("Create user", id=CREATE, className="btn btn-primary mt-3"),
         ], className="panel"),
@@ -105,23 +114,22 @@ def show_pick(username: str | None) -> tuple:
 
 
 @callback(
-    output={"message": Output(MESSAGE, "children"), "refresh": Output(REFRESH, "data"),
-            "password": Output(NEW_PASSWORD, "value")},
-    inputs={"clicks": [Input(b, "n_clicks") for b in (SAVE, DISABLE, ENABLE, END, CREATE)]},
+    output={"message": Output(MESSAGE, "children"), "refresh": Output(REFRESH, "data")},
+    inputs={"clicks": [Input(b, "n_clicks") for b in (SAVE, DISABLE, ENABLE, END, RESET, CREATE)]},
     state={"chosen": {"username": State(PICK, "value"), "role": State(ROLE, "value"), "teams": State(TEAMS, "value"),
                       "services": State(SERVICES, "value")},
            "new": {"username": State(NEW_NAME, "value"), "display_name": State(NEW_DISPLAY, "value"),
                    "role": State(NEW_ROLE, "value"), "teams": State(NEW_TEAMS, "value"),
                    "services": State(NEW_SERVICES, "value"), "worker": State(NEW_WORKER, "value"),
-                   "password": State(NEW_PASSWORD, "value")},
+                   "sign_in": State(NEW_SIGN_IN, "value")},
            "refresh": State(REFRESH, "data")},
     prevent_initial_call=True)
 def change_user(clicks: list, chosen: dict, new: dict, refresh: object) -> dict[str, object]:
     """Create a user, or change the chosen one; data_access checks (and audits) every step."""
-    unchanged = {"refresh": no_update, "password": no_update}
+    unchanged = {"refresh": no_update}
     try:
         if ctx.triggered_id == CREATE:
-            text = _create(new)
+            text: str | Component = _create(new)
         elif not isinstance(chosen.get("username"), str) or not chosen["username"]:
             return {"message": ui.message("Choose a user first."), **unchanged}
         else:
@@ -129,30 +137,51 @@ def change_user(clicks: list, chosen: dict, new: dict, refresh: object) -> dict[
     except (AccessDenied, ValueError, LookupError) as exc:
         return {"message": ui.message(str(exc)), **unchanged}
     count = refresh if isinstance(refresh, int) else 0
-    return {"message": ui.message(text, "success"), "refresh": count + 1, "password": ""}
+    return {"message": ui.message(text, "success"), "refresh": count + 1}
 
 
-def _create(new: dict) -> str:
-    name, password = str(new.get("username") or ""), new.get("password")
-    user = accounts.admin_create_account(
-        actor=current_app_user(), username=name.strip().lower(), role=str(new.get("role") or ""),
+def _create(new: dict) -> str | Component:
+    outcome = accounts.admin_create_account(
+        actor=current_app_user(), username=str(new.get("username") or "").strip().lower(),
+        role=str(new.get("role") or ""),
         display_name=str(new["display_name"]).strip() if new.get("display_name") else None,
         team_ids=_strings(new.get("teams")), services=_strings(new.get("services")),
         worker_id=str(new["worker"]).strip() if new.get("worker") else None,
-        password_hash=hash_password(str(password), username=name) if password else None)
-    return f"Created {user.username} ({policy.ROLES[user.role].label})."
+        local_password=new.get("sign_in") != "sso")
+    return outcome_text(outcome, "Created")
 
 
-def _change(action: object, chosen: dict) -> str:
+def outcome_text(outcome: approvals.Outcome, done: str) -> str | Component:
+    """What happened, for the person who did it: applied, waiting for approval, and any link (once)."""
+    if outcome.request is not None:
+        r = outcome.request
+        return (f"Request {r.request_id} ({r.kind.replace('_', ' ')} of {r.target} as {policy.ROLES[r.role].label}) "
+                "is waiting for approval by an information governance officer or another administrator. "
+                "It applies only once approved.")
+    user = outcome.user
+    text = f"{done} {user.username} ({policy.ROLES[user.role].label})." if user else f"{done}."
+    if outcome.link is None:
+        return text
+    url = flask.request.host_url.rstrip("/") + outcome.link.path
+    return html.Span([text, " Give ", html.Strong(outcome.link.username), " this one-time link to set their "
+                      f"password (valid until {outcome.link.expires_at[:16].replace('T', ' ')} UTC; it is not "
+                      "shown again): ", html.Code(url, id="set-password-link")])
+
+
+def _change(action: object, chosen: dict) -> str | Component:
     actor, username = current_app_user(), str(chosen["username"])
     if action == SAVE:
-        user = accounts.admin_set_role(actor=actor, username=username, role=str(chosen.get("role") or ""),
-                                       team_ids=_strings(chosen.get("teams")),
-                                       services=_strings(chosen.get("services")))
-        return f"{user.username} is now {policy.ROLES[user.role].label}; their sessions have ended."
+        outcome = accounts.admin_set_role(actor=actor, username=username, role=str(chosen.get("role") or ""),
+                                          team_ids=_strings(chosen.get("teams")),
+                                          services=_strings(chosen.get("services")))
+        if outcome.user is None:
+            return outcome_text(outcome, "")
+        return f"{outcome.user.username} is now {policy.ROLES[outcome.user.role].label}; their sessions have ended."
     if action in (DISABLE, ENABLE):
         user = accounts.admin_set_active(actor=actor, username=username, active=action == ENABLE)
         return f"{user.username} is {'enabled' if user.active else 'disabled; their sessions have ended'}."
+    if action == RESET:
+        return outcome_text(accounts.admin_reset_password(actor=actor, username=username), "New link for")
     return f"Ended {accounts.admin_end_sessions(actor=actor, username=username)} session(s) of {username}."
 
 

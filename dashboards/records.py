@@ -48,7 +48,7 @@ IDENTIFIABLE_COLUMNS: list[dict[str, object]] = [
 ]
 PSEUDONYMISED_COLUMNS = [{"field": f, "headerName": f.replace("_", " ").capitalize(),
                           **(EQUALS if f in ("sex", "locality") else {})}
-                         for f in ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")]
+                         for f in ("pseudo_id", "birth_year", "sex", "locality", "lawful_basis")]
 SORT_FIELDS = {"name": "surname", "la_child_id": "la_child_id", "birth_date": "birth_date", "sex": "sex",
                "locality": "locality"}
 

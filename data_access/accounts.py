@@ -5,23 +5,28 @@ Three kinds of caller, each with its own entry points, all audited as ``USER_ADM
 - ``admin_*``: the admin page. Each raises AccessDenied (audited) unless the ``actor`` holds a
   role with ``user_admin`` in the policy, and refuses an administrator changing their own role or
   active flag (no accidental lock-out, no self-promotion). The admin role sees no child data: the
-  policy gives it nothing else, and nothing here reads the analytics store.
-- ``create_account`` / ``operator_*``: the command line, i.e. someone with a shell on the server;
-  audited as "command line".
+  policy gives it nothing else, and nothing here reads the analytics store. Grants of identifiable
+  access wait for a second approver (``approvals``); passwords start from one-time links
+  (``setpassword``), so an administrator never chooses or sees one.
+- ``create_account`` / ``operator_*``: the command line, i.e. someone with a shell on the server
+  (who could change the store directly anyway): applied at once, audited as "command line".
 - ``provision_sso_user``: the single sign-on callback, after the identity provider vouched for the
   user; audited as "single sign-on".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from appstore import audit, sessions, users
 from appstore.tables import users as users_table
-from data_access import policy
+from data_access import approvals, policy, setpassword
+from data_access.account_audit import ADMIN_PAGE, COMMAND_LINE, SINGLE_SIGN_ON
+from data_access.account_audit import audit_change as _audit
+from data_access.account_audit import scope_facts as _scope_facts
 from data_access.policy import AccessDenied, Principal
 from data_access.stores import current
 
@@ -38,7 +43,6 @@ DEMO_ACCOUNTS: dict[str, dict[str, object]] = {
     "demo-admin": {"role": "admin", "display_name": "Demo Administrator"},
 }
 
-COMMAND_LINE, SINGLE_SIGN_ON, ADMIN_PAGE = "command_line", "single_sign_on", "admin_page"
 
 
 @dataclass(frozen=True)
@@ -48,20 +52,6 @@ class AccountRow:
     user: users.AppUser
     sign_in: str  # "password" or "single sign-on"
     live_sessions: int
-
-
-def _audit(change: str, target: str, *, actor: Principal | None, via: str, outcome: audit.Outcome = "success",
-           reason: str | None = None, facts: Mapping[str, str | bool | None] | None = None) -> None:
-    audit.record(current().app, audit.AuditEvent(
-        action=audit.AuditAction.USER_ADMIN, outcome=outcome,
-        username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None),
-        resource="users", reason=reason or f"{change} {target}",
-        detail={"target": target, "change": change, "via": via, **(facts or {})}))
-
-
-def _scope_facts(user: users.AppUser) -> dict[str, str | bool | None]:
-    return {"role": user.role, "teams": ",".join(user.team_ids), "services": ",".join(user.services),
-            "active": user.active}
 
 
 def ensure_user_admin(actor: Principal | None) -> None:
@@ -91,7 +81,9 @@ def admin_list_accounts(*, actor: Principal | None) -> list[AccountRow]:
     with engine.connect() as conn:
         local: dict[int, bool] = {row[0]: bool(row[1]) for row in conn.execute(
             sa.select(users_table.c.user_id, users_table.c.password_hash.is_not(None)))}
-    return [AccountRow(user, "password" if local.get(user.user_id) else "single sign-on",
+    waiting = setpassword.users_with_live_links()
+    return [AccountRow(user, "password" if local.get(user.user_id) else
+                       "set-password link not used yet" if user.user_id in waiting else "single sign-on",
                        sessions.live_session_count(engine, user.user_id, idle_minutes=settings.session_idle_minutes,
                                                    max_hours=settings.session_max_hours))
             for user in users.list_users(engine)]
@@ -99,18 +91,41 @@ def admin_list_accounts(*, actor: Principal | None) -> list[AccountRow]:
 
 def admin_create_account(*, actor: Principal | None, username: str, role: str, display_name: str | None = None,
                          team_ids: Iterable[str] = (), services: Iterable[str] = (),
-                         worker_id: str | None = None, password_hash: str | None = None) -> users.AppUser:
-    """Create a user (no ``password_hash``: they sign in through single sign-on only).
+                         worker_id: str | None = None, local_password: bool = True) -> approvals.Outcome:
+    """Create an account, or ask for it: a role needing approval (``policy.grant_needs_approval``)
+    becomes a pending request that an IG officer or another administrator must approve.
 
-    Raises AccessDenied unless ``actor`` is a user administrator; ValueError (incl. UserExists) for
-    bad input. Side effects: the user's rows and one audit event.
+    ``local_password``: the user signs in with a password they set through a one-time link (the
+    outcome's ``link``, issued to whoever makes the account exist: here, or the approver); else
+    single sign-on only. The administrator never chooses or sees a password. Raises AccessDenied
+    unless ``actor`` is a user administrator; ValueError (incl. UserExists) for bad input.
     """
     ensure_user_admin(actor)
-    user = users.create_user(current().app, username=username, role=role, password_hash=password_hash,
-                             display_name=display_name, team_ids=team_ids, services=services,
+    username, role, teams, codes = users.checked_grant(username, role, team_ids, services)
+    if users.find_login(current().app, username) is not None:
+        raise users.UserExists(f"a user named {username!r} already exists")
+    if approvals.needs_approval(None, role, teams, codes):
+        return approvals.file_request(actor=actor, kind="create", target=username, role=role,  # type: ignore[arg-type]  # ensure_user_admin refused None
+                                      team_ids=teams, services=codes, display_name=display_name,
+                                      worker_id=worker_id, local_password=local_password)
+    user = users.create_user(current().app, username=username, role=role, password_hash=None,
+                             display_name=display_name, team_ids=teams or (), services=codes or (),
                              worker_id=worker_id)
     _audit("create", username, actor=actor, via=ADMIN_PAGE, facts=_scope_facts(user))
-    return user
+    link = setpassword.issue_link(user, actor=actor, via=ADMIN_PAGE) if local_password else None
+    return approvals.Outcome(user=user, link=link)
+
+
+def admin_reset_password(*, actor: Principal | None, username: str) -> approvals.Outcome:
+    """A new one-time set-password link for ``username`` (their current password keeps working
+    until the link is used). For an account whose role needs approval it is a pending request, and
+    the approver gets the link. Raises AccessDenied unless ``actor`` is another user administrator."""
+    ensure_user_admin(actor)
+    _not_self(actor, username, "reset the password of")
+    user = _find(username)
+    if policy.grant_needs_approval(user.role):
+        return approvals.file_request(actor=actor, kind="reset_password", target=username, role=user.role)  # type: ignore[arg-type]  # ensure_user_admin refused None
+    return approvals.Outcome(user=user, link=setpassword.issue_link(user, actor=actor, via=ADMIN_PAGE))
 
 
 def admin_set_active(*, actor: Principal | None, username: str, active: bool) -> users.AppUser:
@@ -125,15 +140,22 @@ def admin_set_active(*, actor: Principal | None, username: str, active: bool) ->
 
 
 def admin_set_role(*, actor: Principal | None, username: str, role: str, team_ids: Iterable[str] | None = None,
-                   services: Iterable[str] | None = None) -> users.AppUser:
+                   services: Iterable[str] | None = None) -> approvals.Outcome:
     """Set a user's role and (when given) replace their teams and services; ends their sessions.
 
-    Raises AccessDenied unless ``actor`` is a user administrator other than ``username``;
-    ValueError for a bad role, team or service; UnknownUser. Side effects: rows and one audit event.
+    Giving a role that needs approval, or widening its teams or services, is stored as a pending
+    request instead (``approvals``); narrowing applies at once. Raises AccessDenied unless ``actor``
+    is a user administrator other than ``username``; ValueError for a bad role, team or service;
+    UnknownUser. Side effects: rows (or the request) and audit events.
     """
     ensure_user_admin(actor)
     _not_self(actor, username, "change the role of")
-    return _set_role(username, role, team_ids, services, actor=actor, via=ADMIN_PAGE)
+    username, role, teams, codes = users.checked_grant(username, role, team_ids, services)
+    before = _find(username)
+    if approvals.needs_approval(before, role, teams, codes):
+        return approvals.file_request(actor=actor, kind="set_role", target=username, role=role,  # type: ignore[arg-type]  # ensure_user_admin refused None
+                                      team_ids=teams, services=codes)
+    return approvals.Outcome(user=_set_role(username, role, teams, codes, actor=actor, via=ADMIN_PAGE))
 
 
 def admin_end_sessions(*, actor: Principal | None, username: str) -> int:
@@ -250,13 +272,15 @@ def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:
     return created
 
 
-def create_account(*, username: str, role: str, password_hash: str | None, display_name: str | None = None,
+def create_account(*, username: str, role: str, local_password: bool = True, display_name: str | None = None,
                    team_ids: tuple[str, ...] = (), services: tuple[str, ...] = (),
-                   worker_id: str | None = None) -> users.AppUser:
-    """Command line: create a local account and audit it as a user-administration event."""
-    user = users.create_user(current().app, username=username, role=role, password_hash=password_hash,
+                   worker_id: str | None = None) -> approvals.Outcome:
+    """Command line: create an account (no approval: the operator has the server) and audit it;
+    a local account gets a one-time set-password link, printed for the operator to hand over."""
+    user = users.create_user(current().app, username=username, role=role, password_hash=None,
                              display_name=display_name, team_ids=team_ids, services=services,
                              worker_id=worker_id)
     _audit("create", username, actor=None, via=COMMAND_LINE, reason=f"created {username} as {role}",
            facts=_scope_facts(user))
-    return user
+    link = setpassword.issue_link(user, actor=None, via=COMMAND_LINE) if local_password else None
+    return approvals.Outcome(user=user, link=link)

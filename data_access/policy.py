@@ -200,6 +200,28 @@ def permitted_purposes(user: Principal | None) -> tuple[Purpose, ...]:
     return role.purposes if role.rows is not RowLevel.NONE else ()
 
 
+def grant_needs_approval(role: str) -> bool:
+    """Granting ``role`` (or widening its teams or services) needs a second approver (four eyes):
+    every role with child-level rows (identifiable; pseudonymised too, which are still personal data)
+    and every role that may approve such grants (user administration). Leadership and service
+    managers see protected aggregates only, so an administrator grants them alone."""
+    r = ROLES[role]
+    return r.rows is not RowLevel.NONE or r.user_admin
+
+
+# Who may approve another person's request: an information governance officer or a second
+# user administrator, never the requester and never the account the request is about.
+APPROVER_ROLES = frozenset({"ig_officer", "admin"})
+
+
+def ensure_approver(user: Principal | None) -> Role:
+    """Raise AccessDenied unless the user may approve or reject access requests."""
+    role = role_of(user)
+    if role.name not in APPROVER_ROLES:
+        raise AccessDenied("Only an information governance officer or a user administrator may approve access.")
+    return role
+
+
 def bases_covering(purpose: Purpose) -> frozenset[str]:
     return BASES_FOR_PURPOSE[purpose]
 

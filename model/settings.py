@@ -40,6 +40,8 @@ class Settings:
     break_glass_hours: int = 4  # lifetime of a grant
     break_glass_limit: int = 3  # grants per user in any 24 hours; past it, refused and IG alerted
     break_glass_review_days: int = 5  # an unreviewed grant older than this is overdue
+    set_password_hours: int = 72  # lifetime of a one-time set-password link
+    pseudonymised_k: int = 5  # every combination of quasi-identifiers in analysts' rows covers >= k children
     pseudonym_key: bytes = field(default=b"", repr=False)
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
@@ -83,6 +85,8 @@ class Settings:
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 4),
             break_glass_limit=int(env.get("CSI_BREAK_GLASS_LIMIT") or 3),
             break_glass_review_days=int(env.get("CSI_BREAK_GLASS_REVIEW_DAYS") or 5),
+            set_password_hours=int(env.get("CSI_SET_PASSWORD_HOURS") or 72),
+            pseudonymised_k=max(2, int(env.get("CSI_PSEUDONYMISED_K") or 5)),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),

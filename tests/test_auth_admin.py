@@ -52,19 +52,18 @@ def test_only_user_administrators_may_administer(accounts_only, role: str | None
 
 def test_an_administrator_creates_disables_enables_and_sets_roles_all_audited(accounts_only) -> None:  # type: ignore[no-untyped-def]
     admin = _user("demo-admin")
-    accounts.admin_create_account(actor=admin, username="jsmith", role="caseworker", display_name="J Smith",
-                                  team_ids=["CSC-SGA"], services=["CSC"], worker_id="W00002")
-    accounts.admin_set_role(actor=admin, username="jsmith", role="team_manager", team_ids=["CSC-SGA", "CSC-SGB"],
-                            services=["CSC"])
+    created = accounts.admin_create_account(actor=admin, username="jsmith", role="leadership", display_name="J Smith")
+    assert created.request is None and created.link is not None  # no child rows: applies at once, with a link
+    accounts.admin_set_role(actor=admin, username="jsmith", role="service_manager", services=["CSC", "EH"])
     accounts.admin_set_active(actor=admin, username="jsmith", active=False)
     accounts.admin_set_active(actor=admin, username="jsmith", active=True)
     user = _user("jsmith")
-    assert (user.role, user.team_ids, user.active) == ("team_manager", ("CSC-SGA", "CSC-SGB"), True)
+    assert (user.role, user.services, user.active) == ("service_manager", ("CSC", "EH"), True)
     events = audit.query_events(data_access.current().app, action="user_admin")
-    assert [e["detail"]["change"] for e in events] == ["enable", "disable", "set_role", "create"]
+    assert [e["detail"]["change"] for e in events] == ["enable", "disable", "set_role", "link_issued", "create"]
     assert {e["username"] for e in events} == {"demo-admin"}
     assert {e["detail"]["target"] for e in events} == {"jsmith"}
-    assert events[1]["detail"]["active"] is False and events[2]["detail"]["teams"] == "CSC-SGA,CSC-SGB"
+    assert events[1]["detail"]["active"] is False and events[2]["detail"]["services"] == "CSC,EH"
 
 
 def test_an_administrator_cannot_change_their_own_account(accounts_only) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +83,8 @@ def test_bad_input_is_refused_with_a_reason(accounts_only) -> None:  # type: ign
         accounts.admin_set_role(actor=admin, username="demo-analyst", role="superuser")
     with pytest.raises(users.UserExists):
         accounts.admin_create_account(actor=admin, username="demo-analyst", role="analyst")
+    with pytest.raises(ValueError, match="services"):
+        accounts.admin_create_account(actor=admin, username="new-one", role="caseworker", services=["XX"])
     with pytest.raises(users.UnknownUser):
         accounts.admin_set_active(actor=admin, username="nobody-here", active=False)
 
@@ -98,6 +99,9 @@ def test_the_admin_role_sees_no_child_data(accounts_only) -> None:  # type: igno
     rows = accounts.admin_list_accounts(actor=admin)  # what the admin page shows: users, no children
     assert {r.user.username for r in rows} == set(accounts.DEMO_ACCOUNTS)
     assert {r.sign_in for r in rows} == {"password"}
+    accounts.admin_create_account(actor=admin, username="new-leader", role="leadership")
+    rows = {r.user.username: r for r in accounts.admin_list_accounts(actor=admin)}
+    assert rows["new-leader"].sign_in == "set-password link not used yet"
 
 
 def _callback(client, body: dict):  # type: ignore[no-untyped-def]
@@ -106,15 +110,15 @@ def _callback(client, body: dict):  # type: ignore[no-untyped-def]
 
 
 def _change_user_body(trigger: str, **states: object) -> dict:
-    buttons = ["admin-save", "admin-disable", "admin-enable", "admin-end-sessions", "admin-create"]
+    buttons = ["admin-save", "admin-disable", "admin-enable", "admin-end-sessions", "admin-reset-password",
+               "admin-create"]
     fields = [("admin-pick", "value"), ("admin-role", "value"), ("admin-teams", "value"), ("admin-services", "value"),
               ("admin-new-username", "value"), ("admin-new-display", "value"), ("admin-new-role", "value"),
               ("admin-new-teams", "value"), ("admin-new-services", "value"), ("admin-new-worker", "value"),
-              ("admin-new-password", "value"), ("admin-refresh", "data")]
+              ("admin-new-sign-in", "value"), ("admin-refresh", "data")]
     return {
-        "output": "..admin-message.children...admin-refresh.data...admin-new-password.value..",
-        "outputs": [{"id": "admin-message", "property": "children"}, {"id": "admin-refresh", "property": "data"},
-                    {"id": "admin-new-password", "property": "value"}],
+        "output": "..admin-message.children...admin-refresh.data..",
+        "outputs": [{"id": "admin-message", "property": "children"}, {"id": "admin-refresh", "property": "data"}],
         "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == trigger else None} for b in buttons],
         "state": [{"id": i, "property": p, "value": states.get(i.removeprefix("admin-").replace("-", "_"))}
                   for i, p in fields],
@@ -125,16 +129,22 @@ def _change_user_body(trigger: str, **states: object) -> dict:
 def test_the_admin_page_creates_and_disables_users_over_http(client, auth) -> None:  # type: ignore[no-untyped-def]
     auth.login("demo-admin")
     created = _callback(client, _change_user_body(
-        "admin-create", new_username="pat-sso", new_display="Pat Example", new_role="analyst"))
+        "admin-create", new_username="pat-sso", new_display="Pat Example", new_role="leadership", new_sign_in="sso"))
     assert created.status_code == 200 and "Created pat-sso" in created.get_data(as_text=True)
+    assert "set-password" not in created.get_data(as_text=True)
     assert users.find_login(data_access.current().app, "pat-sso") == (_user("pat-sso"), None)  # SSO-only
-    local = _callback(client, _change_user_body(
-        "admin-create", new_username="lee-local", new_role="caseworker", new_teams=["CSC-SGA"],
-        new_services=["CSC"], new_password="a long enough passphrase"))
-    assert "Created lee-local" in local.get_data(as_text=True)
-    weak = _callback(client, _change_user_body("admin-create", new_username="weak-one", new_role="analyst",
-                                               new_password="qwerty123456"))
-    assert "too common" in weak.get_data(as_text=True)
+    local = _callback(client, _change_user_body("admin-create", new_username="lin-local", new_role="leadership",
+                                                new_sign_in="password"))
+    assert "Created lin-local" in local.get_data(as_text=True)
+    assert "set-password" in local.get_data(as_text=True) and "token=" in local.get_data(as_text=True)  # once
+    waiting = _callback(client, _change_user_body(
+        "admin-create", new_username="lee-local", new_role="caseworker", new_teams=["CSC-SGA"], new_services=["CSC"],
+        new_sign_in="password"))
+    assert "waiting for approval" in waiting.get_data(as_text=True)
+    assert "set-password" not in waiting.get_data(as_text=True)
+    assert users.find_login(data_access.current().app, "lee-local") is None
+    reset = _callback(client, _change_user_body("admin-reset-password", pick="demo-caseworker"))
+    assert "waiting for approval" in reset.get_data(as_text=True)
     disabled = _callback(client, _change_user_body("admin-disable", pick="demo-leader"))
     assert "demo-leader is disabled" in disabled.get_data(as_text=True)
     assert not _user("demo-leader").active

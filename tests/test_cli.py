@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import dash
 import pytest
 
 import cli as cli_module
 import data_access
 from appstore import audit, users
-from auth import verify_password
+from auth import hash_password, verify_password
 
 
 @pytest.fixture
@@ -22,24 +24,27 @@ def cli_env(tmp_path, demo_store, monkeypatch):  # type: ignore[no-untyped-def]
     stores.close()
 
 
-def test_create_user_hashes_the_password_and_audits(cli_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(cli_module.getpass, "getpass", lambda prompt="": "a long enough passphrase")
+def test_create_user_prints_a_one_time_link_and_never_takes_a_password(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli_module.main(["create-user", "jsmith", "--role", "caseworker", "--team", "CSC-SGA",
-                            "--worker", "W00002"]) == 0
+                            "--worker", "W00002", "--base-url", "https://csi.example"]) == 0
     found = users.find_login(data_access.current().app, "jsmith")
     assert found is not None
     user, password_hash = found
     assert user.role == "caseworker" and user.team_ids == ("CSC-SGA",) and user.worker_id == "W00002"
-    assert password_hash and password_hash.startswith("$argon2id$")
-    assert verify_password(password_hash, "a long enough passphrase")
-    events = audit.query_events(data_access.current().app, action="user_admin")
-    assert events and "jsmith" in events[0]["reason"]
+    assert password_hash is None  # nobody has chosen a password yet
+    link = re.search(r"https://csi\.example/set-password\?token=([A-Za-z0-9_-]+)", capsys.readouterr().out)
+    assert link, "no set-password link printed"
+    assert data_access.setpassword.use_link(link.group(1), hash_password("a long enough passphrase")) == "jsmith"
+    found = users.find_login(data_access.current().app, "jsmith")
+    assert found is not None and verify_password(found[1], "a long enough passphrase")
+    changes = [e["detail"]["change"] for e in audit.query_events(data_access.current().app, action="user_admin")]
+    assert changes[:3] == ["link_used", "link_issued", "create"]
 
 
-def test_create_user_refuses_a_short_password(cli_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(cli_module.getpass, "getpass", lambda prompt="": "short")
-    with pytest.raises(ValueError, match="12 to 128"):
-        cli_module.main(["create-user", "jsmith", "--role", "caseworker"])
+def test_create_user_with_sso_issues_no_link(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli_module.main(["create-user", "pat", "--role", "leadership", "--sso"]) == 0
+    assert "set-password" not in capsys.readouterr().out
+    assert users.find_login(data_access.current().app, "pat") is not None
 
 
 def test_serve_without_a_command_takes_a_port(cli_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -457,7 +457,7 @@ def test_forged_direct_work_purpose_is_refused_and_rows_stay_safe(world: World, 
         for row in grid["rowData"]:
             assert not set(row) & {"la_child_id", "upn", "name", "forename", "surname", "birth_date", "postcode"}
     if username == "demo-analyst":  # still the pseudonymised rows of the purpose declared before
-        assert results[0].outputs()[page.GRID]["getRowsResponse"]["rowData"][0].keys() >= {"pseudo_id", "birth_month"}
+        assert results[0].outputs()[page.GRID]["getRowsResponse"]["rowData"][0].keys() >= {"pseudo_id", "birth_year"}
     else:
         assert results[0].outputs()[page.GRID]["getRowsResponse"]["rowData"] == []
     refusals = audit.query_events(world.app_engine, action="access_refused", username=username, limit=10_000)

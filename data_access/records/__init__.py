@@ -98,7 +98,7 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
         with current().analytics.connect() as conn:
             if access.role.rows is policy.RowLevel.PSEUDONYMISED:
                 result = pseudonymised_page(conn, access, parsed, key=current().settings.pseudonym_key,
-                                            page=p, page_size=size)
+                                            page=p, page_size=size, k=current().settings.pseudonymised_k)
             else:
                 result = identifiable_page(conn, access, parsed, page=p, page_size=size, sort=key,
                                            descending=desc, members=through.members if through else None,

@@ -2,13 +2,13 @@
 
 Paging, sorting and filtering run in the database. Special category fields are masked in SQL
 (the value is never fetched) unless the role permits them and an Art 9 condition is recorded on a
-qualifying involvement. Pseudonymised rows carry a keyed-hash id, birth month and postcode sector
-only: no name, UPN, LA child ID, full date of birth or postcode.
+qualifying involvement. Pseudonymised rows carry a keyed-hash id, birth year, sex, locality and
+lawful basis only (no name, UPN, LA child ID, date of birth, postcode or postcode sector), and are
+k-anonymous (``kanon``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from data_access.aggregates.scope import child_conditions
 from data_access.errors import InvalidRequest
 from data_access.filters import Filters
+from data_access.records.kanon import QUASI_IDENTIFIERS, WITHHELD, k_anonymous, visible
 from data_access.records.scope import Access, scope_subquery
 from model import schema
 
@@ -27,14 +28,13 @@ if TYPE_CHECKING:
     from data_access.records.through import DrillCounts
 
 CH = schema.children.c
-WITHHELD = "withheld"
 MAX_PAGE_SIZE = 200
 MAX_OFFSET = 2**31 - 1  # rows to skip: far beyond any store, and well inside every engine's LIMIT/OFFSET
 
 # What the list shows and no more (data minimisation): the postcode is on the child's own record.
 IDENTIFIABLE_FIELDS = ("child_id", "la_child_id", "upn", "forename", "surname", "birth_date", "sex",
                        "locality", "ethnicity", "religion", "lawful_basis")
-PSEUDONYMISED_FIELDS = ("pseudo_id", "birth_month", "sex", "postcode_sector", "locality", "lawful_basis")
+PSEUDONYMISED_FIELDS = ("pseudo_id", *QUASI_IDENTIFIERS)  # birth year, sex, locality, lawful basis
 SORTABLE = {"surname": CH.surname, "forename": CH.forename, "birth_date": CH.birth_date, "sex": CH.sex,
             "locality": CH.locality, "la_child_id": CH.la_child_id}
 
@@ -138,28 +138,25 @@ def pseudonym(key: bytes, la_child_id: str) -> str:
 
 
 def pseudonymised_page(conn: sa.Connection, access: Access, filters: Filters, *, key: bytes, page: int,
-                       page_size: int) -> Page:
-    """One page of pseudonymised rows for statistical purposes (no direct identifiers)."""
+                       page_size: int, k: int = 5) -> Page:
+    """One page of pseudonymised rows for statistical purposes (no direct identifiers), k-anonymous
+    over the whole result: every combination of birth year, sex, locality and lawful basis shown is
+    shared by at least ``k`` children, generalised or withheld in SQL where it would not be (``kanon``)."""
     scoped = scope_subquery(access)
     where = child_conditions(filters, access.day)
-    base = sa.select(CH.child_id).join(scoped, scoped.c.child_id == CH.child_id).where(*where)
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    query = (sa.select(CH.la_child_id, CH.birth_date, CH.sex, CH.postcode_sector, CH.locality,
-                       scoped.c.lawful_basis)
-             .join(scoped, scoped.c.child_id == CH.child_id).where(*where)
-             .order_by(CH.child_id).limit(page_size).offset(page * page_size))
+    year = sa.cast(sa.extract("year", CH.birth_date), sa.Integer)
+    base = (sa.select(CH.child_id, CH.la_child_id, year.label("birth_year"), CH.sex, CH.locality,
+                      scoped.c.lawful_basis)
+            .join(scoped, scoped.c.child_id == CH.child_id).where(*where))
+    shown = k_anonymous(base, k)
+    total = conn.execute(sa.select(sa.func.count()).select_from(shown)).scalar_one()
+    query = sa.select(shown).order_by(shown.c.child_id).limit(page_size).offset(page * page_size)
     fetched = conn.execute(query).all()
-    rows = pd.DataFrame({
-        "pseudo_id": [pseudonym(key, r.la_child_id) for r in fetched],
-        "birth_month": [_month(r.birth_date) for r in fetched],
-        "sex": [r.sex for r in fetched],
-        "postcode_sector": [r.postcode_sector for r in fetched],
-        "locality": [r.locality for r in fetched],
-        "lawful_basis": [r.lawful_basis for r in fetched],
-    }, columns=list(PSEUDONYMISED_FIELDS))
+    seen = [visible(r.level, r.birth_year, r.band, r.sex, r.locality, r.lawful_basis) for r in fetched]
+    rows = pd.DataFrame({"pseudo_id": [pseudonym(key, r.la_child_id) for r in fetched],
+                         **{f: [v[f] for v in seen] for f in QUASI_IDENTIFIERS}},
+                        columns=list(PSEUDONYMISED_FIELDS))
     return Page(rows, int(total), page, page_size, PSEUDONYMISED_FIELDS,
-                tuple(sorted(set(rows["lawful_basis"]))))
+                tuple(sorted(b for b in set(rows["lawful_basis"]) if b != WITHHELD)))
 
 
-def _month(day: dt.date | None) -> str | None:
-    return None if day is None else f"{day:%Y-%m}"
