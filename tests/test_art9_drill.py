@@ -105,8 +105,8 @@ def early_help_manager():  # type: ignore[no-untyped-def]
     """A team manager of an early help team: most involvements there rest on consent, and about a fifth
     of those record no Art 9 condition (so the grid masks those children's special category fields)."""
     team = next(t for t, _name, service in data_access.known_teams() if service == "EH")
-    return data_access.create_account(username="eh-tm", role="team_manager", password_hash=None,
-                                      team_ids=(team,), services=("EH",))
+    return data_access.create_account(username="eh-tm", role="team_manager", local_password=False,
+                                      team_ids=(team,), services=("EH",)).user
 
 
 def test_drill_by_ethnicity_lists_only_children_with_an_art9_condition(app_users) -> None:  # type: ignore[no-untyped-def]
