@@ -23,7 +23,7 @@ from appstore import audit, sessions, users
 from appstore.tables import users as users_table
 from data_access import policy
 from data_access.policy import AccessDenied, Principal
-from data_access.stores import current
+from data_access.stores import current, record_event
 
 # Demo accounts, one per role (demo mode only; README gives the shared password).
 DEMO_ACCOUNTS: dict[str, dict[str, object]] = {
@@ -52,7 +52,7 @@ class AccountRow:
 
 def _audit(change: str, target: str, *, actor: Principal | None, via: str, outcome: audit.Outcome = "success",
            reason: str | None = None, facts: Mapping[str, str | bool | None] | None = None) -> None:
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.USER_ADMIN, outcome=outcome,
         username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None),
         resource="users", reason=reason or f"{change} {target}",
@@ -70,7 +70,7 @@ def ensure_user_admin(actor: Principal | None) -> None:
         if not policy.role_of(actor).user_admin:
             raise AccessDenied("Only a user administrator may manage accounts.")
     except AccessDenied as exc:
-        audit.record(current().app, audit.AuditEvent(
+        record_event(audit.AuditEvent(
             action=audit.AuditAction.ACCESS_REFUSED, outcome="refused", resource="users",
             username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None),
             reason=str(exc)))
