@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
@@ -18,7 +19,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import appstore.sessions
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server = Flask(__name__)
     server.extensions[STORES] = stores
     _bind_stores_to_requests(server)  # first: auth's own checks read the app store
+    _audit_failed_requests(server)
     server.config.update(SECRET_KEY=settings.secret_key,
                          PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_hours))
     if settings.proxy_hops:  # trust X-Forwarded-For/-Proto/-Host from that many proxies, no more
@@ -64,8 +66,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     def on_auth_event(action: str, outcome: Outcome, *, username: str | None, user_id: int | None,
                       reason: str | None = None, method: str | None = None) -> None:
-        appstore.sessions.record_sign_in_event(stores.app, action, outcome, username=username, user_id=user_id,
+        appstore.sessions.record_sign_in_event(stores.trail, action, outcome, username=username, user_id=user_id,
                                                   client=request.remote_addr, reason=reason, method=method)
+        if outcome == "refused":
+            g.csi_refusal_audited = True  # the guard's refusal: not audited again as a failed request
 
     app: dash.Dash | None = None
     init_auth(server, _auth_config(settings, script_hashes=lambda: app.csp_hashes() if app else ()),
@@ -106,6 +110,22 @@ def _bind_stores_to_requests(server: Flask) -> None:
             data_access.unbind(token)
 
 
+def _audit_failed_requests(server: Flask) -> None:
+    """The one place every refused or failed request of a signed-in user is audited.
+
+    Any 4xx or 5xx answer (a malformed callback body, a 404, a 500 from a crash, ...) becomes a
+    REQUEST_FAILED event, unless the request's refusal was already audited: by data_access (it
+    counts its refusals on the request's binding) or by auth's guard (``g.csi_refusal_audited``).
+    Flask runs ``after_request`` for error responses too, 500s included (outside testing mode).
+    """
+    @server.after_request
+    def audit_failure(response: Response) -> Response:
+        if response.status_code >= 400 and not g.get("csi_refusal_audited"):
+            data_access.record_failed_request(user=current_app_user(), method=request.method, path=request.path,
+                                              status=response.status_code, client=request.remote_addr)
+        return response
+
+
 def stores_of(app: dash.Dash | Flask) -> data_access.Stores:
     """The stores an app built by ``create_app`` serves from."""
     server = app.server if isinstance(app, dash.Dash) else app
@@ -117,8 +137,16 @@ def wsgi() -> Flask:
     """The WSGI application, built from the environment's settings: ``gunicorn 'app:wsgi()'``.
 
     Called once in each server worker (never preloaded: DuckDB connections must not cross a fork).
+    A worker that exits normally signs a last audit checkpoint.
     """
-    return create_app().server
+    server = create_app().server
+    atexit.register(_final_checkpoint, server.extensions[STORES])
+    return server
+
+
+def _final_checkpoint(stores: data_access.Stores) -> None:
+    with contextlib.suppress(Exception):  # at exit: the store may already be gone; never block exiting
+        stores.trail.checkpoint()
 
 
 @contextlib.contextmanager

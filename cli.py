@@ -10,7 +10,9 @@ Run as ``python app.py COMMAND`` (README) or ``python cli.py COMMAND``:
     python app.py disable-user|enable-user USERNAME disable (ending its sessions) or re-enable an account
     python app.py set-role USERNAME --role ROLE [--team T] [--service S]   change role, teams, services
     python app.py end-sessions USERNAME             log an account out everywhere
-    python app.py verify-audit                      check the audit trail's hash chain
+    python app.py verify-audit                      check the audit trail's hash chain and signed checkpoints
+    python app.py migrate                           migrate the app store (as its owner, when the app has its own role)
+    python app.py grant-app-role ROLE [--execute]   the PostgreSQL rights of the app's role (audit append-only)
     python app.py load cin FILE.xml [--allow-partial]  validate and load council data (also sen2, ...)
 """
 
@@ -52,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--sso", action="store_true", help="no password: the user signs in through single sign-on")
     user.add_argument("--base-url", default="", help="the server's address, put before the printed set-password link")
     _add_account_commands(sub)
-    sub.add_parser("verify-audit", help="check the audit trail's hash chain")
+    sub.add_parser("verify-audit", help="check the audit trail's hash chain and signed checkpoints")
+    sub.add_parser("migrate", help="bring the app store to the latest schema (run as its owner)")
+    grant = sub.add_parser("grant-app-role", help="print (or --execute as the owner) the app role's PostgreSQL "
+                                                  "grants: INSERT and SELECT only on the audit trail")
+    grant.add_argument("role")
+    grant.add_argument("--execute", action="store_true", help="run them on CSI_APP_DB_URL (connected as the owner)")
     sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
                                   "population FILE | refresh | status (see README)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
@@ -83,7 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "verify-audit":  # never creates an app store: a mistyped URL is an error (exit 2)
         from appstore import audit
 
-        return audit.main(["verify", "--url", settings.app_db_url])
+        return audit.main(["verify", "--url", settings.app_db_url, "--checkpoints", str(settings.audit_checkpoints),
+                           "--checkpoint"], key=settings.audit_key)
+    if args.command == "migrate":
+        from appstore import tables
+
+        tables.migrate(settings.app_db_url)
+        print("The app store is at the latest schema.")
+        return 0
+    if args.command == "grant-app-role":
+        return _grant_app_role(settings, args.role, args.execute)
     # `app.py --port N` and `app.py serve --port N` both serve
     return serve(settings, host=args.host, port=args.port, workers=args.workers, dev=args.dev, dry_run=args.dry_run)
 
@@ -167,6 +183,27 @@ def _build_demo(settings: Settings, scale: float | None, seed: int | None, if_mi
             print(f"Demo store already present at {path}; reusing it.", file=sys.stderr)
             return 0
         build_demo_store(settings, scale, seed)
+    return 0
+
+
+def _grant_app_role(settings: Settings, role: str, execute: bool) -> int:
+    """Print the app role's grants; with ``execute``, run them on the app store (PostgreSQL only)."""
+    from appstore import dbroles, tables
+
+    try:
+        if not execute:
+            print(";\n".join(dbroles.app_role_sql(role)) + ";")
+            return 0
+        engine = tables.app_engine(settings.app_db_url)
+        try:
+            statements = dbroles.grant_app_role(engine, role)
+        finally:
+            engine.dispose()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(";\n".join(statements) + ";")
+    print(f"Granted. Serve with CSI_APP_DB_URL connecting as {role}; migrate as the owner.", file=sys.stderr)
     return 0
 
 

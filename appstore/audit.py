@@ -4,17 +4,18 @@ Every identifiable read, export, refusal, login and admin change is one ``AuditE
 when, what (resource, opaque child ids, field NAMES), why (purpose, lawful basis) and from where;
 never the data itself, never credentials (ASVS 16.2.1, 16.2.5, 16.3.x).
 
-Tamper evidence (ASVS 16.4.2). Each row carries ``prev_hash`` and ``entry_hash = sha256(prev_hash
-+ canonical JSON of the row's content incl. seq and occurred_at)`` (HMAC-SHA256 when a ``key`` is
-given); the first row chains from 64 zeros. ``audit_head`` holds the last seq and hash and moves in
-the same transaction as each append. ``verify`` then detects an edited row (hash mismatch), a
-deleted or reordered row (seq gap or prev_hash mismatch) and a deleted tail (head ahead of the
-last row). Triggers refusing UPDATE/DELETE are defence in depth only: someone with the file can
-drop them. Without a key, someone with write access could rewrite the whole chain *and* the head
-consistently; a key kept away from the database, or the head hash (``chain_head``) shipped to a
-separate system (ASVS 16.4.3), closes that gap.
+Tamper evidence (ASVS 16.4.2, 16.4.3). Each row carries ``prev_hash`` and ``entry_hash``, an
+HMAC-SHA256 under the audit key kept outside the app store (``appstore.chain``); ``audit_head``
+holds the last seq and hash and moves in the same transaction as each append. ``chain.verify``
+detects an edited row (hash mismatch), a deleted or reordered row (seq gap or prev_hash mismatch),
+a deleted tail (head ahead of the last row) and a rewrite by someone without the key. Signed
+checkpoints of the head in a file outside the database (``appstore.checkpoints``) catch a
+truncation with the head moved back, and a consistent rewrite. Triggers refusing UPDATE/DELETE
+are defence in depth; on PostgreSQL the app's role is granted no UPDATE/DELETE/TRUNCATE on
+``audit_events`` at all (``appstore.dbroles``).
 
-Run ``python -m appstore.audit verify --url sqlite:///var/app.sqlite`` to check a store.
+Run ``python -m appstore.audit verify --url sqlite:///var/app.sqlite --key-file var/audit_key
+--checkpoints var/audit-checkpoints.log`` to check a store (``app.py verify-audit`` does this).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 import json
 import math
 import re
@@ -37,16 +36,16 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from appstore import tables
-from appstore.tables import GENESIS_HASH, OUTCOMES, audit_events, audit_head, iso_utc, write_transaction
+from appstore.chain import HASHED_COLUMNS, VerifyResult, canonical_json, entry_hash, verify
+from appstore.checkpoints import CheckpointLog, verify_all
+from appstore.tables import OUTCOMES, audit_events, audit_head, iso_utc, write_transaction
+
+__all__ = ["AuditAction", "AuditEvent", "record", "append", "chain_head", "verify", "entry_hash", "canonical_json",
+           "VerifyResult", "HASHED_COLUMNS", "query_events", "main"]
 
 Outcome = Literal["allowed", "refused", "success", "failure"]
 DetailValue = str | int | float | bool | None
 
-# The columns covered by entry_hash, i.e. everything but the hashes themselves.
-HASHED_COLUMNS: tuple[str, ...] = (
-    "seq", "occurred_at", "action", "outcome", "username", "user_id", "purpose", "lawful_basis",
-    "resource", "child_ids", "fields", "reason", "client", "detail",
-)
 # Free text is cleaned and cut to these lengths (the columns' sizes).
 TEXT_LIMITS = {"username": 64, "purpose": 64, "lawful_basis": 64, "resource": 64, "reason": 2000,
                "client": 200}
@@ -57,6 +56,7 @@ FORBIDDEN_DETAIL_KEYS = frozenset({
     "password", "password_hash", "token", "session_id", "secret",
 })
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,63}")
+_PSEUDONYM = re.compile(r"[0-9a-f]{8,64}")  # keyed-hash pseudonyms (hex): ids, never values
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     BREAK_GLASS_LIMIT = "break_glass_limit"  # asked past the per-user limit: refused, IG alerted
     BREAK_GLASS_REVIEW = "break_glass_review"
     ACCESS_REFUSED = "access_refused"
+    REQUEST_FAILED = "request_failed"  # a signed-in user's request answered 4xx/5xx, not otherwise audited
     PURPOSE_CHANGED = "purpose_changed"
     USER_ADMIN = "user_admin"
     AGGREGATE_READ = "aggregate_read"
@@ -95,6 +96,7 @@ class AuditEvent:
     lawful_basis: str | None = None
     child_ids: tuple[int, ...] = ()
     fields: tuple[str, ...] = ()
+    pseudonyms: tuple[str, ...] = ()  # the pseudonyms shown in a pseudonymised read
     reason: str | None = None
     client: str | None = None
     detail: Mapping[str, DetailValue] = field(default_factory=dict)
@@ -117,6 +119,9 @@ class AuditEvent:
         if not all(isinstance(f, str) and _NAME.fullmatch(f) for f in self.fields):
             raise ValueError("fields must be field NAMES (identifiers), never values")
         set_(self, "fields", tuple(self.fields))
+        if not all(isinstance(p, str) and _PSEUDONYM.fullmatch(p) for p in self.pseudonyms):
+            raise ValueError("pseudonyms must be keyed-hash pseudonyms (hex), never values")
+        set_(self, "pseudonyms", tuple(self.pseudonyms))
         set_(self, "detail", _checked_detail(self.detail))
 
 
@@ -154,42 +159,24 @@ def _checked_detail(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]
     return dict(detail)
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """What ``verify`` found: ``ok``, entries checked, and the first broken entry if any."""
-
-    ok: bool
-    checked: int
-    first_broken_seq: int | None
-    message: str
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same text on every engine and Python run."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-
-
-def entry_hash(prev_hash: str, content: Mapping[Any, Any], key: bytes | None = None) -> str:
-    """sha256 (or HMAC-SHA256 with ``key``) of ``prev_hash`` + canonical JSON of the hashed columns."""
-    material = (prev_hash + canonical_json({c: content[c] for c in HASHED_COLUMNS})).encode()
-    if key:
-        return hmac.new(key, material, hashlib.sha256).hexdigest()
-    return hashlib.sha256(material).hexdigest()
-
-
 def record(engine: sa.Engine, event: AuditEvent, *, key: bytes | None = None) -> int:
     """Append ``event`` to the trail in its own committed transaction; returns its seq.
 
-    Access rule: none here; callers record what the policy decided. Side effects: one audit row
-    and the head moved, under a write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``LOCK TABLE
-    ... IN EXCLUSIVE MODE``) so concurrent writers cannot fork the chain. Raises if the trail
-    cannot be written: callers about to show identifiable data must then not show it.
+    ``key``: the audit key (HMAC-SHA256); the app always passes one (``Trail``). Access rule: none
+    here; callers record what the policy decided. Side effects: one audit row and the head moved,
+    under a write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR UPDATE`` of the
+    head row, which needs no UPDATE, DELETE or TRUNCATE right on ``audit_events``) so concurrent
+    writers cannot fork the chain. Raises if the trail cannot be written: callers about to show
+    identifiable data must then not show it.
     """
+    return append(engine, event, key)[0]
+
+
+def append(engine: sa.Engine, event: AuditEvent, key: bytes | None) -> tuple[int, str]:
+    """``record``, returning the new entry's seq and hash."""
     with write_transaction(engine) as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
         head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.entry_hash)
-                            .where(audit_head.c.id == 1)).one_or_none()
+                            .where(audit_head.c.id == 1).with_for_update()).one_or_none()
         if head is None:
             raise RuntimeError("the audit trail has no head row: run `python -m appstore.audit verify`")
         # Chain from the head, not from max(seq): if the tail was deleted, new entries leave
@@ -197,12 +184,13 @@ def record(engine: sa.Engine, event: AuditEvent, *, key: bytes | None = None) ->
         row: dict[str, Any] = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
         row.update(seq=head.seq + 1, occurred_at=iso_utc(), action=str(event.action),
                    child_ids=canonical_json(list(event.child_ids)), fields=canonical_json(list(event.fields)),
+                   pseudonyms=canonical_json(list(event.pseudonyms)) if event.pseudonyms else None,
                    detail=canonical_json(dict(event.detail)), prev_hash=head.entry_hash)
         row["entry_hash"] = entry_hash(head.entry_hash, row, key)
         conn.execute(audit_events.insert().values(**row))
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(
             seq=row["seq"], entry_hash=row["entry_hash"], updated_at=row["occurred_at"]))
-    return int(row["seq"])
+    return int(row["seq"]), str(row["entry_hash"])
 
 
 def chain_head(engine: sa.Engine) -> tuple[int, str]:
@@ -211,64 +199,6 @@ def chain_head(engine: sa.Engine) -> tuple[int, str]:
         head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.entry_hash)
                             .where(audit_head.c.id == 1)).one()
     return int(head.seq), str(head.entry_hash)
-
-
-def verify(engine: sa.Engine, *, key: bytes | None = None) -> VerifyResult:
-    """Walk the whole chain and the head; report the first entry that does not check out.
-
-    Read-only, in one snapshot (PostgreSQL REPEATABLE READ; a SQLite read transaction), so
-    concurrent appends are never mistaken for tampering. ``key`` must be the one ``record`` used.
-    """
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).one_or_none()
-            rows = conn.execution_options(yield_per=1000).execute(
-                sa.select(audit_events).order_by(audit_events.c.seq))
-            checked, expected_seq, prev = 0, 1, GENESIS_HASH
-            for row in rows.mappings():
-                problem = _link_problem(row, expected_seq, prev, key)
-                if problem:
-                    rows.close()
-                    where = f"entry seq {row['seq']} ({row['occurred_at']}, {row['action']})"
-                    return VerifyResult(False, checked, int(row["seq"]), f"BROKEN at {where}: {problem}")
-                checked, expected_seq, prev = checked + 1, row["seq"] + 1, row["entry_hash"]
-    return _head_result(head, checked, expected_seq - 1, prev)
-
-
-def _link_problem(row: sa.RowMapping, expected_seq: int, prev: str, key: bytes | None) -> str | None:
-    if row["seq"] != expected_seq:
-        if row["seq"] == expected_seq + 1:
-            return f"entry {expected_seq} is missing before it (deleted)"
-        if row["seq"] > expected_seq:
-            return f"entries {expected_seq}-{row['seq'] - 1} are missing before it (deleted)"
-        return f"unexpected seq (expected {expected_seq})"
-    if row["prev_hash"] != prev:
-        return ("its prev_hash does not match the entry before it "
-                "(entries deleted, reordered or rewritten)")
-    if entry_hash(prev, row, key) != row["entry_hash"]:
-        hint = "" if key else "; if the trail was written with a key, verify with that key"
-        return f"its content does not match its hash (entry edited){hint}"
-    return None
-
-
-def _head_result(head: sa.Row[Any] | None, checked: int, last_seq: int, last_hash: str) -> VerifyResult:
-    if head is None:
-        return VerifyResult(False, checked, None, "BROKEN: the audit_head row is missing")
-    if head.seq > last_seq:
-        return VerifyResult(False, checked, last_seq + 1,
-                            f"BROKEN: entries {last_seq + 1}-{head.seq} are missing at the end "
-                            f"(the head records seq {head.seq}; tail deleted)")
-    if head.seq < last_seq:
-        return VerifyResult(False, checked, head.seq + 1,
-                            f"BROKEN: entries after seq {head.seq} were not written by the audit "
-                            f"writer (the head records seq {head.seq}, the last entry is {last_seq})")
-    if head.entry_hash != last_hash:
-        return VerifyResult(False, checked, last_seq or None,
-                            f"BROKEN at entry seq {last_seq}: it does not match the head's hash "
-                            "(last entry replaced)")
-    return VerifyResult(True, checked, None, f"OK: {checked} entries verified; head at seq {head.seq}")
 
 
 def query_events(engine: sa.Engine, *, action: AuditAction | str | None = None,
@@ -282,7 +212,7 @@ def query_events(engine: sa.Engine, *, action: AuditAction | str | None = None,
     ``limit`` is clamped to 1..10000. Side effects: none. Hash columns are left out.
     """
     table = audit_events
-    query = sa.select(*[table.c[c] for c in HASHED_COLUMNS]).order_by(table.c.seq.desc())
+    query = sa.select(*[table.c[c] for c in (*HASHED_COLUMNS, "pseudonyms")]).order_by(table.c.seq.desc())
     if action is not None:
         query = query.where(table.c.action == str(AuditAction(action)))
     if username is not None:
@@ -297,19 +227,29 @@ def query_events(engine: sa.Engine, *, action: AuditAction | str | None = None,
     for row in rows:
         row["child_ids"] = tuple(json.loads(row["child_ids"]))
         row["fields"] = tuple(json.loads(row["fields"]))
+        row["pseudonyms"] = tuple(json.loads(row["pseudonyms"] or "[]"))
         row["detail"] = json.loads(row["detail"])
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``verify --url URL [--key-file PATH]``; exit 0 when intact, 1 when broken, 2 on error."""
+def main(argv: Sequence[str] | None = None, *, key: bytes | None = None) -> int:
+    """CLI: ``verify --url URL [--key-file PATH] [--checkpoints PATH [--checkpoint]]``.
+
+    Exit 0 when intact, 1 when broken, 2 on error. ``key`` (``app.py verify-audit`` passes the
+    configured one) is used when no ``--key-file`` is given. With ``--checkpoints`` (needs a key)
+    the signed checkpoints are checked too, and ``--checkpoint`` signs the verified head afterwards.
+    """
     parser = argparse.ArgumentParser(prog="python -m appstore.audit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="check the audit trail's hash chain and head")
+    check = commands.add_parser("verify", help="check the audit trail's hash chain, head and checkpoints")
     check.add_argument("--url", required=True, help="app store URL, e.g. sqlite:///var/app.sqlite")
     check.add_argument("--key-file", type=Path, help="file holding the HMAC key the trail was written with")
+    check.add_argument("--checkpoints", type=Path, help="the signed checkpoint file to check the trail against")
+    check.add_argument("--checkpoint", action="store_true", help="when intact, sign the verified head")
     args = parser.parse_args(argv)
-    key = args.key_file.read_bytes().strip() if args.key_file else None
+    key = args.key_file.read_bytes().strip() if args.key_file else key
+    if args.checkpoints and not key:
+        parser.error("--checkpoints needs the audit key (--key-file)")
     url = sa.engine.make_url(args.url)
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
@@ -317,14 +257,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     engine = tables.app_engine(args.url)
     try:
-        result = verify(engine, key=key)
+        if args.checkpoints and key:
+            log = CheckpointLog(args.checkpoints, key)
+            report = verify_all(engine, key, log)
+            ok, lines = report.ok, report.lines
+            if ok and args.checkpoint:
+                point = log.append(report.chain.checked, report.chain.last_hash)
+                lines.append(f"signed a checkpoint at seq {point.seq}")
+        else:
+            result = verify(engine, key=key)
+            ok, lines = result.ok, [result.message]
     except sa.exc.SQLAlchemyError as exc:
         print(f"cannot read the audit trail at {shown}: {type(exc).__name__}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    print(result.message)
-    return 0 if result.ok else 1
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from appstore import audit, users
 from appstore.tables import audit_events, iso_utc, sessions, write_transaction
+from appstore.trail import Trail
 
 # The ``reason`` of a LOGIN_FAILED event for a password that was not accepted (wrong password,
 # unknown or disabled user): the only failures that count towards throttling. A refusal because
@@ -181,15 +182,15 @@ def _as_time(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
-def record_sign_in_event(engine: sa.Engine, action: str, outcome: audit.Outcome, *, username: str | None,
+def record_sign_in_event(trail: Trail, action: str, outcome: audit.Outcome, *, username: str | None,
                          user_id: int | None, client: str | None = None, reason: str | None = None,
                          method: str | None = None) -> None:
     """Append a sign-in, failed sign-in, sign-out or refused request to the audit trail.
 
     ``action`` is one of login, login_failed, logout, refused; ``method`` (password, sso) goes
-    in the event's detail. Side effects: one audit event.
+    in the event's detail. Side effects: one audit event, written by ``trail`` under the audit key.
     """
-    audit.record(engine, audit.AuditEvent(
+    trail.record(audit.AuditEvent(
         action=_AUTH_ACTIONS[action], outcome=outcome, username=username, user_id=user_id, client=client,
         reason=reason, resource="request" if action == "refused" else "",
         detail={"method": method} if method else {}))

@@ -160,6 +160,8 @@ audit_events = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, comment="canonical JSON object"),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
+    sa.Column("pseudonyms", sa.Text, nullable=True,
+              comment="canonical JSON list of the pseudonyms a pseudonymised read showed (migration 0003)"),
     sa.CheckConstraint(f"outcome IN ({_quoted(OUTCOMES)})", name="ck_audit_events_outcome"),
     sa.Index("ix_audit_events_occurred_at", "occurred_at"),
     sa.Index("ix_audit_events_username", "username"),

@@ -113,7 +113,7 @@ def _table(rows: list[tuple], headers: tuple[str, ...], caption: str) -> html.Ta
 
 def _open(ref: str | None) -> Any:
     user = current_app_user()
-    child_id = records.ref_to_child(ref)
+    child_id = records.ref_to_child(ref, user=user)
     purpose = declared_purpose()
     if child_id is None:
         return ui.message("That record reference is not valid.")
@@ -135,7 +135,7 @@ def show_record(search: str | None) -> Any:
           Input(GLASS_GO, "n_clicks"), State(GLASS_REASON, "value"), State(GLASS_TEXT, "value"), State(URL, "search"),
           prevent_initial_call=True)
 def break_glass(_clicks: int | None, reason: object, justification: object, search: str | None) -> tuple:
-    child_id = records.ref_to_child(_ref(search))
+    child_id = records.ref_to_child(_ref(search), user=current_app_user())
     if child_id is None:
         return ui.message("That record reference is not valid."), dash.no_update
     try:

@@ -16,6 +16,7 @@ from data_access.aggregates.visual import Visual
 from data_access.errors import AccessDenied, InvalidFilter, InvalidRequest, Refused
 from data_access.filters import GRAINS, YEAR_TYPES, Filters
 from data_access.reference import find_login, known_teams, parse_filters, user_banner
+from data_access.refusals import record_failed_request
 from data_access.stores import (
     Stores,
     analytics_available,
@@ -24,6 +25,7 @@ from data_access.stores import (
     bound,
     current,
     open_stores,
+    refusals_audited,
     reopen_analytics,
     store_facts,
     store_layout_problem,
@@ -51,7 +53,7 @@ __all__ = [
     "NOT_APPLICABLE", "SUPPRESSED", "AccessDenied", "InvalidFilter", "InvalidRequest", "Refused", "Filters", "GRAINS",
     "YEAR_TYPES", "Settings",
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
-    "reopen_analytics", "store_facts", "store_layout_problem",
+    "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
     "create_account", "ensure_demo_accounts", "accounts", "approvals", "policy", "records", "setpassword", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from appstore import audit, users
 from data_access.policy import Principal
-from data_access.stores import current
+from data_access.stores import record_event
 
 COMMAND_LINE, SINGLE_SIGN_ON, ADMIN_PAGE = "command_line", "single_sign_on", "admin_page"
 APPROVALS_PAGE, SET_PASSWORD_LINK = "approvals_page", "set_password_link"
@@ -23,7 +23,7 @@ def audit_change(change: str, target: str, *, actor: Principal | object | None, 
                  outcome: audit.Outcome = "success", reason: str | None = None, facts: Facts | None = None) -> None:
     """Append one user-administration event by ``actor`` (anything with ``username`` and ``user_id``;
     None: the command line or the system)."""
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.USER_ADMIN, outcome=outcome,
         username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None),
         resource="users", reason=reason or f"{change} {target}",

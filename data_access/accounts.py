@@ -28,7 +28,7 @@ from data_access.account_audit import ADMIN_PAGE, COMMAND_LINE, SINGLE_SIGN_ON
 from data_access.account_audit import audit_change as _audit
 from data_access.account_audit import scope_facts as _scope_facts
 from data_access.policy import AccessDenied, Principal
-from data_access.stores import current
+from data_access.stores import current, record_event
 
 # Demo accounts, one per role (demo mode only; README gives the shared password).
 DEMO_ACCOUNTS: dict[str, dict[str, object]] = {
@@ -60,7 +60,7 @@ def ensure_user_admin(actor: Principal | None) -> None:
         if not policy.role_of(actor).user_admin:
             raise AccessDenied("Only a user administrator may manage accounts.")
     except AccessDenied as exc:
-        audit.record(current().app, audit.AuditEvent(
+        record_event(audit.AuditEvent(
             action=audit.AuditAction.ACCESS_REFUSED, outcome="refused", resource="users",
             username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None),
             reason=str(exc)))

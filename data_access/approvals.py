@@ -22,7 +22,7 @@ from data_access import policy
 from data_access.account_audit import ADMIN_PAGE, APPROVALS_PAGE, audit_change, scope_facts
 from data_access.policy import AccessDenied, Principal
 from data_access.setpassword import SetPasswordLink, issue_link
-from data_access.stores import current
+from data_access.stores import current, record_event
 
 AccessRequest = grants.AccessRequest  # re-exported for the Approvals page
 
@@ -68,7 +68,7 @@ def file_request(*, actor: Principal, kind: str, target: str, role: str, team_id
 
 
 def _refuse(actor: Principal | None, why: str, request_id: object = None) -> AccessDenied:
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.ACCESS_REFUSED, outcome="refused", resource="access_requests",
         username=getattr(actor, "username", None), user_id=getattr(actor, "user_id", None), reason=why,
         detail={"request_id": request_id if isinstance(request_id, int) else None}))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from appstore import audit
 from data_access.policy import Principal
-from data_access.stores import current
+from data_access.stores import record_event
 from model.csvcells import FORMULA_START, safe_cell
 
 __all__ = ["FORMULA_START", "safe_cell", "ExportFile", "to_csv", "to_xlsx", "record", "filename"]
@@ -101,7 +101,7 @@ def record(user: Principal | None, *, page: str, visual: str, fmt: str, filters:
     filter_text = ";".join(f"{k}={v}" for k, v in sorted(filters.items()))[:200]
     if filter_text:
         detail["filters"] = filter_text
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.EXPORT if outcome == "success" else audit.AuditAction.ACCESS_REFUSED,
         outcome="success" if outcome == "success" else "refused", resource=f"export:{str(page)[:40]}",
         username=getattr(user, "username", None), user_id=getattr(user, "user_id", None), reason=reason,

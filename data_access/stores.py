@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from appstore import audit, checkpoints
 from appstore import tables as app_tables
+from appstore.trail import Trail
 from data_access.engine import serving_engine
 from model import schema
 from model.settings import Settings
@@ -68,8 +70,14 @@ class Stores:
     app: sa.Engine
     analytics_file: tuple[int, int] | None = None  # (inode, mtime_ns) of the DuckDB file opened
     pages: PageCache = field(default_factory=PageCache)
+    trail: Trail = field(init=False)  # the audit writer: app store, audit key, checkpoint file
     _reference: dict[str, tuple[sa.Engine, tuple[int, int], object]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        log = checkpoints.CheckpointLog(settings.audit_checkpoints, settings.audit_key) if settings.audit_key else None
+        self.trail = Trail(self.app, settings.audit_key or None, log, settings.audit_checkpoint_every)
 
     def follow_swap(self) -> None:
         """A refresh swaps a new DuckDB file in with ``os.replace``; open connections keep the old
@@ -110,23 +118,56 @@ class Stores:
 
 
 def open_stores(settings: Settings) -> Stores:
-    """Open both stores for ``settings``, migrating the app store first (idempotent)."""
+    """Open both stores for ``settings``, migrating the app store first (idempotent).
+
+    Side effect: signs a checkpoint of the audit chain's head (``Trail.checkpoint``); with
+    ``audit_syslog`` checkpoints also go to syslog.
+    """
     app_tables.migrate(settings.app_db_url)
+    if settings.audit_syslog:
+        checkpoints.enable_syslog()
     identity = _file_identity(settings)
-    return Stores(settings, _open_analytics(settings, identity), app_tables.app_engine(settings.app_db_url),
-                  identity)
+    stores = Stores(settings, _open_analytics(settings, identity), app_tables.app_engine(settings.app_db_url),
+                    identity)
+    stores.trail.checkpoint()
+    return stores
 
 
-_bound: contextvars.ContextVar[Stores | None] = contextvars.ContextVar("csi_stores", default=None)
+@dataclass(eq=False)
+class _Binding:
+    stores: Stores
+    refusals: int = 0  # refusals audited while bound: one request's (the app binds per request)
 
 
-def bind(stores: Stores) -> contextvars.Token[Stores | None]:
+_bound: contextvars.ContextVar[_Binding | None] = contextvars.ContextVar("csi_stores", default=None)
+
+
+def bind(stores: Stores) -> contextvars.Token[_Binding | None]:
     """Make ``stores`` the current request's (the app calls this before each request)."""
-    return _bound.set(stores)
+    return _bound.set(_Binding(stores))
 
 
-def unbind(token: contextvars.Token[Stores | None]) -> None:
+def unbind(token: contextvars.Token[_Binding | None]) -> None:
     _bound.reset(token)
+
+
+def record_event(event: audit.AuditEvent) -> int:
+    """Append ``event`` to the current stores' audit trail (keyed, checkpointed); returns its seq.
+
+    A refusal is also counted on the binding (a mutable object, so a count made inside a Dash
+    callback's copied context is seen by the request around it: ``refusals_audited``).
+    """
+    binding = _binding()
+    seq = binding.stores.trail.record(event)
+    if event.outcome == "refused":
+        binding.refusals += 1
+    return seq
+
+
+def refusals_audited() -> int:
+    """How many refusals were audited since the current stores were bound (0 when none are)."""
+    binding = _bound.get()
+    return binding.refusals if binding is not None else 0
 
 
 @contextlib.contextmanager
@@ -139,12 +180,17 @@ def bound(stores: Stores) -> Iterator[Stores]:
         unbind(token)
 
 
-def current() -> Stores:
-    """The stores bound to this request; raises RuntimeError when none are (a bug in the wiring)."""
-    stores = _bound.get()
-    if stores is None:
+def _binding() -> _Binding:
+    binding = _bound.get()
+    if binding is None:
         raise RuntimeError("no stores are bound: data_access is called outside a request of an app "
                            "(use `with data_access.bound(stores):`)")
+    return binding
+
+
+def current() -> Stores:
+    """The stores bound to this request; raises RuntimeError when none are (a bug in the wiring)."""
+    stores = _binding().stores
     stores.follow_swap()
     return stores
 

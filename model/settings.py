@@ -1,8 +1,8 @@
 """Configuration from environment variables, with safe defaults.
 
 Every setting is read once into a frozen ``Settings``; nothing else in the project reads the
-environment. The secret key is generated on first run and kept in the data directory (mode 0600),
-never hard-coded.
+environment. The secret keys (session, pseudonym, record and audit keys) are generated on first run
+and kept in the data directory (mode 0600), never hard-coded, unless given in the environment.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ class Settings:
     pseudonym_key: bytes = field(default=b"", repr=False)
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
+    # The audit trail's HMAC key and signed checkpoints: both kept outside the app store.
+    audit_key: bytes = field(default=b"", repr=False)
+    audit_checkpoint_file: str = ""  # default: data_dir / "audit-checkpoints.log"
+    audit_checkpoint_every: int = 10  # sign the chain head every N entries (0: only at start, exit, verify)
+    audit_syslog: bool = False  # also send checkpoint lines to syslog (/dev/log)
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     https: bool = False
@@ -90,6 +95,10 @@ class Settings:
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
+            audit_key=_kept_secret(data_dir, "audit_key", env.get("CSI_AUDIT_KEY")).encode(),
+            audit_checkpoint_file=env.get("CSI_AUDIT_CHECKPOINTS") or "",
+            audit_checkpoint_every=int(env.get("CSI_AUDIT_CHECKPOINT_EVERY") or 10),
+            audit_syslog=_flag(env.get("CSI_AUDIT_SYSLOG"), False),
             session_idle_minutes=int(env.get("CSI_SESSION_IDLE_MINUTES") or 30),
             session_max_hours=int(env.get("CSI_SESSION_MAX_HOURS") or 12),
             https=_flag(env.get("CSI_HTTPS"), False),
@@ -109,6 +118,12 @@ class Settings:
             oidc_label=env.get("CSI_OIDC_LABEL") or "Sign in with your organisation account",
         )
         return replace(settings, **overrides)
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """The append-only file of signed audit checkpoints (``CSI_AUDIT_CHECKPOINTS``)."""
+        given = self.audit_checkpoint_file
+        return Path(given) if given else self.data_dir / "audit-checkpoints.log"
 
     @property
     def analytics_path(self) -> Path | None:

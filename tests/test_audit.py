@@ -263,7 +263,7 @@ def test_concurrent_appends_from_two_processes_make_one_valid_chain(app_store: s
 def test_events_hold_ids_and_field_names_not_values() -> None:
     names = {f.name for f in dataclasses.fields(AuditEvent)}
     assert names == {"action", "outcome", "username", "user_id", "purpose", "lawful_basis", "resource",
-                     "child_ids", "fields", "reason", "client", "detail"}
+                     "child_ids", "fields", "pseudonyms", "reason", "client", "detail"}
     columns = set(tables.audit_events.c.keys())
     assert columns == names | {"seq", "occurred_at", "prev_hash", "entry_hash"}
 
@@ -272,6 +272,7 @@ def test_events_hold_ids_and_field_names_not_values() -> None:
     ({"child_ids": ("Jane Smith",)}, TypeError),
     ({"child_ids": (True,)}, TypeError),
     ({"fields": ("Jane Smith",)}, ValueError),
+    ({"pseudonyms": ("Jane Smith",)}, ValueError),
     ({"detail": {"name": "Jane Smith"}}, ValueError),
     ({"detail": {"upn": "A123"}}, ValueError),
     ({"detail": {"rows": {"nested": 1}}}, TypeError),

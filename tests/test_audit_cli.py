@@ -122,7 +122,9 @@ def _app_verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def _module_verify(trail: Trail) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "appstore.audit", "verify", "--url", trail.url],
+    data = Path(trail.env["CSI_DATA_DIR"])  # the key and checkpoints the app kept outside the store
+    return subprocess.run([sys.executable, "-m", "appstore.audit", "verify", "--url", trail.url,
+                           "--key-file", str(data / "audit_key"), "--checkpoints", str(data / "audit-checkpoints.log")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
@@ -142,6 +144,7 @@ def test_verify_audit_says_the_chain_is_intact(trail: Trail, capsys: pytest.Capt
     count = len(trail.rows())
     assert code == 0, out
     assert out.startswith("OK") and f"{count} entries verified" in out and f"head at seq {count}" in out
+    assert "signed lines match" in out and f"signed a checkpoint at seq {count}" in out  # checkpoints too
 
 
 def test_verify_audit_names_the_edited_entry(trail: Trail, capsys: pytest.CaptureFixture[str]) -> None:

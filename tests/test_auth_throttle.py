@@ -101,7 +101,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings, ma
 
 def test_sso_and_throttled_failures_do_not_count_towards_throttling(configured) -> None:  # type: ignore[no-untyped-def]
     for reason in ("throttled", "sso: no group", "password not accepted"):
-        store_sessions.record_sign_in_event(data_access.current().app, "login_failed", "failure", username="someone", user_id=None,
+        store_sessions.record_sign_in_event(data_access.current().trail, "login_failed", "failure", username="someone", user_id=None,
                                             client="10.0.0.1", reason=reason)
     counts = store_sessions.sign_in_failures(data_access.current().app, username="someone", client="10.0.0.1", window_minutes=15)
     assert (counts.account, counts.client) == (1, 1) and counts.account_last is not None

@@ -38,7 +38,7 @@ from data_access.records.through import counts as drill_counts
 from data_access.records.through import resolve as resolve_drill
 from data_access.reference import parse_filters
 from data_access.refusals import record_refusal
-from data_access.stores import as_of, current
+from data_access.stores import as_of, current, record_event
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
            "break_glass_review_list", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
@@ -60,7 +60,7 @@ def _access(user: policy.Principal | None, purpose: object, named_child: int | N
 
 
 def _audit(event: audit.AuditEvent) -> None:
-    audit.record(current().app, event)
+    record_event(event)
 
 
 def _refusal(user: policy.Principal | None, resource: str, purpose: object, exc: Exception,
@@ -112,11 +112,14 @@ def child_records(*, user: policy.Principal | None, purpose: object, filters: Ma
         _refusal(user, resource, purpose, exc)
         raise InvalidRequest(str(exc)) from exc
     ids = tuple(int(c) for c in result.rows["child_id"]) if "child_id" in result.rows else ()
+    # A pseudonymised read names no child_id (the analyst never sees one) but the pseudonyms shown:
+    # ids too, which an IG officer holding the pseudonym key can match to a child.
+    shown = tuple(str(p) for p in result.rows["pseudo_id"]) if "pseudo_id" in result.rows else ()
     _audit(audit.AuditEvent(
         action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="records",
         username=user.username, user_id=user.user_id, purpose=access.purpose.value,  # type: ignore[union-attr]  # _access refused None
         lawful_basis=",".join(result.lawful_bases) or None, child_ids=ids, fields=result.fields,
-        detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows,
+        pseudonyms=shown, detail={"rows": len(result.rows), "pseudonymised": "child_id" not in result.rows,
                 **({"drill_through": through.target} if through is not None else {}),
                 **({"searched": ",".join(sorted(wanted))} if wanted else {})}))  # which fields, never the text
     return result
@@ -187,6 +190,13 @@ def record_ref(child_id: int) -> str:
     return make_ref(current().settings.pseudonym_key, int(child_id))
 
 
-def ref_to_child(ref: object) -> int | None:
-    """The child_id behind a reference from the page, or None for anything malformed or forged."""
-    return parse_ref(current().settings.pseudonym_key, ref)
+def ref_to_child(ref: object, *, user: policy.Principal | None = None) -> int | None:
+    """The child_id behind a reference from the page, or None for anything malformed or forged.
+
+    A reference that was given but is not one this app signed is a forged request: refused and
+    audited (``resource = child``) for ``user``. No reference at all is not audited.
+    """
+    child_id = parse_ref(current().settings.pseudonym_key, ref)
+    if child_id is None and ref not in (None, ""):
+        _refusal(user, "child", None, InvalidRequest("forged or malformed record reference"))
+    return child_id

@@ -23,7 +23,7 @@ from data_access import policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.policy import AccessDenied, Purpose
 from data_access.refusals import record_refusal
-from data_access.stores import current
+from data_access.stores import current, record_event
 from model import codes
 
 MIN_CHARACTERS, MIN_WORDS = 20, 4
@@ -121,7 +121,7 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
     used = _granted_since(user.user_id, at - dt.timedelta(hours=24))
     if used >= settings.break_glass_limit:
         _store(user.user_id, requested[0], reason, text, at, at, REFUSED_LIMIT)
-        audit.record(current().app, audit.AuditEvent(
+        record_event(audit.AuditEvent(
             action=audit.AuditAction.BREAK_GLASS_LIMIT, outcome="refused", resource="break_glass",
             username=user.username, user_id=user.user_id, purpose=Purpose.VITAL_INTERESTS.value,
             child_ids=requested, reason=f"break-glass limit of {settings.break_glass_limit} in 24 hours reached: "
@@ -131,7 +131,7 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
                            "Information governance has been alerted; ask your manager or the duty manager.")
     expires = at + dt.timedelta(hours=settings.break_glass_hours)
     _store(user.user_id, requested[0], reason, text, at, expires, GRANTED)
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.BREAK_GLASS, outcome="allowed", resource="child", username=user.username,
         user_id=user.user_id, purpose=Purpose.VITAL_INTERESTS.value, lawful_basis="vital_interests",
         child_ids=requested, reason="break-glass: flagged for IG review",
@@ -183,6 +183,6 @@ def review_break_glass(*, user: policy.Principal | None, grant_id: object, outco
     except Refused as exc:
         record_refusal(user, "break_glass_review", exc)
         raise
-    audit.record(current().app, audit.AuditEvent(
+    record_event(audit.AuditEvent(
         action=audit.AuditAction.BREAK_GLASS_REVIEW, outcome="success", resource="break_glass",
         username=user.username, user_id=user.user_id, detail={"grant_id": grant_id, "outcome": outcome}))
