@@ -308,11 +308,11 @@ def test_the_app_role_may_only_insert_and_select_on_the_audit_trail(fresh_pg_url
     engine = stores.app
     try:
         with data_access.bound(stores):  # the app's writes work: a user, sessions, audit entries
-            data_access.create_account(username="grant-check", role="analyst", password_hash=None)
+            data_access.create_account(username="grant-check", role="analyst")  # with a set-password link
             for i in range(3):
                 data_access.stores.record_event(_event(i + 1))
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM audit_events")).scalar_one() == 4
+            assert conn.execute(sa.text("SELECT count(*) FROM audit_events")).scalar_one() == 5  # the account, its set-password link, three events
             assert conn.execute(sa.text("SELECT current_user")).scalar_one() == role
         report = verify_all(engine, settings.audit_key, stores.trail.checkpoints)  # type: ignore[arg-type]
         assert report.ok, _text(report)
