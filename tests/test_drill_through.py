@@ -50,8 +50,8 @@ def drilled(user, purpose: str, target: dict) -> tuple[set[int], records.Page]: 
 def send_manager():  # type: ignore[no-untyped-def]
     """A team manager of the first SEND team (the demo accounts are all in children's social care)."""
     team = next(t for t, _name, service in data_access.known_teams() if service == "SEND")
-    return data_access.create_account(username="send-tm", role="team_manager", password_hash=None,
-                                      team_ids=(team,), services=("SEND",))
+    return data_access.create_account(username="send-tm", role="team_manager", local_password=False,
+                                      team_ids=(team,), services=("SEND",)).user
 
 
 def counted(sql: sa.Select) -> set[int]:
