@@ -129,6 +129,16 @@ def add_token(engine: sa.Engine, *, user_id: int, token: str, issued_by: int | N
     return expires
 
 
+def issued_link(engine: sa.Engine, *, username: str, issued_by: int) -> bool:
+    """Whether ``issued_by`` ever held a set-password link for the account ``username`` (and so could
+    have set its password: they may control it)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(sa.func.count()).select_from(set_password_tokens.join(
+            users, users.c.user_id == set_password_tokens.c.user_id)).where(
+            users.c.username == username, set_password_tokens.c.issued_by == issued_by)).scalar_one()
+    return int(found) > 0
+
+
 @dataclass(frozen=True)
 class TokenCheck:
     status: str  # "ok", "unknown", "used", "expired", "disabled"

@@ -56,6 +56,9 @@ def file_request(*, actor: Principal, kind: str, target: str, role: str, team_id
                  worker_id: str | None = None, local_password: bool = False) -> Outcome:
     """Store a pending request by ``actor`` (already checked as an administrator); audited."""
     target, role, teams, codes = users.checked_grant(target, role, team_ids, services)
+    if kind != "create" and grants.issued_link(current().app, username=target, issued_by=actor.user_id):
+        raise _refuse(actor, f"You held {target}'s sign-in link, so you could control that account: another "
+                             "administrator must ask for this.")
     if any(r.kind == kind for r in grants.pending_for(current().app, target)):
         raise ValueError(f"A {kind.replace('_', ' ')} request for {target} is already waiting for approval.")
     request = grants.add_request(current().app, kind=kind, target=target, role=role, team_ids=teams,
@@ -100,6 +103,9 @@ def _decidable(actor: Principal | None, request_id: object) -> tuple[Principal, 
         raise _refuse(approver, "You cannot decide your own request: another person must approve it.", request_id)
     if request.target == approver.username:
         raise _refuse(approver, "You cannot decide a request about your own account.", request_id)
+    if grants.issued_link(current().app, username=request.target, issued_by=approver.user_id):
+        raise _refuse(approver, f"You held {request.target}'s sign-in link, so you could control that account: "
+                                "another person must decide this.", request_id)
     return approver, request
 
 

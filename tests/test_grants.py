@@ -214,3 +214,24 @@ def test_the_set_password_page_sets_a_password_once_over_http(client, auth) -> N
     assert client.get(link.path).status_code == 410
     assert client.post("/set-password", data={**post, "password": PASSWORD, "confirm": PASSWORD}).status_code == 410
     assert auth.login("lee", PASSWORD).status_code == 302
+
+
+def test_an_admin_who_held_an_accounts_link_cannot_ask_for_or_grant_it_identifiable_access(accounts_only, any_hash) -> None:  # type: ignore[no-untyped-def]
+    """The gap in four eyes: an admin creates a leadership account (no approval needed), keeps its
+    set-password link, then asks for caseworker access for it. Whoever held an account's link may
+    control it, so they can neither ask for nor decide identifiable access for it (refused, audited)."""
+    admin, second = _user("demo-admin"), _second_admin(any_hash)
+    made = accounts.admin_create_account(actor=admin, username="sock-puppet", role="leadership")
+    assert made.user is not None and made.link is not None  # applied at once; the admin holds the link
+    with pytest.raises(AccessDenied, match="sign-in link"):
+        accounts.admin_set_role(actor=admin, username="sock-puppet", role="caseworker", team_ids=["CSC-SGA"],
+                                services=["CSC"])
+    refused = audit.query_events(data_access.current().app, action="access_refused")[0]
+    assert refused["resource"] == "access_requests" and "sign-in link" in refused["reason"]
+    asked = accounts.admin_set_role(actor=second, username="sock-puppet", role="caseworker", team_ids=["CSC-SGA"],
+                                    services=["CSC"])  # another administrator may ask ...
+    assert asked.request is not None
+    with pytest.raises(AccessDenied, match="sign-in link"):  # ... but the link holder may not decide
+        approvals.approve(actor=admin, request_id=asked.request.request_id)
+    assert approvals.approve(actor=_user("demo-ig"), request_id=asked.request.request_id).user is not None
+    assert _user("sock-puppet").role == "caseworker"
