@@ -32,13 +32,14 @@ def _options(options: Mapping[str, str] | None, *, all_option: bool) -> list[dic
 
 
 def _select(prefix: str, field: str, options: Mapping[str, str] | None, *, all_option: bool = True,
-            value: str = "", label: str | None = None, width: str = "col-6 col-md-4 col-lg-2") -> html.Div:
+            value: str = "", label: str | None = None, width: str = "col-6 col-md-4 col-lg-2",
+            **wrap: object) -> html.Div:
     """A labelled native <select> (keyboard and screen-reader friendly, unlike a custom dropdown)."""
     component_id = fid(prefix, field)
     return html.Div([
         html.Label(label or SLICER_LABELS.get(field, field), htmlFor=component_id, className="form-label"),
         dbc.Select(id=component_id, options=_options(options, all_option=all_option), value=value, size="sm"),
-    ], className=f"{width} slicer")
+    ], className=f"{width} slicer", **wrap)  # type: ignore[arg-type]  # id / hidden only
 
 
 def filter_bar(prefix: str, *, need: Mapping[str, str] | None, measure: bool = False) -> html.Div:
@@ -57,8 +58,8 @@ def filter_bar(prefix: str, *, need: Mapping[str, str] | None, measure: bool = F
         _select(prefix, "locality", codes.LOCALITY), _select(prefix, "age_band", codes.AGE_BAND),
         _select(prefix, "sex", codes.SEX),
     ]
-    if need:
-        fields.append(_select(prefix, "need", need))
+    if need:  # need is special category (health): hidden until ``register_options`` finds the role may use it
+        fields.append(_select(prefix, "need", need, id=fid(prefix, "need-wrap"), hidden=True))
     if measure:
         fields.insert(0, _select(prefix, "measure", None, all_option=False, width="col-12 col-md-6 col-lg-4"))
     fields += [_select(prefix, "grain", GRAINS, all_option=False, value="month"),
@@ -73,9 +74,17 @@ def filter_bar(prefix: str, *, need: Mapping[str, str] | None, measure: bool = F
                     **{"aria-label": "Filters"})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
 
 
-def register_options(prefix: str, page_services: tuple[str, ...] | None = None) -> None:
+def register_options(prefix: str, page_services: tuple[str, ...] | None = None, *, need: bool = False) -> None:
     """Fill the service and team slicers from data_access (only the user's services and their teams,
-    and only the services the page is about, e.g. children's social care on Children in need)."""
+    and only the services the page is about, e.g. children's social care on Children in need).
+    With ``need``, show the need slicer only to roles allowed special category aggregates (need is
+    health data; UI only: ``data_access`` refuses a need filter to any other role)."""
+    if need:
+        @callback(Output(fid(prefix, "need-wrap"), "hidden"), Input(fid(prefix, "url"), "pathname"))
+        def need_hidden(_path: str | None) -> bool:
+            policy = data_access.policy
+            return not policy.can(policy.ensure_special_category_aggregates, current_app_user())
+
     @callback(Output(fid(prefix, "service"), "options"), Output(fid(prefix, "team"), "options"),
               Input(fid(prefix, "url"), "pathname"), Input(fid(prefix, "service"), "value"))
     def slicer_options(_path: str | None, service: object) -> tuple[list[dict], list[dict]]:

@@ -88,7 +88,7 @@ def layout(spec: PageSpec) -> html.Div:
 def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     """Register the page's callbacks; ``fetch`` is its data_access page function."""
     p = spec.prefix
-    register_options(p, spec.services)
+    register_options(p, spec.services, need=bool(spec.need))
     if spec.measure:
         register_measures(p)
     _register_sync(spec)

@@ -143,16 +143,26 @@ def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
 
 
 # Charts whose categories are special category data (UK GDPR Art 9: ethnicity, religion, disability,
-# health; factors identified at assessment are health and family circumstances). Filtering, selecting
-# (cross-filtering) or drilling through by one of them reveals the category of every child it lists.
-SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors"})
+# health; factors identified at assessment are health and family circumstances; a SEN primary need is
+# health). Filtering, selecting (cross-filtering) or drilling through by one of them reveals the
+# category of every child it lists.
+SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors", "primary_need"})
+# Slicers and selection dimensions that are special category data: "need" is a CIN primary need (N1-N9;
+# N2 is the child's disability or illness) or a SEN primary need (health).
+SPECIAL_CATEGORY_DIMS = frozenset({"need"})
+
+
+def selects_special(visual: str | None, dim: str | None) -> bool:
+    """Whether a selection on chart ``visual`` by dimension ``dim`` is by special category data."""
+    return visual in SPECIAL_CATEGORY_VISUALS or dim in SPECIAL_CATEGORY_DIMS
 
 
 def ensure_special_category_aggregates(user: Principal | None) -> Role:
     """Raise AccessDenied unless the role may see breakdowns by special category fields."""
     role = ensure_aggregates(user)
     if not role.special_category_aggregates:
-        raise AccessDenied("Breakdowns by ethnicity, religion or disability are not available to your role.")
+        raise AccessDenied("Breakdowns or filters by ethnicity, religion, disability or health are not available "
+                           "to your role.")
     return role
 
 

@@ -65,8 +65,9 @@ def authorised_filters(user: Principal | None, raw: Mapping[str, object] | None,
                        query: bool = False) -> tuple[Filters, tuple[str, ...] | None]:
     """Parse ``raw`` and check every service it names is within the user's aggregates.
 
-    Raises AccessDenied unless the user may see aggregates, and for a service, team or drilled
-    service outside their services; InvalidFilter for any unknown value."""
+    Raises AccessDenied unless the user may see aggregates, for a service, team or drilled service
+    outside their services, and for a special category slicer (need) or selection (by ethnicity,
+    disability, factors or need) without special category aggregates; InvalidFilter for any unknown value."""
     policy.ensure_aggregates(user)
     services = policy.aggregate_services(user)
     teams = _teams()
@@ -77,7 +78,8 @@ def authorised_filters(user: Principal | None, raw: Mapping[str, object] | None,
         named.add(sel.value if sel.dim == "service" else teams.get(sel.value))
     if services is not None and any(s is not None and s not in services for s in named):
         raise AccessDenied("That service is outside the services you manage.")
-    if sel is not None and sel.visual in policy.SPECIAL_CATEGORY_VISUALS:  # a cross-filter by a special category
+    special_slicer = any(getattr(parsed, d, None) is not None for d in policy.SPECIAL_CATEGORY_DIMS)
+    if special_slicer or (sel is not None and policy.selects_special(sel.visual, sel.dim)):  # Art 9: health too
         policy.ensure_special_category_aggregates(user)
     return parsed, services
 

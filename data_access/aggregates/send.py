@@ -29,7 +29,7 @@ from data_access.aggregates.context import (
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.national import ENGLAND
 from data_access.aggregates.scope import months_before, open_on
-from data_access.aggregates.visual import Visual, columns, cross, series, table
+from data_access.aggregates.visual import Visual, columns, cross, series, table, unavailable
 from data_access.protection import Count
 from model import codes, schema
 
@@ -43,6 +43,7 @@ TITLES = {"requests_time": "EHC requests received and plans issued",
           "timeliness_20w": "Plans issued within 20 weeks, with and without exceptions",
           "primary_need": "Active plans by primary need", "placements": "Placements of active plans, by setting",
           "reviews": "Active plans by annual review"}
+SPECIAL = "Primary need is health data (special category), not available to your role."
 
 
 
@@ -64,7 +65,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     status = sa.case((EHP.c.start_date > year_ago, "not_due"), (EHP.c.last_review_date > year_ago, "reviewed"),
                      else_="overdue")
     active_then = sa.select(EHP.c.plan_id).where(open_on(EHP.c.start_date, EHP.c.ceased_date, place_day))
-    return {
+    out = {
         "requests": Grouped([], [tally(p.contains(REQ.c.received_date)), tally(decided),
                                  tally(decided & REQ.c.decided_within_6_weeks)], REQ,
                             [sa.or_(p.contains(REQ.c.received_date), decided), *where("requests")],
@@ -97,6 +98,9 @@ def queries(ctx: Context) -> dict[str, Grouped]:
             open_on(EHP.c.start_date, EHP.c.ceased_date, review_day), *where("plans", "reviews")],
             charts={"reviews": 0}),
     }
+    if not ctx.special:  # a SEN primary need is health data: read only for roles allowed special category
+        del out["primary_need"]
+    return out
 
 
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
@@ -148,7 +152,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     monthly = {name: {as_month(m): protected(n) for m, n in result[f"{source}_monthly"]}
                for name, source in (("requests", "received"), ("issued", "issued"))}
     rows, counts = roll_up(monthly, trend, periods.time_level(ctx.filters), ctx.filters.year_type)
-    outcomes, needs, settings = (by_code(result, k) for k in ("request_outcomes", "primary_need", "placements"))
+    outcomes, settings = (by_code(result, k) for k in ("request_outcomes", "placements"))
     grid = cross(result["timeliness_20w"], TIMELINESS_ROWS, TIMELINESS_COLS)
     return [
         columns("requests_time", TITLES["requests_time"], rows, counts,
@@ -160,9 +164,7 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
         table("timeliness_20w", TITLES["timeliness_20w"], grid, TIMELINESS_ROWS, TIMELINESS_COLS, threshold=t,
               notes=notes, definition="Plans issued in the period by weeks from request to issue; SEN2 reports the "
                                       "share within 20 weeks both including and excluding exception cases."),
-        series("primary_need", TITLES["primary_need"], needs, labels_for(codes.SEN_NEED, list(needs)), threshold=t,
-               value="plans", value_label="Plans", dim="need", kind="hbar", selected=ctx.selected("primary_need"),
-               notes=notes),
+        _primary_need(ctx, result, notes),
         series("placements", TITLES["placements"], settings, labels_for(codes.SEN_SETTING, list(settings)),
                threshold=t, value="placements", value_label="Placements", dim="setting", kind="hbar",
                selected=ctx.selected("placements"), notes=notes),
@@ -171,3 +173,12 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
                definition="Active plans at the period's end: reviewed within the last 12 months, overdue, "
                           "or issued less than 12 months ago (first review not yet due)."),
     ]
+
+
+def _primary_need(ctx: Context, result: dict[str, list[tuple]], notes: tuple[str, ...]) -> Visual:
+    if not ctx.special:
+        return unavailable("primary_need", TITLES["primary_need"], SPECIAL)
+    needs = by_code(result, "primary_need")
+    return series("primary_need", TITLES["primary_need"], needs, labels_for(codes.SEN_NEED, list(needs)),
+                  threshold=ctx.threshold, value="plans", value_label="Plans", dim="need", kind="hbar",
+                  selected=ctx.selected("primary_need"), notes=notes)

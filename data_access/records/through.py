@@ -8,8 +8,9 @@ for roles with identifiable rows: everyone else is refused, and the refusal is a
 
 Special category data (UK GDPR Art 9) covers what a list is drawn by, not only the columns it shows:
 a list of the children behind a bar of "Children open by ethnicity" tells the ethnicity of each. So
-a drill-through from a breakdown by ethnicity, disability or factors at assessment, or with such a
-chart selected (cross-filter), is refused to a role without special category permission, and for
+a drill-through from a breakdown by ethnicity, disability, factors at assessment or SEN primary need,
+with such a chart selected (cross-filter), or by need (slicer or selection: CIN or SEN primary need,
+health), is refused to a role without special category permission, and for
 a role with it lists only the children whose Art 9 condition is recorded for the user's access
 (``art9_only``); the others are counted in the banded hidden number like any child out of scope.
 """
@@ -101,7 +102,8 @@ def resolve(user: Principal | None, raw: object) -> DrillThrough:
     page, visual, code, card = (_text(raw, f) for f in TARGET_FIELDS)
     if page not in views.PAGE_FUNCTIONS or (visual is None) == (card is None) or (visual is None) != (code is None):
         raise InvalidFilter("A drill-through names a page and either a chart and its row or a card.")
-    art9_only = visual in policy.SPECIAL_CATEGORY_VISUALS or _selects_special(raw.get("selection"))
+    art9_only = (visual in policy.SPECIAL_CATEGORY_VISUALS or _selects_special(raw.get("selection"))
+                 or any(raw.get(d) not in (None, "") for d in policy.SPECIAL_CATEGORY_DIMS))
     if art9_only:  # before the page runs: a forged request is refused as such, not as an unknown chart
         policy.ensure_special_category_lists(user)
     state = views.view_state(user=user, query={k: v for k, v in raw.items() if k not in TARGET_FIELDS})
@@ -126,8 +128,12 @@ def resolve(user: Principal | None, raw: object) -> DrillThrough:
 
 
 def _selects_special(selection: object) -> bool:
-    """Whether a selection (``visual:dim:code``, validated later) is on a special category chart."""
-    return isinstance(selection, str) and selection.split(":", 1)[0] in policy.SPECIAL_CATEGORY_VISUALS
+    """Whether a selection (``visual:dim:code``, validated later) is on a special category chart or by
+    a special category dimension (need)."""
+    if not isinstance(selection, str):
+        return False
+    visual, _, rest = selection.partition(":")
+    return policy.selects_special(visual, rest.partition(":")[0])
 
 
 def counts(conn: sa.Connection, through: DrillThrough, visible: int) -> DrillCounts:
