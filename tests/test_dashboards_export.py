@@ -66,7 +66,7 @@ def test_xlsx_matches_the_csv_and_has_an_about_sheet(configured) -> None:  # typ
     sheet = [[("" if c is None else str(c)) for c in row] for row in book["Data"].iter_rows(values_only=True)]
     assert sheet == csv_rows
     about = {r[0]: r[1] for r in book["About"].iter_rows(values_only=True)}
-    assert "team=CSC-CWD" in about["Filters"] and about["Data to"] == "2025-10-31"
+    assert "sex=F" in about["Filters"] and about["Data to"] == "2025-10-31"
 
 
 def test_a_crafted_label_cannot_become_a_formula_in_either_format() -> None:
