@@ -15,6 +15,7 @@ from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
 from data_access.errors import AccessDenied, InvalidFilter, InvalidRequest, Refused
 from data_access.filters import GRAINS, YEAR_TYPES, Filters
+from data_access.protection import NOT_APPLICABLE, SUPPRESSED
 from data_access.reference import find_login, known_teams, parse_filters, user_banner
 from data_access.refusals import record_failed_request
 from data_access.stores import (
@@ -31,7 +32,6 @@ from data_access.stores import (
     store_layout_problem,
     unbind,
 )
-from data_access.suppression import NOT_APPLICABLE, SUPPRESSED
 from data_access.views import (
     PageData,
     children_in_need_page,

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
 
 from data_access import cellkey
+from data_access.cellkey import NOT_APPLICABLE, SUPPRESSED
 
-SUPPRESSED: Literal["c"] = "c"
-NOT_APPLICABLE: Literal["z"] = "z"
 Shown = int | float | str
 
 

@@ -25,7 +25,7 @@ from data_access.aggregates import (
     service_users,
     trends,
 )
-from data_access.aggregates.context import Context
+from data_access.aggregates.context import Context, run_batch
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual, unavailable
 from data_access.errors import InvalidFilter, Refused
@@ -130,9 +130,14 @@ def _page(name: str, user: Principal | None, filters: Mapping[str, object] | Non
         capped = special and limits.slicers(parsed) > settings.special_category_max_slicers
         with stores.analytics.connect() as conn:
             ctx = page_context(conn, parsed, services, special and not capped, day)
+            base = limits.base_query(parsed, ctx.period, services=services)
+            if base is not None:
+                ctx.riders["base"] = base  # counted in the page's own statement
             cards, visuals = build(ctx)
-            withheld = limits.too_few_children(conn, parsed, ctx.period, services=services,
-                                               threshold=ctx.threshold, minimum=settings.min_view_children)
+            if base is not None and "base" not in ctx.rider_rows:  # the page ran no query (outside services)
+                ctx.rider_rows["base"] = run_batch(conn, {"base": base})["base"]
+            withheld = base is not None and limits.too_few_children(
+                ctx.rider_rows["base"], threshold=ctx.threshold, minimum=settings.min_view_children)
         if withheld:
             cards, visuals = _withheld(cards, visuals, limits.TOO_FEW)
         elif capped:

@@ -27,7 +27,6 @@ from data_access.aggregates.context import (
     one_row,
     protected,
     roll_up,
-    run_batch,
     tally,
 )
 from data_access.aggregates.kpi import Kpi
@@ -133,7 +132,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("episodes"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
-    result = run_batch(ctx.conn, queries(ctx))
+    result = ctx.run(queries(ctx))
     return _cards(ctx, result), _charts(ctx, result)
 
 

@@ -152,6 +152,18 @@ class Context:
     threshold: int
     special: bool  # the role may see special-category breakdowns
     _scoped: dict[tuple, Scoped] = field(default_factory=dict, compare=False, repr=False)
+    # Queries that ride along in the page's one statement (the view's base population), and their rows.
+    riders: dict[str, Grouped] = field(default_factory=dict, compare=False, repr=False)
+    rider_rows: dict[str, list[tuple]] = field(default_factory=dict, compare=False, repr=False)
+
+    def run(self, queries: Mapping[str, Grouped]) -> dict[str, list[tuple]]:
+        """``run_batch`` of the page's queries, with the riders not yet run in the same statement (their
+        rows kept in ``rider_rows``): one round trip per page, whatever the view asks besides."""
+        riders = {k: q for k, q in self.riders.items() if k not in self.rider_rows}
+        out = run_batch(self.conn, {**queries, **riders})
+        for key in riders:
+            self.rider_rows[key] = out.pop(key)
+        return out
 
     def may_see(self, fact: str) -> bool:
         service = FACT_SERVICE.get(fact)

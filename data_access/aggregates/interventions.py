@@ -22,7 +22,6 @@ from data_access.aggregates.context import (
     labels_for,
     month_start,
     roll_up,
-    run_batch,
     service_labels,
     tally,
     team_labels,
@@ -84,7 +83,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     """Every card and chart from one statement (``run_batch``), each count scoped for its chart."""
-    result = run_batch(ctx.conn, queries(ctx))
+    result = ctx.run(queries(ctx))
     scoped = ctx.scoped("involvements", None)
     sel = ctx.filters.selection
     ended_source = "outcomes" if sel is not None and sel.visual == "outcomes" else None

@@ -27,7 +27,6 @@ from data_access.aggregates.context import (
     children,
     month_start,
     roll_up,
-    run_batch,
     tally,
 )
 from data_access.aggregates.kpi import Kpi
@@ -142,7 +141,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     period = ctx.period_for(None)
     before = _previous(ctx, period)
     trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
-    result = run_batch(ctx.conn, queries(ctx))
+    result = ctx.run(queries(ctx))
     population = population_on(ctx.conn, period.end)
     now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold)
     then = build_kpis(_raw(result, "then"), wanted, population_on(ctx.conn, before.end), ctx.threshold)

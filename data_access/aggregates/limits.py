@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from data_access import policy, protection
 from data_access.aggregates._facts import INV, conditions
-from data_access.aggregates.context import Grouped, children, run_batch
+from data_access.aggregates.context import Grouped, children
 from data_access.aggregates.scope import Period
 from data_access.filters import Filters
 
@@ -34,15 +34,21 @@ def special_message(cap: int) -> str:
             f"filter{'s' if cap != 1 else ''} or selection{'s' if cap != 1 else ''}; remove one to see this.")
 
 
-def too_few_children(conn: sa.Connection, filters: Filters, period: Period, *, services: tuple[str, ...] | None,
-                     minimum: int, threshold: int) -> bool:
-    """Whether a filtered view's base population publishes below ``minimum`` (never for the whole area)."""
-    if slicers(filters) == 0 or minimum <= 0:
-        return False
+def base_query(filters: Filters, period: Period, *, services: tuple[str, ...] | None) -> Grouped | None:
+    """The view's base population (children with an involvement in the period, within the slicers and
+    the user's services), to ride along in the page's statement; None for the whole area."""
+    if slicers(filters) == 0:
+        return None
     scoped = conditions("involvements", filters, period.end, services=services)
     overlapping = [INV.c.start_date <= period.end,
                    sa.or_(INV.c.end_date.is_(None), INV.c.end_date > period.start)]
-    rows = run_batch(conn, {"base": Grouped([], [children(INV.c.child_id)], INV, [*overlapping, *scoped.conds])})
-    base = rows["base"][0][0] if rows["base"] else protection.ZERO
+    return Grouped([], [children(INV.c.child_id)], INV, [*overlapping, *scoped.conds])
+
+
+def too_few_children(rows: list[tuple], *, minimum: int, threshold: int) -> bool:
+    """Whether the base population (``base_query``'s rows) publishes below ``minimum``."""
+    if minimum <= 0:
+        return False
+    base = rows[0][0] if rows else protection.ZERO
     shown = protection.shown(base, threshold=threshold)
     return not isinstance(shown, int) or shown < minimum

@@ -23,7 +23,6 @@ from data_access.aggregates.context import (
     one_row,
     protected,
     roll_up,
-    run_batch,
     tally,
 )
 from data_access.aggregates.kpi import Kpi
@@ -106,7 +105,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("requests"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
-    result = run_batch(ctx.conn, queries(ctx))
+    result = ctx.run(queries(ctx))
     return _cards(ctx, result), _charts(ctx, result)
 
 

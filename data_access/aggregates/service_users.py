@@ -27,7 +27,6 @@ from data_access.aggregates.context import (
     labels_for,
     month_start,
     roll_up,
-    run_batch,
     service_labels,
     tally,
     team_labels,
@@ -166,7 +165,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
 
 def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     """Every card and chart of the page from ONE statement (``queries``)."""
-    result = run_batch(ctx.conn, queries(ctx))
+    result = ctx.run(queries(ctx))
     sel = ctx.filters.selection
     source = sel.visual if sel is not None else None
     demo_source = source if source in DEMOGRAPHIC else None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from data_access import policy, protection
 from data_access.aggregates import context, periods
 from data_access.aggregates._facts import FACT_SERVICE, FACT_TABLE
-from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, run_batch, tally
+from data_access.aggregates.context import Context, Grouped, as_month, month_start, roll_up, tally
 from data_access.aggregates.visual import Visual, columns
 from data_access.filters import InvalidFilter
 from data_access.protection import Shown
@@ -99,7 +99,7 @@ def visuals(ctx: Context) -> list[Visual]:
     key, measure = chosen(ctx)
     visual = "trend"
     period = periods.drill_period(ctx.filters, ctx.period_for(visual))
-    rows_by_month = run_batch(ctx.conn, queries(ctx))["trend"]
+    rows_by_month = ctx.run(queries(ctx))["trend"]
     names = ["count", "numerator"][:1 + (measure.numerator is not None)]
     monthly = {n: {as_month(row[0]): row[i] for row in rows_by_month} for i, n in enumerate(names, start=1)}
     scoped = ctx.scoped(measure.fact, visual)
