@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from refresh import ingest
 from refresh.ingest.cin import read_cin
 from refresh.ingest.cin_rules.catalogue import EXTRA, RULES
-from refresh.ingest.findings import Finding, Severity
+from refresh.ingest.findings import Finding, Severity, read_csv
 
 try:
     from _cin_mutate import (  # type: ignore[import-not-found]
@@ -243,3 +244,15 @@ def test_all_109_rules_of_the_validator_are_catalogued_tested_and_documented() -
 
 def test_the_valid_fixture_still_passes_every_new_rule() -> None:
     assert found(read_cin(VALID).findings) == BASELINE
+
+
+def test_a_file_with_only_queries_loads_and_keeps_them_with_its_findings(tmp_path: Path) -> None:
+    config = ingest.IngestConfig(analytics_url=f"duckdb:///{tmp_path / 'analytics.duckdb'}",
+                                 landing_path=tmp_path / "landing.duckdb", report_dir=tmp_path / "reports",
+                                 sources_file=tmp_path / "sources.toml")
+    census = mutated(tmp_path, died("2012-01-01", B))  # 8535Q, 8545Q, 8555Q on CHILDB2, and the fixture's queries
+    report = ingest.load_cin(census, config=config)
+    result = report.results[0]
+    assert report.ok and result.status == "loaded" and result.loaded == 3
+    kept = found(read_csv(config.report_dir / "mutated.findings.csv"))
+    assert BASELINE | {("8535Q", "CHILDB2"), ("8545Q", "CHILDB2"), ("8555Q", "CHILDB2")} == kept

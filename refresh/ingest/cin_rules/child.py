@@ -92,10 +92,10 @@ def death(child: Data, period: Period) -> Iterator[Problem]:
                f"Date of death {died} is outside the census year ({period.start} to {period.end})")
     for e in episodes_of(child):
         name = label(e)
-        if e.get("ReasonForClosure") == "RC2" and not died:
-            yield ("CINdetails/ReasonForClosure", "8585Q",
-                   f"{name}: closed as RC2 (child died) but the child has no date of death")
         if not died:
+            if e.get("ReasonForClosure") == "RC2":
+                yield ("CINdetails/ReasonForClosure", "8585Q",
+                       f"{name}: closed as RC2 (child died) but the child has no date of death")
             continue
         ref = e.get("CINreferralDate")
         if ref and ref > died:

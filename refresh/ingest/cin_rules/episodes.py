@@ -134,7 +134,7 @@ def closure(child: Data, period: Period) -> Iterator[Problem]:
         late = [w for w in _activity(e) if w[2] > closed]
         if late:
             yield (late[0][0], "8565", f"{name}: closed {closed} but "
-                   + ", ".join(f"{what} {day}" for _, what, day in late) + " after closure")
+                   + ", ".join(dict.fromkeys(f"{what} {day}" for _, what, day in late)) + " after closure")
         if any(not a.get("AssessmentAuthorisationDate") for a in e.get("Assessments", [])):
             yield ("Assessments/AssessmentAuthorisationDate", "8867",
                    f"{name}: closed {closed} but an assessment has no authorisation date (not completed)")

@@ -34,6 +34,8 @@ def _plans(name: str, ref: dt.date | None, plans: list[tuple[dt.date | None, dt.
 def plans(child: Data, period: Period) -> Iterator[Problem]:
     """CIN plans 4010, 4015, 4011, 4012Q, 4013, 4004, 4014; CP plans 8720, 1105, 8925, 8840, 8930, 8935, 8940, 8841."""
     for episode in episodes_of(child):
+        if "CINPlanDates" not in episode and "ChildProtectionPlans" not in episode:
+            continue
         name, ref = label(episode), episode.get("CINreferralDate")
         cin = [(p.get("CINPlanStartDate"), p.get("CINPlanEndDate")) for p in episode.get("CINPlanDates", [])]
         for where, rule, message in _plans(name, ref, cin, period, "CIN plan", "CINPlanDates", {
@@ -65,6 +67,8 @@ def cin_and_cp_plans(child: Data, period: Period) -> Iterator[Problem]:
     cins: list[Span] = []
     cps: list[Span] = []
     for episode in episodes_of(child):
+        if "CINPlanDates" not in episode and "ChildProtectionPlans" not in episode:
+            continue
         name = label(episode)
         cin = [(p["CINPlanStartDate"], p.get("CINPlanEndDate")) for p in episode.get("CINPlanDates", [])
                if p.get("CINPlanStartDate")]
@@ -80,6 +84,8 @@ def cin_and_cp_plans(child: Data, period: Period) -> Iterator[Problem]:
             if clash:
                 yield ("ChildProtectionPlans/Reviews", "4003",
                        f"{name}: CP plan review {clash[0]} falls while a CIN plan is open")
+    if not (cins and cps):
+        return
     for start, _ in cins:
         cp = next((span for span in cps if _within(start, span, period)), None)
         if cp:
@@ -98,6 +104,8 @@ def conferences(child: Data, period: Period) -> Iterator[Problem]:
     """2885: a CP plan starting in the census year starts on the day of an initial conference of its episode
     (an S47 enquiry's, or the episode's own when it has no S47 enquiry needing one)."""
     for episode in episodes_of(child):
+        if "ChildProtectionPlans" not in episode:
+            continue
         enquiries = [s for s in episode.get("Section47", []) if not s.get("ICPCnotRequired")]
         days = {s["DateOfInitialCPC"] for s in enquiries if s.get("DateOfInitialCPC")}
         if not enquiries and episode.get("DateOfInitialCPC"):
