@@ -82,9 +82,24 @@ def present(block: Data, tag: str) -> bool:
     return tag in block or tag in block.get(INVALID, ())
 
 
-def label(episode: Data) -> str:
-    ref = episode.get("CINreferralDate")
-    return f"Episode referred {ref}" if ref else "Episode with no referral date"
+class Label:
+    """An episode's name in messages ("Episode referred 2024-05-01"), made only when a message is."""
+
+    __slots__ = ("_episode",)
+
+    def __init__(self, episode: Data) -> None:
+        self._episode = episode
+
+    def __str__(self) -> str:
+        ref = self._episode.get("CINreferralDate")
+        return f"Episode referred {ref}" if ref else "Episode with no referral date"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def label(episode: Data) -> Label:
+    return Label(episode)
 
 
 def overlaps(spans: list[tuple[dt.date, dt.date | None]], period_end: dt.date) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from refresh.ingest.cin_rules.base import Data, Period, Problem, episodes_of, label, overlaps
+from refresh.ingest.cin_rules.base import Data, Label, Period, Problem, episodes_of, label, overlaps
 
 Span = tuple[dt.date, dt.date | None]
 
 
-def _plans(name: str, ref: dt.date | None, plans: list[tuple[dt.date | None, dt.date | None]], period: Period,
+def _plans(name: Label, ref: dt.date | None, plans: list[tuple[dt.date | None, dt.date | None]], period: Period,
            kind: str, where: str, codes: dict[str, str]) -> Iterator[Problem]:
     """Shared plan rules; ``codes`` names the DfE rule for each check (start/before/end/inyear/same/open/overlap)."""
     for start, end in plans:

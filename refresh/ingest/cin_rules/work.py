@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from refresh.ingest.cin_rules.base import Data, Period, Problem, episodes_of, label
+from refresh.ingest.cin_rules.base import Data, Label, Period, Problem, episodes_of, label
 from refresh.ingest.cin_xml import OLD_FACTORS
 
 
@@ -59,7 +59,7 @@ def assessments(child: Data, period: Period) -> Iterator[Problem]:
                    f"{name}: two assessments start on the same day; the loader cannot tell them apart")
 
 
-def _factors(name: str, assessment: Data) -> Iterator[Problem]:
+def _factors(name: Label, assessment: Data) -> Iterator[Problem]:
     factors = assessment.get("FactorsIdentifiedAtAssessment", {}).get("AssessmentFactors", [])
     where = "Assessments/FactorsIdentifiedAtAssessment"
     if factors and not assessment.get("AssessmentAuthorisationDate"):
