@@ -11,6 +11,9 @@ memory stays flat. Return-level rules (``whole_file.Tally``) count as children p
 at the end with no child. ``Checker`` runs both; ``check_file`` is the same over a list of children.
 Schema-level rules (missing or invalid values: 8500, 8568, 8590, 8640, 8650, 8842Q, ...) are raised
 by ``cin_xml`` as the file is read.
+
+Access and side effects: none. These are pure checks on values already read, run by the operator's
+load command (``refresh.ingest``), never reachable from the web app.
 """
 
 from __future__ import annotations
