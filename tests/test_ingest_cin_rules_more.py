@@ -213,10 +213,14 @@ def test_an_invalid_closure_date_is_not_also_8810(tmp_path: Path) -> None:
     assert "8810" not in {f.rule for f in findings}
 
 
-@pytest.mark.parametrize(("closed", "fires"), [("2024-05-20", False), ("2024-06-20", True)])
-def test_8775q_asks_whether_the_episode_closed_after_the_25th_birthday(tmp_path: Path, closed: str,
+@pytest.mark.parametrize(("born", "closed", "fires"), [
+    ("1999-06-01", "2024-05-20", False),  # over 25 on 31 March, but the episode closed before the 25th birthday
+    ("1999-06-01", "2024-06-20", True),  # ... closed after it (the loader used to need age 26)
+    ("1990-01-01", "2014-06-01", False),  # over 35, the episode closed before the 25th birthday (used to fire)
+])
+def test_8775q_asks_whether_the_episode_closed_after_the_25th_birthday(tmp_path: Path, born: str, closed: str,
                                                                         fires: bool) -> None:
-    change = both(text(f"{A_ID}/PersonBirthDate", "1999-06-01"), text(f"{A_EP}/CINclosureDate", closed))
+    change = both(text(f"{A_ID}/PersonBirthDate", born), text(f"{A_EP}/CINclosureDate", closed))
     findings = read_cin(mutated(tmp_path, change)).findings
     assert (("8775Q", "CHILDA1") in found(findings)) is fires
 
