@@ -267,3 +267,11 @@ def test_a_file_with_only_queries_loads_and_keeps_them_with_its_findings(tmp_pat
     assert report.ok and result.status == "loaded" and result.loaded == 3
     kept = found(read_csv(config.report_dir / "mutated.findings.csv"))
     assert BASELINE | {("8535Q", "CHILDB2"), ("8545Q", "CHILDB2"), ("8555Q", "CHILDB2")} == kept
+
+
+@pytest.mark.parametrize(("year", "reference"), [("0", "2025-03-31"), ("2025", "0001-03-31"), ("2025", "9999-12-31")])
+def test_an_absurd_header_year_or_reference_date_is_rule_100_not_a_crash(tmp_path: Path, year: str,
+                                                                         reference: str) -> None:
+    change = both(text("Header/CollectionDetails/Year", year), text("Header/CollectionDetails/ReferenceDate", reference))
+    batch = read_cin(mutated(tmp_path, change))
+    assert ("100", "") in found(batch.findings) and batch.refused_whole

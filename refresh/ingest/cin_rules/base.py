@@ -20,12 +20,17 @@ Problem = tuple[str, str, str]  # (element, rule, message)
 Data = dict[str, Any]
 
 
+def _year(year: int) -> int:
+    """``year`` held within the years a date can have (an absurd header date must not crash the rules)."""
+    return min(max(year, dt.MINYEAR), dt.MAXYEAR)
+
+
 def years_after(day: dt.date, years: int) -> dt.date:
     """The same day ``years`` later (negative: earlier); 29 February falls back to the 28th."""
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=_year(day.year + years))
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=_year(day.year + years), day=28)
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -35,17 +40,19 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 def _months_after(day: dt.date, months: int) -> dt.date:
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
-    for last in (31, 30, 29, 28):
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    for last in (31, 30, 29):
         try:
             return dt.date(year, month, min(day.day, last))
         except ValueError:
             continue
-    raise ValueError(day)  # pragma: no cover - some day of every month exists
+    return dt.date(year, month, min(day.day, 28))
 
 
 def working_days_before(day: dt.date, days: int) -> dt.date:
     """The ``days``-th working day before ``day`` (``day`` itself not counted, whether or not it is one)."""
-    holidays = [h for y in range(day.year - 2, day.year + 1) for h in bank_holidays(y)]
+    holidays = [h for y in range(max(day.year - 2, 1900), max(day.year + 1, 1900)) for h in bank_holidays(y)]
     back = np.busday_offset(np.datetime64(day, "D"), -days, roll="forward",
                             holidays=np.array(holidays, dtype="datetime64[D]"))
     return back.astype(dt.date)
