@@ -269,7 +269,7 @@ def test_a_file_with_only_queries_loads_and_keeps_them_with_its_findings(tmp_pat
     assert BASELINE | {("8535Q", "CHILDB2"), ("8545Q", "CHILDB2"), ("8555Q", "CHILDB2")} == kept
 
 
-@pytest.mark.parametrize(("year", "reference"), [("0", "2025-03-31"), ("2025", "0001-03-31"), ("2025", "9999-12-31")])
+@pytest.mark.parametrize(("year", "reference"), [("0", "2025-03-31"), ("99999", "2025-03-31"), ("2025", "0001-03-31"), ("2025", "9999-12-31")])
 def test_an_absurd_header_year_or_reference_date_is_rule_100_not_a_crash(tmp_path: Path, year: str,
                                                                          reference: str) -> None:
     change = both(text("Header/CollectionDetails/Year", year), text("Header/CollectionDetails/ReferenceDate", reference))

@@ -47,7 +47,7 @@ class Tally:
                                       if p.get("CPPstartDate") and inside(p["CPPstartDate"]))
 
     def problems(self, year: int | None) -> Iterator[Problem]:
-        expected = dt.date(year, 3, 31) if year else None
+        expected = dt.date(year, 3, 31) if year and dt.MINYEAR <= year <= dt.MAXYEAR else None
         if self.period.end != expected:
             yield ("Header/CollectionDetails/ReferenceDate", "100",
                    f"ReferenceDate {self.period.end} is not 31 March of the collection year "
