@@ -139,10 +139,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row], str | None]:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
-            where = "the file looks truncated" if number == records[-1][0] else "the row is damaged"
-            column = header[min(len(record), len(header)) - 1] if len(record) < len(header) else "(extra cells)"
-            return header, rows, (f"row {number} has {len(record)} cells for the {len(header)} columns ({where}); "
-                                  f"column {column}")
+            where = "is cut short (truncated file)" if number == records[-1][0] else "is damaged"
+            gap = f"{header[len(record)]} onwards missing" if len(record) < len(header) else "extra cells"
+            return header, rows, f"row {number} {where}: {gap}"
         rows.append(Row(number, {h: cell.strip() for h, cell in zip(header, record, strict=True)}))
     if rows and not raw.endswith((b"\n", b"\r")) and _looks_cut(records[-1][1]):
         return header, rows, f"row {records[-1][0]} ends mid-value (the file looks truncated)"
