@@ -165,15 +165,18 @@ def read_903(paths: Sequence[Path], *, stored: Stored | None = None, year: int |
                                       f"Row {row.line} has no CHILD: it cannot be matched to a child"))
                 continue
             by_child.setdefault(child, {}).setdefault(module, []).append(row)
-    stored_first = stored.episodes.groupby("la_child_id")["start_date"].min().to_dict()
     y = Year(collection)
+    held = stored.episodes
+    stored_first = held.groupby("la_child_id")["start_date"].min().to_dict()
+    last_open = held[held["end_date"].isna() & (held["start_date"] < pd.Timestamp(y.start))].groupby(
+        "la_child_id")["start_date"].max().to_dict()
     rows = Rows()
     for child, modules in by_child.items():
         ctx = Ctx(child, y, modules)
         first = ctx.episodes[0].decom if ctx.episodes else None
-        held = stored_first.get(child)
-        ctx.earlier_episodes = held is not None and first is not None and held.date() < first
-        problems = check_child(ctx) + ledger_problems(ctx, stored.episodes)
+        earliest, still_open = stored_first.get(child), last_open.get(child)
+        ctx.earlier_episodes = earliest is not None and first is not None and earliest.date() < first
+        problems = check_child(ctx) + ledger_problems(ctx, still_open.date() if still_open is not None else None)
         if len(child) > 10 or not child.isalnum():
             findings.append(error(fs.name("header"), child, "CHILD", "", f"CHILD '{child}' is not up to 10 letters and "
                                                                          "digits (the LA child identifier)"))

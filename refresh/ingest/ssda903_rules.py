@@ -7,7 +7,7 @@ that need last year's return (DfE 502), read from the episodes already in the le
 
 from __future__ import annotations
 
-import pandas as pd
+import datetime as dt
 
 from refresh.ingest import ssda903_chains, ssda903_family, ssda903_fields, ssda903_others
 from refresh.ingest.ssda903_base import RULES, Ctx, Problem, at
@@ -35,16 +35,10 @@ def check_child(ctx: Ctx) -> list[Problem]:
     return out
 
 
-def ledger_problems(ctx: Ctx, stored: pd.DataFrame) -> list[Problem]:
-    """DfE 502: last year's record ended with an open episode whose start must begin this year's record."""
-    if not ctx.episodes or stored.empty:
-        return []
-    mine = stored[(stored["la_child_id"] == ctx.child) & stored["end_date"].isna()
-                  & (stored["start_date"] < pd.Timestamp(ctx.year.start))]
-    if mine.empty:
-        return []
-    open_start = mine["start_date"].max().date()
-    if any(e.decom == open_start for e in ctx.episodes):
+def ledger_problems(ctx: Ctx, open_start: dt.date | None) -> list[Problem]:
+    """DfE 502: last year's record ended with an open episode (``open_start``: its DECOM, from the ledger), whose
+    start must begin this year's record."""
+    if not ctx.episodes or open_start is None or any(e.decom == open_start for e in ctx.episodes):
         return []
     first = ctx.episodes[0]
     return [at("episodes", first.row, "DECOM", "502", f"The ledger holds an open episode from {open_start:%d/%m/%Y} "
