@@ -54,7 +54,7 @@ _BASE: Return = {
         {"CHILD": "A1", "DOB": "01/06/2011", "REVIEW": "01/05/2023", "REVIEW_CODE": "PN1"},
         {"CHILD": "A1", "DOB": "01/06/2011", "REVIEW": "01/11/2023", "REVIEW_CODE": "PN1"},
         {"CHILD": "B2", "DOB": "15/02/2016", "REVIEW": "01/07/2023", "REVIEW_CODE": "PN4"},
-        {"CHILD": "C3", "DOB": "05/05/2019", "REVIEW": "01/06/2023", "REVIEW_CODE": "PN0"},
+        {"CHILD": "C3", "DOB": "05/05/2019", "REVIEW": "01/04/2023", "REVIEW_CODE": "PN0"},
     ],
     "uasc": [{"CHILD": "E5", "SEX": "1", "DOB": "10/10/2007", "DUC": "10/10/2025"}],
     "missing": [

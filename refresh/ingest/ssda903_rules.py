@@ -1,7 +1,7 @@
 """The SSDA903 rules this loader implements, run child by child (see docs/ingest.md for the list).
 
 ``check_child`` runs every registered rule (``ssda903_fields``, ``ssda903_chains``,
-``ssda903_others``, ``ssda903_family``) on one child's rows. ``ledger_problems`` adds the rules
+``ssda903_others``, ``ssda903_family``, ``ssda903_more``) on one child's rows. ``ledger_problems`` adds the rules
 that need last year's return (DfE 502), read from the episodes already in the ledger.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from refresh.ingest import ssda903_chains, ssda903_family, ssda903_fields, ssda903_others
+from refresh.ingest import ssda903_chains, ssda903_family, ssda903_fields, ssda903_more, ssda903_others
 from refresh.ingest.ssda903_base import RULES, Ctx, Problem, at
 
-MODULES = (ssda903_fields, ssda903_chains, ssda903_others, ssda903_family)  # imported to register their rules
+MODULES = (ssda903_fields, ssda903_chains, ssda903_others, ssda903_family, ssda903_more)  # register their rules
 
 
 def _checks() -> list[object]:
