@@ -55,6 +55,7 @@ class Writer:
         self.rng = random.Random(seed)
         self.year, self.start, self.end = year, dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
         self.rows: dict[str, list[Row]] = {m: [] for m in MODULES if m not in ("sw_episodes", "dolo")}
+        self.need = "N1"
 
     def day(self, low: dt.date, high: dt.date) -> dt.date:
         return low + dt.timedelta(days=self.rng.randint(0, max((high - low).days, 0)))
@@ -62,7 +63,7 @@ class Writer:
     def header(self, child: str, born: dt.date, girl: bool) -> None:
         sex = ("F" if girl else "M") if self.year >= 2025 else ("2" if girl else "1")
         upn = f"A{self.rng.randint(10**10, 10**11 - 1)}{self.rng.randint(0, 9)}"
-        mother = "0" if girl and _age(born, self.end) >= 12 else ""
+        mother = "0" if girl else ""  # required for every looked-after girl from 2024-25 (rule 393)
         self.rows["header"].append({"CHILD": child, "SEX": sex, "DOB": _d(born),
                                     "ETHNIC": self.rng.choice(list(ETHNICITY)), "UPN": upn, "MOTHER": mother,
                                     "MC_DOB": ""})
@@ -70,7 +71,7 @@ class Writer:
     def episode(self, child: str, start: dt.date, rne: str, ls: str, place: str, provider: str,
                 end: dt.date | None, rec: str, change: str = "") -> None:
         self.rows["episodes"].append({
-            "CHILD": child, "DECOM": _d(start), "RNE": rne, "LS": ls, "CIN": self.rng.choice(["N1", "N1", "N4", "N5"]),
+            "CHILD": child, "DECOM": _d(start), "RNE": rne, "LS": ls, "CIN": self.need,
             "PLACE": place, "PLACE_PROVIDER": provider, "DEC": _d(end) if end else "", "REC": rec,
             "REASON_PLACE_CHANGE": change, "HOME_POST": "DY1 1", "PL_POST": "DY2 3", "URN": "XXXXXXX",
             "PL_DISTANCE": f"{self.rng.uniform(0.5, 40):.1f}"})
@@ -78,6 +79,7 @@ class Writer:
     def looked_after(self, child: str, born: dt.date, start: dt.date, dob: str) -> tuple[dt.date, dt.date | None]:
         """Episodes from ``start``; returns (first day in the year, day ceased or None)."""
         rng = self.rng
+        self.need = rng.choice(["N1", "N1", "N4", "N5"])  # one category of need for the period (rule 504)
         place, provider = rng.choice([("U4", "PR1"), ("U6", "PR4"), ("U6", "PR1"), ("K2", "PR4")])
         ls = "C2" if start < self.start else rng.choice(["V2", "C1"])
         ceased = self.day(max(start, self.start) + dt.timedelta(days=30), self.end) if rng.random() < 0.3 else None
