@@ -1,8 +1,9 @@
 """The SSDA903 rules this loader implements, run child by child (see docs/ingest.md for the list).
 
 ``check_child`` runs every registered rule (``ssda903_fields``, ``ssda903_chains``,
-``ssda903_others``, ``ssda903_family``, ``ssda903_more``) on one child's rows. ``ledger_problems`` adds the rules
-that need last year's return (DfE 502, 503A-H, 202-208), read from what earlier returns put in the ledger.
+``ssda903_others``, ``ssda903_family``, ``ssda903_more``, ``ssda903_extra``) on one child's rows.
+``ledger_problems`` adds the rules that need last year's return (DfE 502, 503A-H, 202-208), read
+from what earlier returns put in the ledger.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ from typing import Any
 import pandas as pd
 
 from model.codes_903 import SEX_903_TO_SEX, UPN_UNKNOWN_903
-from refresh.ingest import ssda903_chains, ssda903_family, ssda903_fields, ssda903_more, ssda903_others
+from refresh.ingest import (
+    ssda903_chains,
+    ssda903_extra,
+    ssda903_family,
+    ssda903_fields,
+    ssda903_more,
+    ssda903_others,
+)
 from refresh.ingest.ssda903_base import RULES, Ctx, Problem, at, date_or_none
 
-MODULES = (ssda903_fields, ssda903_chains, ssda903_others, ssda903_family, ssda903_more)  # register their rules
+MODULES = (ssda903_fields, ssda903_chains, ssda903_others, ssda903_family, ssda903_more,  # register their rules
+           ssda903_extra)
 
 
 def _checks() -> list[object]:
