@@ -37,7 +37,6 @@ VERIFIED, EVIDENCE, REGISTER = "sar-verified", "sar-evidence", "sar-register"
 PICK, PDF, ZIP, MONTHS, REASON, EXTEND, COMPLETE = ("sar-pick", "sar-pdf", "sar-zip", "sar-months", "sar-reason",
                                                     "sar-extend", "sar-complete")
 COLUMNS = ("Case", "Requester", "Relationship", "Received", "Due", "Extension", "Days left")
-VERIFIED_YES = "verified"
 
 
 
@@ -67,8 +66,7 @@ def layout(**_query: str) -> html.Div:
                                 dbc.Select(id=EVIDENCE, options=forms.options(sar.IDENTITY_EVIDENCE),
                                            placeholder="Choose")),
                 ], className="row g-2"),
-                dcc.Checklist(id=VERIFIED, className="mt-2", inputClassName="me-2",
-                              options=[{"label": "The requester's identity was verified", "value": VERIFIED_YES}]),
+                dbc.Checkbox(id=VERIFIED, className="mt-2", value=False, label="The requester's identity was verified"),
                 html.Button("Register request", id=REGISTER, className="btn btn-primary mt-3"),
             ], className="panel"),
             html.Section([html.H2("Open requests"), html.Div(id=TABLE)], className="panel"),
@@ -139,7 +137,7 @@ def register(clicks: object, case: object, requester: object, relation: object, 
     try:
         number = sar.register_request(user=current_app_user(), case_ref=case, requester=requester,
                                       relationship=relation, received=received, child=child,
-                                      identity_verified=verified == [VERIFIED_YES], identity_evidence=evidence)
+                                      identity_verified=verified is True, identity_evidence=evidence)
     except Refused as exc:
         return {"message": ui.message(str(exc)), "refresh": no_update}
     return {"message": ui.message(f"Registered request {str(case).strip()} (number {number}).", "success"),
