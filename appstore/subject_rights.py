@@ -3,10 +3,11 @@ rectification requests (UK GDPR Arts 15, 7(3) and 16), kept by information gover
 
 They live in the app store, not the analytics store, so a refresh that rebuilds the analytics store
 never loses them: a consent withdrawal recorded here is applied to every later read
-(``data_access.consent``). Children and involvements are named by their opaque analytics ids, as
-break-glass grants are. Created by migration ``0005_sar``; ``appstore.tables`` imports this module
-so its tables are on the one ``metadata``. Dates are ISO ``YYYY-MM-DD`` text, timestamps
-``iso_utc`` text, as everywhere in the app store.
+(``data_access.consent``). Children are named by their opaque analytics ids, which a council refresh
+keeps (its ledger of LA child IDs), as break-glass grants are; an involvement by its child, service,
+type and start date, since a refresh numbers involvements afresh. Created by migration ``0005_sar``;
+``appstore.tables`` imports this module so its tables are on the one ``metadata``. Dates are ISO
+``YYYY-MM-DD`` text, timestamps ``iso_utc`` text, as everywhere in the app store.
 """
 
 from __future__ import annotations
@@ -57,8 +58,11 @@ sar_requests = sa.Table(
 consent_withdrawals = sa.Table(
     "consent_withdrawals", metadata,
     sa.Column("withdrawal_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("involvement_id", sa.Integer, nullable=False, comment="opaque analytics involvement_id"),
-    sa.Column("child_id", sa.Integer, nullable=False, comment="opaque analytics child_id"),
+    sa.Column("involvement_id", sa.Integer, nullable=False, comment="analytics involvement_id when recorded"),
+    sa.Column("child_id", sa.Integer, nullable=False, comment="opaque analytics child_id (stable: the ledger's)"),
+    sa.Column("service", sa.String(8), nullable=False, comment="with child, type and start: the involvement"),
+    sa.Column("intervention_type", sa.String(4), nullable=False),
+    _day("start_date"),
     sa.Column("purpose", sa.String(32), nullable=False, comment="a policy purpose, or 'all'"),
     _day("withdrawn_date"),
     sa.Column("note", sa.Text, nullable=True),

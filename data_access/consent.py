@@ -47,18 +47,33 @@ OUTCOMES = {"pending": "Waiting for a decision"} | DECISIONS
 
 
 def withdrawn_involvements(purpose: object, day: dt.date) -> tuple[int, ...]:
-    """Involvements whose consent information governance recorded as withdrawn for ``purpose`` (or
-    for every purpose) on or before ``day`` or today, whichever is later: a withdrawal already made
-    binds now, even when the analytics store's data runs to an earlier date. No access check: the
-    records reads call it for the user they have already checked."""
+    """The served store's involvement_ids whose consent information governance recorded as withdrawn
+    for ``purpose`` (or for every purpose) on or before ``day`` or today, whichever is later: a
+    withdrawal already made binds now, even when the analytics store's data runs to an earlier date.
+
+    A withdrawal names its involvement by child, service, type and start date, matched here against
+    the store being served, because a refresh numbers involvements afresh (``refresh.ingest.sources``).
+    Two involvements sharing all four are both withdrawn (deny wins). No access check: the records
+    reads call it for the user they have already checked. Side effects: none."""
     if not isinstance(purpose, str):
         return ()
-    w = consent_withdrawals.c
+    w, i = consent_withdrawals.c, schema.involvements.c
     cutoff = max(day, sar.today()).isoformat()
     with current().app.connect() as conn:
-        found = conn.execute(sa.select(w.involvement_id).distinct().where(
-            w.purpose.in_((purpose, ALL_PURPOSES)), w.withdrawn_date <= cutoff)).scalars().all()
-    return tuple(sorted(int(i) for i in found))
+        keys = {(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(
+            sa.select(w.child_id, w.service, w.intervention_type, w.start_date).where(
+                w.purpose.in_((purpose, ALL_PURPOSES)), w.withdrawn_date <= cutoff))}
+    if not keys:
+        return ()
+    with current().analytics.connect() as conn:
+        rows = conn.execute(sa.select(i.involvement_id, i.child_id, i.service, i.intervention_type, i.start_date)
+                            .where(i.child_id.in_(sorted({k[0] for k in keys})))).all()
+    return tuple(sorted(int(r[0]) for r in rows
+                        if (int(r[1]), r[2], r[3], _iso(r[4])) in keys))
+
+
+def _iso(day: object) -> str:
+    return day.isoformat() if isinstance(day, dt.date) else str(day)[:10]
 
 
 def _audit(user: policy.Principal, action: audit.AuditAction, child_id: int, **facts: str | int) -> None:
@@ -95,10 +110,11 @@ def consent_involvements(*, user: policy.Principal | None, child: object) -> lis
                             .where(i.child_id == child_id, i.lawful_basis == "consent")
                             .order_by(i.start_date, i.involvement_id)).all()
     with current().app.connect() as conn:
-        here: dict[int, list[str]] = {}
-        for inv, purpose, day in conn.execute(sa.select(w.involvement_id, w.purpose, w.withdrawn_date)
-                                              .where(w.child_id == child_id).order_by(w.withdrawal_id)):
-            here.setdefault(int(inv), []).append(f"{CONSENT_PURPOSES.get(purpose, purpose)} from {day}")
+        here: dict[tuple[str, str, str], list[str]] = {}
+        for service, kind, start, purpose, day in conn.execute(
+                sa.select(w.service, w.intervention_type, w.start_date, w.purpose, w.withdrawn_date)
+                .where(w.child_id == child_id).order_by(w.withdrawal_id)):
+            here.setdefault((service, kind, start), []).append(f"{CONSENT_PURPOSES.get(purpose, purpose)} from {day}")
     record_event(audit.AuditEvent(
         action=audit.AuditAction.RECORD_READ, outcome="allowed", resource="consent", username=officer.username,
         user_id=officer.user_id, purpose=Purpose.SUBJECT_ACCESS_REQUEST.value, child_ids=(child_id,),
@@ -109,7 +125,8 @@ def consent_involvements(*, user: policy.Principal | None, child: object) -> lis
              "type": kinds.get(r.intervention_type, r.intervention_type), "start": _month(r.start_date),
              "end": _month(r.end_date), "consent_purpose": r.consent_purpose or "",
              "consent_given": _month(r.consent_given_date), "withdrawn_in_source": _month(r.consent_withdrawn_date),
-             "withdrawn_here": "; ".join(here.get(int(r.involvement_id), []))} for r in rows]
+             "withdrawn_here": "; ".join(here.get((r.service, r.intervention_type, _iso(r.start_date)), []))}
+            for r in rows]
 
 
 def _month(day: dt.date | None) -> str:
@@ -132,7 +149,8 @@ def record_withdrawal(*, user: policy.Principal | None, child: object, involveme
         remark = sar.text_field(note, "note", limit=2000, required=False)
         i = schema.involvements.c
         with current().analytics.connect() as conn:
-            row = conn.execute(sa.select(i.child_id, i.lawful_basis, i.consent_given_date)
+            row = conn.execute(sa.select(i.child_id, i.lawful_basis, i.consent_given_date, i.service,
+                                         i.intervention_type, i.start_date)
                                .where(i.involvement_id == number)).first()
         if row is None or int(row.child_id) != child_id or row.lawful_basis != "consent":
             raise InvalidRequest("Choose one of this child's involvements held under consent.")
@@ -140,10 +158,13 @@ def record_withdrawal(*, user: policy.Principal | None, child: object, involveme
             raise InvalidRequest("Field 'date withdrawn' is before consent was given.")
         w = consent_withdrawals.c
         with tables.write_transaction(current().app) as conn:
-            if conn.execute(sa.select(w.withdrawal_id).where(w.involvement_id == number, w.purpose == chosen)).first():
+            same = (w.child_id == child_id, w.service == row.service, w.intervention_type == row.intervention_type,
+                    w.start_date == _iso(row.start_date), w.purpose == chosen)
+            if conn.execute(sa.select(w.withdrawal_id).where(*same)).first():
                 raise InvalidRequest("That withdrawal is already recorded.")
             new = conn.execute(consent_withdrawals.insert().values(
-                involvement_id=number, child_id=child_id, purpose=chosen, withdrawn_date=day.isoformat(),
+                involvement_id=number, child_id=child_id, service=row.service, intervention_type=row.intervention_type,
+                start_date=_iso(row.start_date), purpose=chosen, withdrawn_date=day.isoformat(),
                 note=remark or None, recorded_by=officer.user_id, recorded_at=tables.iso_utc()
             )).inserted_primary_key[0]  # type: ignore[index]  # an insert has a key  # type: ignore[index]  # an insert has a key
     except Refused as exc:

@@ -104,7 +104,8 @@ def app_store_sections(child_id: int) -> dict[str, list[dict[str, Any]]]:
                          a.child_ids.like(f"%,{quoted},%"), a.child_ids.like(f"%,{quoted}]"))
     with current().app.connect() as conn:
         return {
-            "consent_withdrawals": _rows(conn, sa.select(w.withdrawal_id, w.involvement_id, w.purpose,
+            "consent_withdrawals": _rows(conn, sa.select(w.withdrawal_id, w.involvement_id, w.service,
+                                                         w.intervention_type, w.start_date, w.purpose,
                                                          w.withdrawn_date, w.recorded_at)
                                          .where(w.child_id == child_id).order_by(w.withdrawal_id)),
             "rectification_requests": _rows(conn, sa.select(r.rectification_id, r.field, r.correction,

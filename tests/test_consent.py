@@ -55,6 +55,17 @@ def test_a_withdrawal_stops_reads_that_relied_on_consent(dash_app) -> None:  # t
     assert _can_open(ig, child, "subject_access_request")
 
 
+def test_a_withdrawal_follows_its_involvement_when_a_refresh_renumbers_them(dash_app) -> None:  # type: ignore[no-untyped-def]
+    worker, team, child, involvement = consent_case()
+    caseworker = make_eh_caseworker(worker, team)
+    consent.record_withdrawal(user=user("demo-ig"), child=identifiers(child)[0], involvement_id=involvement,
+                              purpose="all", withdrawn_on=TODAY)
+    with data_access.current().app.begin() as conn:  # as if a refresh had given the involvement another number
+        conn.execute(consent_withdrawals.update().values(involvement_id=involvement + 7))
+    assert consent.withdrawn_involvements("direct_work", AS_OF) == (involvement,)  # matched by child, service,
+    assert not _can_open(caseworker, child)  # type and start date, not by the number it had
+
+
 def test_a_withdrawal_for_one_purpose_leaves_the_others(dash_app) -> None:  # type: ignore[no-untyped-def]
     worker, team, child, involvement = consent_case()
     caseworker = make_eh_caseworker(worker, team)

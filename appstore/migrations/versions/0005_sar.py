@@ -61,8 +61,11 @@ def upgrade() -> None:
     op.create_table(
         "consent_withdrawals",
         sa.Column("withdrawal_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("involvement_id", sa.Integer, nullable=False, comment="opaque analytics involvement_id"),
-        sa.Column("child_id", sa.Integer, nullable=False, comment="opaque analytics child_id"),
+        sa.Column("involvement_id", sa.Integer, nullable=False, comment="analytics involvement_id when recorded"),
+        sa.Column("child_id", sa.Integer, nullable=False, comment="opaque analytics child_id (stable: the ledger's)"),
+        sa.Column("service", sa.String(8), nullable=False, comment="with child, type and start: the involvement"),
+        sa.Column("intervention_type", sa.String(4), nullable=False),
+        _day("start_date"),
         sa.Column("purpose", sa.String(32), nullable=False, comment="a policy purpose, or 'all'"),
         _day("withdrawn_date"),
         sa.Column("note", sa.Text, nullable=True),
