@@ -165,3 +165,70 @@ def test_a_withdrawal_recorded_in_the_page_stops_the_caseworker(dash_app, live_s
     assert [e["action"] for e in audit.query_events(data_access.current().app, username="demo-ig", limit=200)
             if e["action"] in ("consent_withdrawal", "rectification")] == [
         "rectification", "rectification", "consent_withdrawal"]
+
+
+def _post(client, body: dict):  # type: ignore[no-untyped-def]
+    """POST a callback body, its output named as the server lists it (duplicate outputs carry a suffix)."""
+    first = body["outputs"][0]
+    listed = [d["output"] for d in client.get("/_dash-dependencies").get_json()
+              if d["output"].startswith(f"..{first['id']}.{first['property']}")]
+    body = {**body, "output": listed[0],
+            "outputs": [{**o, "property": part.rsplit(".", 1)[1]}
+                        for o, part in zip(body["outputs"], listed[0][2:-2].split("..."), strict=True)]}
+    return client.post("/_dash-update-component", json=body,
+                       headers={"X-CSRFToken": client.get_cookie("_csrf_token").value})
+
+
+def _download_body(pick: object) -> dict:
+    return {"output": "..sar-download.data...sar-message.children..",
+            "outputs": [{"id": "sar-download", "property": "data"}, {"id": "sar-message", "property": "children"}],
+            "inputs": [{"id": "sar-pdf", "property": "n_clicks", "value": 1},
+                       {"id": "sar-zip", "property": "n_clicks", "value": None}],
+            "state": [{"id": "sar-pick", "property": "value", "value": pick}], "changedPropIds": ["sar-pdf.n_clicks"]}
+
+
+def _withdraw_body(child: object, involvement: object) -> dict:
+    return {"output": "..cons-message.children...cons-refresh.data..",
+            "outputs": [{"id": "cons-message", "property": "children"}, {"id": "cons-refresh", "property": "data"}],
+            "inputs": [{"id": "cons-withdraw", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "cons-child", "property": "value", "value": child},
+                      {"id": "cons-involvement", "property": "value", "value": involvement},
+                      {"id": "cons-purpose", "property": "value", "value": "all"},
+                      {"id": "cons-date", "property": "value", "value": TODAY},
+                      {"id": "cons-note", "property": "value", "value": ""},
+                      {"id": "cons-refresh", "property": "data", "value": 0}],
+            "changedPropIds": ["cons-withdraw.n_clicks"]}
+
+
+def test_forged_callbacks_from_a_caseworker_get_no_pack_and_record_no_withdrawal(client, auth) -> None:  # type: ignore[no-untyped-def]
+    child = rich_child()
+    la_id, _upn = identifiers(child)
+    number = sar.register_request(user=user("demo-ig"), case_ref="SAR-FORGED", requester="Pat", relationship="self",
+                                  received=TODAY, child=la_id, identity_verified=True, identity_evidence="photo_id")
+    _worker, _team, consent_child, involvement = consent_case()
+    auth.login("demo-caseworker")
+    answer = _post(client, _download_body(str(number)))
+    assert answer.status_code == 200 and "Only information governance" in answer.get_data(as_text=True)
+    assert "sar-download" not in answer.get_json()["response"]  # no file in the answer
+    answer = _post(client, _withdraw_body(identifiers(consent_child)[0], str(involvement)))
+    assert answer.status_code == 200 and "Only information governance" in answer.get_data(as_text=True)
+    assert consent.withdrawn_involvements("all", dt.date.today()) == ()
+    refused = audit.query_events(data_access.current().app, action="access_refused", username="demo-caseworker")
+    assert [e["resource"] for e in refused[:2]] == ["consent", "sar_pack"]
+    assert not audit.query_events(data_access.current().app, action="export")
+    auth.logout()
+    auth.login("demo-ig")  # a control: the same body from an IG officer gets the pack
+    sent = _post(client, _download_body(str(number))).get_json()["response"]["sar-download"]["data"]
+    assert sent["filename"].endswith(".pdf") and sent["base64"] and sent["content"]
+
+
+@pytest.mark.parametrize("pick", ["1; DROP TABLE sar_requests", -1, 2**70, True, ["1"], {"sar_id": 1}, "999"])
+def test_forged_request_numbers_in_the_download_callback_are_refused(client, auth, pick: object) -> None:  # type: ignore[no-untyped-def]
+    sar.register_request(user=user("demo-ig"), case_ref="SAR-FORGED", requester="Pat", relationship="self",
+                         received=TODAY, child=identifiers(rich_child())[0], identity_verified=True,
+                         identity_evidence="photo_id")
+    auth.login("demo-ig")
+    answer = _post(client, _download_body(pick))
+    assert answer.status_code == 200
+    assert "sar-download" not in answer.get_json()["response"]
+    assert not audit.query_events(data_access.current().app, action="export")

@@ -122,7 +122,7 @@ def test_the_pdf_reads_back_with_the_childs_records(pack_case) -> None:  # type:
                     f"{value:g}" if isinstance(value, float) else _text(value)
                 assert shown in flat, (table, column, shown)
     la_id, upn = identifiers(child)
-    assert f"LA child ID {la_id}" in flat and f"UPN {upn}" in flat
+    assert f"LA child ID: {la_id}" in flat and f"UPN: {upn}" in flat
     assert "Who accessed this record (audit trail)" in flat and "demo-ig" in flat
     _assert_only_this_child(child, [text])
 

@@ -84,8 +84,10 @@ def _basis_covers(access: Access) -> sa.ColumnElement[bool]:
         else:
             conds.append(sa.and_(given, sa.or_(INV.consent_withdrawn_date.is_(None),
                                                INV.consent_withdrawn_date > access.day),
-                                 *([INV.involvement_id.not_in(access.consent_withdrawn)]
-                                   if access.consent_withdrawn else [])))
+                                 # inline integers: 200 bound parameters made DuckDB's list read 3x slower
+                                 *([INV.involvement_id.not_in(sa.bindparam(
+                                     "consent_withdrawn", list(access.consent_withdrawn), expanding=True,
+                                     literal_execute=True))] if access.consent_withdrawn else [])))
     return sa.or_(*conds) if conds else sa.false()
 
 
