@@ -59,7 +59,7 @@ def main() -> None:
                                  app_db_url=f"sqlite:///{folder / 'app.sqlite'}", demo=True)
     stores = app_module.prepare_stores(settings)
     with data_access.bound(stores):
-        ig, worker = (users.find_login(stores.app, n)[0] for n in ("demo-ig", "demo-caseworker"))  # type: ignore[index]
+        ig, worker = (users.find_login(stores.app, n)[0] for n in ("demo-ig", "demo-caseworker"))  # type: ignore[index]  # the demo accounts exist
         with stores.analytics.connect() as conn:
             child = conn.execute(sa.text(
                 "SELECT child_id FROM involvements GROUP BY child_id ORDER BY count(*) DESC, child_id LIMIT 1"

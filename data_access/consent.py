@@ -166,7 +166,7 @@ def record_withdrawal(*, user: policy.Principal | None, child: object, involveme
                 involvement_id=number, child_id=child_id, service=row.service, intervention_type=row.intervention_type,
                 start_date=_iso(row.start_date), purpose=chosen, withdrawn_date=day.isoformat(),
                 note=remark or None, recorded_by=officer.user_id, recorded_at=tables.iso_utc()
-            )).inserted_primary_key[0]  # type: ignore[index]  # an insert has a key  # type: ignore[index]  # an insert has a key
+            )).inserted_primary_key[0]  # type: ignore[index]  # an insert has a key
     except Refused as exc:
         record_refusal(officer, "consent", exc, purpose=Purpose.SUBJECT_ACCESS_REQUEST.value)
         raise
