@@ -95,7 +95,8 @@ def _day(value: object) -> str:
 
 
 def _row(r: dict[str, Any]) -> html.Tr:
-    extension = f"{r['extension_months']} month(s): {r['extension_reason']}" if r["extension_months"] else "None"
+    extension = (f"{r['extension_months']} month(s) after the first deadline, {_day(r['first_due'])}: "
+                 f"{r['extension_reason']}") if r["extension_months"] else "None"
     left = html.Span(f"Overdue by {-r['days_left']} days", className="badge bg-danger") if r["overdue"] \
         else str(r["days_left"])
     return html.Tr([html.Td(r["case_ref"]), html.Td(r["requester"], className="csi-text"), html.Td(r["relationship"]),

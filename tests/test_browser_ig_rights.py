@@ -84,7 +84,8 @@ def test_ig_registers_a_request_extends_it_and_downloads_the_pack(dash_app, live
     extended = sar.due_date(dt.date.today(), 2).isoformat()
     expect(page.locator("#sar-message")).to_contain_text(f"Extended the deadline to {extended}")
     expect(row).to_contain_text(extended)
-    expect(row).to_contain_text("2 month(s): Complex")
+    expect(row).to_contain_text(f"2 month(s) after the first deadline, {sar.due_date(dt.date.today()).isoformat()}: "
+                                "Complex")
 
     pdf = _download(page, "#sar-pdf")
     expect(page.locator("#sar-message")).to_contain_text("Produced SAR-SAR-2026-014-")
