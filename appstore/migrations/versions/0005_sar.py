@@ -3,7 +3,7 @@
 Columns are spelled out here rather than imported from ``appstore.subject_rights`` (see 0001).
 
 Revision ID: 0005_sar
-Revises: 0003
+Revises: 0007_saved_views
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_sar"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007_saved_views"  # after the saved views (merged first)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
