@@ -275,3 +275,7 @@ def migrate(url: str) -> None:
             command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+# The IG workbench's retention and extract tables live in their own module on the same metadata.
+from appstore import ig_tables as _ig_tables  # noqa: E402,F401  (registers them; imports this module's names)
