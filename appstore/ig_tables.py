@@ -79,7 +79,7 @@ extracts = sa.Table(
     sa.Column("spec", sa.String(40), nullable=False),
     sa.Column("spec_version", sa.String(12), nullable=False),
     sa.Column("recipient", sa.String(16), nullable=False),
-    sa.Column("key_id", sa.String(40), nullable=False, comment="names the recipient's pseudonym key, never holds it"),
+    sa.Column("key_id", sa.String(40), nullable=False, comment="names the recipient's key, never holds it"),
     sa.Column("row_count", sa.Integer, nullable=False),
     sa.Column("k_achieved", sa.Integer, nullable=False),
     sa.Column("produced_by", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),

@@ -99,8 +99,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _officer(user: Principal | None, resource: str) -> Principal:
-    """``user`` if an IG officer; otherwise refuse, audited."""
+def officer(user: Principal | None, resource: str) -> Principal:
+    """``user`` if an information governance officer; otherwise AccessDenied, audited against ``resource``."""
     try:
         policy.ensure_information_governance(user)
     except AccessDenied as exc:
@@ -141,7 +141,7 @@ def _digest(ids: Iterable[int]) -> str:
 def retention_report(*, user: Principal | None) -> RetentionReport:
     """Counts of records due for archive and destruction, and through each step (IG officers only;
     raises AccessDenied otherwise, audited). Side effect: one audit event."""
-    officer = _officer(user, "retention")
+    ig = officer(user, "retention")
     day = as_of()
     soon = add_years(day, 1).isoformat()
     with current().app.connect() as app:
@@ -155,8 +155,8 @@ def retention_report(*, user: Principal | None) -> RetentionReport:
         archived=len(live), due_destroy=sum(1 for e in live.values() if e <= day.isoformat()),
         upcoming_destroy=sum(1 for e in live.values() if day.isoformat() < e <= soon), destroyed=len(gone))
     record_event(audit.AuditEvent(
-        action=audit.AuditAction.RETENTION, outcome="allowed", resource="retention", username=officer.username,
-        user_id=officer.user_id, detail={"step": "report", "data_date": day.isoformat(),
+        action=audit.AuditAction.RETENTION, outcome="allowed", resource="retention", username=ig.username,
+        user_id=ig.user_id, detail={"step": "report", "data_date": day.isoformat(),
                                          "due_archive": report.due_archive, "due_destroy": report.due_destroy}))
     return report
 
@@ -172,11 +172,11 @@ def dry_run(*, user: Principal | None, step: object) -> DryRun:
     (and its token's hash) so that ``run`` can do exactly this. IG officers only (AccessDenied,
     audited); InvalidRequest for an unknown step (audited). Side effects: a retention_runs row, an
     audit event."""
-    officer = _officer(user, "retention")
+    ig = officer(user, "retention")
     try:
         chosen = _step(step)
     except Refused as exc:
-        record_refusal(officer, "retention", exc)
+        record_refusal(ig, "retention", exc)
         raise
     day = as_of()
     due = _due(chosen, day)
@@ -185,12 +185,12 @@ def dry_run(*, user: Principal | None, step: object) -> DryRun:
     with tables.write_transaction(current().app) as conn:
         run_id = conn.execute(RUNS.insert().values(
             step=chosen, rule=RULES[chosen], data_date=day.isoformat(), token_hash=_token_hash(token),
-            digest=_digest(due), planned=len(due), planned_by=officer.user_id, planned_at=tables.iso_utc(planned_at),
+            digest=_digest(due), planned=len(due), planned_by=ig.user_id, planned_at=tables.iso_utc(planned_at),
             status="planned").returning(RUNS.c.run_id)).scalar_one()
     dates = sorted(due.values())
     record_event(audit.AuditEvent(
-        action=audit.AuditAction.RETENTION, outcome="allowed", resource="retention", username=officer.username,
-        user_id=officer.user_id, reason=f"dry run of {chosen} under {RULES[chosen]}",
+        action=audit.AuditAction.RETENTION, outcome="allowed", resource="retention", username=ig.username,
+        user_id=ig.user_id, reason=f"dry run of {chosen} under {RULES[chosen]}",
         detail={"step": chosen, "dry_run": True, "run_id": int(run_id), "rule": RULES[chosen],
                 "data_date": day.isoformat(), "records": len(due)}))
     return DryRun(chosen, RULES[chosen], day, len(due), dates[0] if dates else None, dates[-1] if dates else None,
@@ -201,8 +201,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _planned(conn: sa.Connection, officer: Principal, step: str, token: object, day: dt.date) -> sa.Row:
-    """The dry run ``token`` names, if ``officer`` may carry it out now; raises InvalidRequest otherwise."""
+def _planned(conn: sa.Connection, ig: Principal, step: str, token: object, day: dt.date) -> sa.Row:
+    """The dry run ``token`` names, if ``ig`` may carry it out now; raises InvalidRequest otherwise."""
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         raise InvalidRequest("Run the dry run first: the run carries out the dry run shown.")
     row = conn.execute(sa.select(RUNS).where(RUNS.c.token_hash == _token_hash(token))).first()
@@ -210,7 +210,7 @@ def _planned(conn: sa.Connection, officer: Principal, step: str, token: object, 
         raise InvalidRequest("That dry run is unknown: run the dry run again.")
     if row.status != "planned":
         raise InvalidRequest("That dry run has already been carried out: run the dry run again.")
-    if row.planned_by != officer.user_id:
+    if row.planned_by != ig.user_id:
         raise InvalidRequest("Only the officer who ran the dry run may carry it out.")
     if row.step != step:
         raise InvalidRequest(f"That dry run was for the {row.step} step, not {step}.")
@@ -225,7 +225,7 @@ def run(*, user: Principal | None, step: object, token: object) -> RunResult:
     due now differ from those it counted, or the token is not the caller's live dry run of ``step``.
     IG officers only (AccessDenied, audited). Side effects: retention_records rows, the run marked
     done, an audit event (for destroy: the destruction certificate)."""
-    officer = _officer(user, "retention")
+    ig = officer(user, "retention")
     day = as_of()
     try:
         chosen = _step(step)
@@ -233,27 +233,27 @@ def run(*, user: Principal | None, step: object, token: object) -> RunResult:
         counts = _row_counts(due) if chosen == "destroy" else {}
         labels = _pseudonyms(due) if chosen == "destroy" else ()
         with tables.write_transaction(current().app) as conn:
-            planned = _planned(conn, officer, chosen, token, day)
+            planned = _planned(conn, ig, chosen, token, day)
             if planned.digest != _digest(due):
                 raise InvalidRequest(f"The records due have changed since the dry run ({planned.planned} then, "
                                      f"{len(due)} now): run the dry run again.")
             at = tables.iso_utc(_now())
             _apply(conn, chosen, planned.run_id, due, at)
             conn.execute(RUNS.update().where(RUNS.c.run_id == planned.run_id, RUNS.c.status == "planned")
-                         .values(status="done", done_by=officer.user_id, done_at=at, done=len(due)))
+                         .values(status="done", done_by=ig.user_id, done_at=at, done=len(due)))
     except Refused as exc:
-        record_refusal(officer, "retention", exc)
+        record_refusal(ig, "retention", exc)
         raise
     facts: dict[str, audit.DetailValue] = {"step": chosen, "run_id": int(planned.run_id), "rule": RULES[chosen],
                                            "data_date": day.isoformat(), "records": len(due)}
     if chosen == "archive":
         seq = record_event(audit.AuditEvent(
-            action=audit.AuditAction.RETENTION, outcome="success", resource="retention", username=officer.username,
-            user_id=officer.user_id, reason=f"archived {len(due)} records under {ARCHIVE_RULE}", detail=facts))
+            action=audit.AuditAction.RETENTION, outcome="success", resource="retention", username=ig.username,
+            user_id=ig.user_id, reason=f"archived {len(due)} records under {ARCHIVE_RULE}", detail=facts))
     else:
         seq = record_event(audit.AuditEvent(
             action=audit.AuditAction.DESTRUCTION_CERTIFICATE, outcome="success", resource="retention",
-            username=officer.username, user_id=officer.user_id, pseudonyms=labels,
+            username=ig.username, user_id=ig.user_id, pseudonyms=labels,
             reason=f"destroyed {len(due)} records under {DESTROY_RULE}: archive period of {ARCHIVE_YEARS} years "
                    f"after the {RETENTION_YEARS}th birthday ended on or before {day.isoformat()}",
             detail={**facts, **{f"rows_{name}": n for name, n in counts.items()}}))
@@ -262,7 +262,8 @@ def run(*, user: Principal | None, step: object, token: object) -> RunResult:
 
 def _apply(conn: sa.Connection, step: str, run_id: int, due: dict[int, dt.date], at: str) -> None:
     if step == "archive":
-        rows = [{"child_id": c, "retention_date": r.isoformat(), "archive_ends": add_years(r, ARCHIVE_YEARS).isoformat(),
+        rows = [{"child_id": c, "retention_date": r.isoformat(),
+                 "archive_ends": add_years(r, ARCHIVE_YEARS).isoformat(),
                  "archive_run": run_id, "archived_at": at} for c, r in sorted(due.items())]
         if rows:
             conn.execute(RR.insert(), rows)
@@ -297,7 +298,8 @@ def _pseudonyms(due: dict[int, dt.date]) -> tuple[str, ...]:
     key, out = current().settings.pseudonym_key, []
     with current().analytics.connect() as conn:
         for part in _chunks(due):
-            out += [pseudonym(key, la) for (la,) in conn.execute(sa.select(CH.la_child_id).where(CH.child_id.in_(part)))]
+            found = conn.execute(sa.select(CH.la_child_id).where(CH.child_id.in_(part))).scalars()
+            out += [pseudonym(key, la) for la in found]
     return tuple(sorted(out))
 
 
