@@ -28,15 +28,16 @@ dash.register_page(__name__, access="audit", order=15, path="/ig/extracts", name
 URL, REFRESH, MESSAGE, LIST, FORMS = "ext-url", "ext-refresh", "ext-message", "ext-list", "ext-forms"
 RECIPIENT, PRODUCE, PICK, DOWNLOAD, FILE = "ext-recipient", "ext-produce", "ext-pick", "ext-download", "ext-file"
 REQUESTS, REQUEST_PICK, APPROVE, REJECT = "ext-requests", "ext-request-pick", "ext-approve", "ext-reject"
-SPEC = extracts.DBV_SEND
+EXTRACT_SPEC = extracts.DBV_SEND
 NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def _spec_section() -> html.Section:
-    body = [html.Tr([html.Td(f.name), html.Td(f.treatment), html.Td(f.description)]) for f in SPEC.fields]
+    body = [html.Tr([html.Td(f.name), html.Td(f.treatment), html.Td(f.description)]) for f in EXTRACT_SPEC.fields]
     return html.Section([
-        html.H2(f"Specification {SPEC.name} {SPEC.version}"),
-        html.P(f"{SPEC.title}. One row per child with an EHC needs request. Pseudonyms are keyed per recipient; "
+        html.H2(f"Specification {EXTRACT_SPEC.name} {EXTRACT_SPEC.version}"),
+        html.P(f"{EXTRACT_SPEC.title}. One row per child with an EHC needs request. Pseudonyms are keyed per "
+               "recipient; "
                "quasi-identifiers are coarsened until every combination holds at least k children."),
         _table("Fields", ("Field", "Treatment", "What it holds"), body)], className="panel")
 
@@ -55,7 +56,7 @@ def layout(**_query: str) -> html.Div:
                 html.H2("Produce an extract"),
                 html.Label("Recipient", htmlFor=RECIPIENT, className="form-label"),
                 dbc.Select(id=RECIPIENT, options=[{"label": name, "value": code} for code, name in
-                                                  SPEC.recipients.items()], placeholder="Choose the recipient"),
+                                                  EXTRACT_SPEC.recipients.items()], placeholder="Choose the recipient"),
                 html.Button("Produce extract", id=PRODUCE, className="btn btn-primary mt-2"),
             ], className="panel"),
             html.Section([
@@ -143,7 +144,8 @@ def produce(clicks: object, recipient: object, refresh: object) -> dict[str, obj
         made = extracts.produce_extract(user=current_app_user(), recipient=recipient)
     except (AccessDenied, InvalidRequest) as exc:
         return {"message": ui.message(str(exc)), "refresh": no_update}
-    text = (f"Produced extract {made.extract_id} for {SPEC.recipients[made.recipient]}: {made.row_count:,} rows, "
+    to = EXTRACT_SPEC.recipients[made.recipient]
+    text = (f"Produced extract {made.extract_id} for {to}: {made.row_count:,} rows, "
             f"k achieved {made.k_achieved}, key id {made.key_id}. It can be downloaded once.")
     return {"message": ui.message(text, "success"), "refresh": _bump(refresh)}
 

@@ -309,16 +309,31 @@ def withheld_children(purpose: object, day: dt.date, *, only: Iterable[int] | No
     Records already past their retention date on ``day`` are left out by the date rule in SQL
     (``records.scope``), so they are not repeated here (this keeps the list short). ``only``: the
     children the read can reach at all (a named child, break-glass grants). No access rule here: called
-    by data_access after the policy has passed the request. No side effects."""
-    past_ok = purpose in policy.PURPOSES_PAST_RETENTION
-    with current().app.connect() as app:
+    by data_access after the policy has passed the request. No side effects but the app's memo of the
+    answer, keyed by the analytics file, the day and the last run (``_exceptions``)."""
+    held = _exceptions(purpose in policy.PURPOSES_PAST_RETENTION, day)
+    return tuple(sorted(held & set(only))) if only is not None else tuple(sorted(held))
+
+
+def _exceptions(past_ok: bool, day: dt.date) -> frozenset[int]:
+    stores = current()
+    with stores.app.connect() as app:
+        version = app.execute(sa.select(sa.func.max(RUNS.c.run_id)).where(RUNS.c.status == "done")).scalar()
+        if version is None:
+            return frozenset()
+        # Kept per app like its pages; a PostgreSQL analytics store can change unseen, so it is read every time.
+        key = ("retention-withheld", stores.analytics_file, day, int(version), past_ok)
+        hit = stores.pages.get(key) if stores.analytics_file is not None else None
+        if hit is not None:
+            return frozenset(hit)
         query = sa.select(RR.c.child_id)
         if past_ok:
             query = query.where(RR.c.destroyed_at.is_not(None))
-        if only is not None:
-            query = query.where(RR.c.child_id.in_(sorted(set(only))))
         held = set(app.execute(query).scalars())
     if held and not past_ok:
-        with current().analytics.connect() as conn:
+        with stores.analytics.connect() as conn:
             held -= set(_past_retention(conn, day))
-    return tuple(sorted(held))
+    found = frozenset(held)
+    if stores.analytics_file is not None:
+        stores.pages.put(key, found)
+    return found
