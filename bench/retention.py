@@ -4,7 +4,7 @@
 
 Builds the scale-1 demo store (as of 2025-10-31), copies it with the data date moved to 2030-03-31 and
 archives there (dry run, run), and to 2050-03-31 and destroys there, timing each step. Then it times
-``retention.withheld_children`` and an analyst's first page of pseudonymised rows
+``withheld_children`` and an analyst's first page of pseudonymised rows
 (``records.child_records``) with that app store and with a fresh one, at 2030-03-31 (the normal case:
 the archived are past their retention date, so the date rule in SQL already leaves them out and the
 list of exceptions is empty) and at the store's own date 2025-10-31 (the worst case: a store built
@@ -29,7 +29,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from _moved import opened, store_at, user  # type: ignore[import-not-found]  # noqa: E402  # tests/ helper, on sys.path above
 
+import data_access  # noqa: E402
 from data_access import records, retention  # noqa: E402
+from data_access.retention_state import withheld_children  # noqa: E402
 from refresh import demo  # noqa: E402
 
 
@@ -69,9 +71,9 @@ def main() -> None:
     for label, folder_, analytics in cases:
         with opened(folder_, analytics):
             analyst = user("demo-analyst")
-            day = retention.as_of()
-            withheld = retention.withheld_children("statutory_return", day)
-            held = median_ms(partial(retention.withheld_children, "statutory_return", day), args.repeat)
+            day = data_access.as_of()
+            withheld = withheld_children("statutory_return", day)
+            held = median_ms(partial(withheld_children, "statutory_return", day), args.repeat)
             read = median_ms(partial(records.child_records, user=analyst, purpose="statutory_return"), args.repeat)
         print(f"{label}: {len(withheld):,} children withheld at query time; withheld_children {held:.1f} ms; "
               f"analyst first page {read:.1f} ms (median of {args.repeat})")

@@ -16,7 +16,8 @@ older than ``DRY_RUN_MINUTES`` or for another data date.
   counts of rows destroyed, and the records by their audit pseudonym only.
 
 The state lives in the app store (``appstore.ig_tables``), so it survives a rebuild of the analytics
-store, and is applied at query time (``withheld_children``, used by ``records`` and ``extracts``).
+store, and is applied at query time (``retention_state.withheld_children``, used by ``records`` and
+``extracts``).
 Aggregate figures are not changed by either step: see docs/ig.md ("Retention").
 """
 
@@ -36,7 +37,9 @@ from appstore.ig_tables import retention_runs as RUNS
 from data_access import policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.policy import AccessDenied, Principal
+from data_access.records.listing import pseudonym
 from data_access.refusals import record_refusal
+from data_access.retention_state import add_years, archived_records, past_retention
 from data_access.stores import as_of, current, record_event
 from model import schema
 
@@ -87,14 +90,6 @@ class RunResult:
     audit_seq: int  # the audit entry of the run (for destroy: the destruction certificate)
 
 
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` later (29 February -> 28 February, as the refresh derives it)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -109,28 +104,14 @@ def officer(user: Principal | None, resource: str) -> Principal:
     return user  # type: ignore[return-value]  # ensure_information_governance refused None
 
 
-def _past_retention(conn: sa.Connection, day: dt.date) -> dict[int, dt.date]:
-    """child_id -> retention date of every record in the analytics store past it on ``day``."""
-    rows = conn.execute(sa.select(CH.child_id, CH.retention_date).where(CH.retention_date <= day)).all()
-    return {int(c): r for c, r in rows}
-
-
-def _archived(conn: sa.Connection, *, destroyed: bool | None = None) -> dict[int, str]:
-    """child_id -> archive end (ISO) of archived records (``destroyed``: only those, or only not)."""
-    query = sa.select(RR.c.child_id, RR.c.archive_ends)
-    if destroyed is not None:
-        query = query.where(RR.c.destroyed_at.is_not(None) if destroyed else RR.c.destroyed_at.is_(None))
-    return {int(c): str(e) for c, e in conn.execute(query)}
-
-
 def _due(step: str, day: dt.date) -> dict[int, dt.date]:
     """child_id -> the date that makes it due, for every record ``step`` would change on ``day``."""
     with current().app.connect() as app:
-        archived = _archived(app, destroyed=None if step == "archive" else False)
+        archived = archived_records(app, destroyed=None if step == "archive" else False)
     if step == "destroy":
         return {c: dt.date.fromisoformat(e) for c, e in archived.items() if e <= day.isoformat()}
     with current().analytics.connect() as conn:
-        past = _past_retention(conn, day)
+        past = past_retention(conn, day)
     return {c: r for c, r in past.items() if c not in archived}
 
 
@@ -145,9 +126,9 @@ def retention_report(*, user: Principal | None) -> RetentionReport:
     day = as_of()
     soon = add_years(day, 1).isoformat()
     with current().app.connect() as app:
-        live, gone = _archived(app, destroyed=False), _archived(app, destroyed=True)
+        live, gone = archived_records(app, destroyed=False), archived_records(app, destroyed=True)
     with current().analytics.connect() as conn:
-        past = _past_retention(conn, day)
+        past = past_retention(conn, day)
         upcoming = conn.execute(sa.select(sa.func.count()).select_from(schema.children).where(
             CH.retention_date > day, CH.retention_date <= add_years(day, 1))).scalar_one()
     report = RetentionReport(
@@ -293,47 +274,9 @@ def _row_counts(due: dict[int, dt.date]) -> dict[str, int]:
 
 def _pseudonyms(due: dict[int, dt.date]) -> tuple[str, ...]:
     """The audit pseudonyms (keyed hash of the LA child ID, as pseudonymised reads record them)."""
-    from data_access.records.listing import pseudonym  # records imports this module (withheld_children)
-
     key, out = current().settings.pseudonym_key, []
     with current().analytics.connect() as conn:
         for part in _chunks(due):
             found = conn.execute(sa.select(CH.la_child_id).where(CH.child_id.in_(part))).scalars()
             out += [pseudonym(key, la) for la in found]
     return tuple(sorted(out))
-
-
-def withheld_children(purpose: object, day: dt.date, *, only: Iterable[int] | None = None) -> tuple[int, ...]:
-    """The children a read for ``purpose`` on ``day`` must leave out because of retention state in the
-    app store: destroyed ones always; archived ones unless the purpose is subject access or legal claims.
-    Records already past their retention date on ``day`` are left out by the date rule in SQL
-    (``records.scope``), so they are not repeated here (this keeps the list short). ``only``: the
-    children the read can reach at all (a named child, break-glass grants). No access rule here: called
-    by data_access after the policy has passed the request. No side effects but the app's memo of the
-    answer, keyed by the analytics file, the day and the last run (``_exceptions``)."""
-    held = _exceptions(purpose in policy.PURPOSES_PAST_RETENTION, day)
-    return tuple(sorted(held & set(only))) if only is not None else tuple(sorted(held))
-
-
-def _exceptions(past_ok: bool, day: dt.date) -> frozenset[int]:
-    stores = current()
-    with stores.app.connect() as app:
-        version = app.execute(sa.select(sa.func.max(RUNS.c.run_id)).where(RUNS.c.status == "done")).scalar()
-        if version is None:
-            return frozenset()
-        # Kept per app like its pages; a PostgreSQL analytics store can change unseen, so it is read every time.
-        key = ("retention-withheld", stores.analytics_file, day, int(version), past_ok)
-        hit = stores.pages.get(key) if stores.analytics_file is not None else None
-        if hit is not None:
-            return frozenset(hit)
-        query = sa.select(RR.c.child_id)
-        if past_ok:
-            query = query.where(RR.c.destroyed_at.is_not(None))
-        held = set(app.execute(query).scalars())
-    if held and not past_ok:
-        with stores.analytics.connect() as conn:
-            held -= set(_past_retention(conn, day))
-    found = frozenset(held)
-    if stores.analytics_file is not None:
-        stores.pages.put(key, found)
-    return found

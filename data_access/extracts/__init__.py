@@ -26,7 +26,8 @@ from data_access.extracts import build
 from data_access.extracts.spec import DBV_SEND, SPECS, ExtractSpec
 from data_access.policy import AccessDenied, Principal, Purpose
 from data_access.refusals import record_refusal
-from data_access.retention import officer, withheld_children
+from data_access.retention import officer
+from data_access.retention_state import withheld_children
 from data_access.stores import as_of, current, record_event
 
 __all__ = ["DBV_SEND", "SPECS", "ExtractSpec", "Extract", "produce_extract", "download_extract", "list_extracts",

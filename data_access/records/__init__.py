@@ -38,7 +38,7 @@ from data_access.records.through import counts as drill_counts
 from data_access.records.through import resolve as resolve_drill
 from data_access.reference import parse_filters
 from data_access.refusals import record_refusal
-from data_access.retention import withheld_children
+from data_access.retention_state import withheld_children
 from data_access.stores import as_of, current, record_event
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
