@@ -29,14 +29,15 @@ def store_at(demo_store: Path, folder: Path, day: dt.date) -> Path:
 
 
 def settings_for(folder: Path, analytics: Path, **overrides: Any) -> Settings:
-    return Settings.from_env({}, data_dir=folder, analytics_url=f"duckdb:///{analytics}",
-                             app_db_url=f"sqlite:///{folder / 'app.sqlite'}", demo=True, **overrides)
+    overrides.setdefault("app_db_url", f"sqlite:///{folder / 'app.sqlite'}")
+    return Settings.from_env({}, data_dir=folder, analytics_url=f"duckdb:///{analytics}", demo=True, **overrides)
 
 
 @contextmanager
-def opened(folder: Path, analytics: Path) -> Iterator[data_access.Stores]:
-    """data_access bound to ``analytics`` and the app store in ``folder`` (demo accounts created)."""
-    stores = data_access.open_stores(settings_for(folder, analytics))
+def opened(folder: Path, analytics: Path, **overrides: Any) -> Iterator[data_access.Stores]:
+    """data_access bound to ``analytics`` and the app store in ``folder`` (or ``app_db_url=``), demo accounts
+    created."""
+    stores = data_access.open_stores(settings_for(folder, analytics, **overrides))
     try:
         with data_access.bound(stores):
             data_access.ensure_demo_accounts(password_hash=lambda: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA")

@@ -177,3 +177,15 @@ def test_archived_children_leave_the_extract(demo_store: Path, tmp_path: Path) -
     was = {r["child_pseudonym"] for r in before} & gone
     assert plan.records > 0 and len(was) > 10
     assert not {r["child_pseudonym"] for r in after} & gone
+
+
+def test_steps_on_a_postgresql_app_store(demo_store: Path, tmp_path: Path, fresh_pg_url: str) -> None:
+    with opened(tmp_path, store_at(demo_store, tmp_path, dt.date(2030, 3, 31)), app_db_url=fresh_pg_url):
+        ig = user("demo-ig")
+        plan = retention.dry_run(user=ig, step="archive")
+        assert retention.run(user=ig, step="archive", token=plan.token).records == plan.records > 0
+        made = extracts.produce_extract(user=ig, recipient="newton")
+        rows, manifest = _open(extracts.download_extract(user=ig, extract_id=made.extract_id)[1])
+        assert manifest["row_count"] == len(rows) == made.row_count and manifest["k_achieved"] >= 5
+        with pytest.raises(AccessDenied, match="downloaded already"):
+            extracts.download_extract(user=ig, extract_id=made.extract_id)
