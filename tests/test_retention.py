@@ -106,13 +106,19 @@ def test_archive_then_destroy_at_moved_data_dates(demo_store: Path, tmp_path: Pa
         assert len(without & archived) > 100 and not statutory & (archived | destroyed)
         assert statutory == without - archived - destroyed
         ig = user("demo-ig")
-        kept = min(archived)
+        kept = min(without & archived)  # archived, but inside its retention date on this data date
         for purpose in ("subject_access_request", "legal_claims"):
             assert records.child_record(user=ig, purpose=purpose, child_id=kept).child_id == kept
             with pytest.raises(AccessDenied):
                 records.child_record(user=ig, purpose=purpose, child_id=min(destroyed))
         refused = [e for e in _events("access_refused") if e["resource"] == "child"]
         assert refused and refused[0]["child_ids"] == (min(destroyed),)
+        # Break-glass (vital interests) does not reach an archived record either.
+        worker = user("demo-caseworker")
+        records.open_break_glass(user=worker, child_id=kept, reason="missing_child",
+                                 justification="Missing since six tonight, police asking for the history.")
+        with pytest.raises(AccessDenied):
+            records.child_record(user=worker, purpose="vital_interests", child_id=kept)
 
 
 def test_a_run_does_exactly_its_dry_run_or_nothing(demo_store: Path, tmp_path: Path) -> None:
