@@ -98,3 +98,25 @@ def test_ig_produces_an_extract_and_downloads_it_once(dash_app, live_server, pag
     events = audit.query_events(data_access.current().app)
     assert [(e["action"], e["detail"].get("step")) for e in events if e["resource"] == "extracts"][:2] == [
         ("export", "download"), ("extract", "produce")]
+
+
+def test_ig_approves_an_analysts_extract_request(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    from _moved import user
+
+    from data_access import extracts
+
+    asked = extracts.request_extract(user=user("demo-analyst"), recipient="newton",
+                                     reason="DBV diagnostic: <b>phase 2</b> data pack")
+    base = live_server(dash_app)
+    sign_in(page, base, "demo-ig")
+    page.goto(base + "/ig/extracts")
+    requests = page.locator("#ext-requests")
+    expect(requests).to_contain_text("1 waiting")
+    expect(requests).to_contain_text("DBV diagnostic: <b>phase 2</b> data pack")  # text, not markup
+    assert requests.locator("b").count() == 0
+    page.select_option("#ext-request-pick", str(asked))
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#ext-message")).to_contain_text(f"Request {asked} approved")
+    expect(requests).to_contain_text("0 waiting")
+    made = extracts.produce_extract(user=user("demo-analyst"), recipient="newton")  # now allowed, once
+    assert made.row_count > 0
