@@ -91,9 +91,14 @@ def _plan_text(plan: retention.DryRun) -> html.Div:
     verb = "archive" if plan.step == "archive" else "destroy"
     span = f" ({'retention dates' if plan.step == 'archive' else 'archive periods ending'} {plan.earliest} to " \
            f"{plan.latest})" if plan.earliest else ""
+    column = "Year of the 25th birthday" if plan.step == "archive" else "Year the archive period ended"
+    years = html.Table([html.Caption("Records the run would change, by year"),
+                        html.Thead(html.Tr([html.Th(column, scope="col"), html.Th("Records", scope="col")])),
+                        html.Tbody([html.Tr([html.Td(str(y)), html.Td(f"{n:,}")]) for y, n in plan.by_year])],
+                       className="table table-sm data-table") if plan.by_year else None
     return html.Div([
         html.P(f"Dry run at data date {plan.data_date}: the run would {verb} {plan.records:,} records{span} under "
-               f"rule {plan.rule}. Nothing has changed yet."),
+               f"rule {plan.rule}. Nothing has changed yet."), years,
         html.P(f"Run it before {plan.expires_at[:16].replace('T', ' ')} UTC; a later run, a run after the data "
                "change, or a second run of this dry run is refused.", className="small"),
     ], className="alert alert-info", **{"data-records": str(plan.records)})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -80,6 +81,7 @@ class DryRun:
     latest: dt.date | None
     token: str
     expires_at: str
+    by_year: tuple[tuple[int, int], ...] = ()  # (year of that date, records), oldest first
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,8 @@ def dry_run(*, user: Principal | None, step: object) -> DryRun:
         detail={"step": chosen, "dry_run": True, "run_id": int(run_id), "rule": RULES[chosen],
                 "data_date": day.isoformat(), "records": len(due)}))
     return DryRun(chosen, RULES[chosen], day, len(due), dates[0] if dates else None, dates[-1] if dates else None,
-                  token, tables.iso_utc(planned_at + dt.timedelta(minutes=DRY_RUN_MINUTES)))
+                  token, tables.iso_utc(planned_at + dt.timedelta(minutes=DRY_RUN_MINUTES)),
+                  tuple(sorted(Counter(d.year for d in dates).items())))
 
 
 def _token_hash(token: str) -> str:

@@ -59,6 +59,7 @@ def test_ig_archives_after_a_dry_run_at_a_moved_data_date(make_app, live_server,
     plan = page.locator("#ret-plan")
     expect(plan).to_contain_text(f"would archive {due:,} records")
     expect(plan).to_contain_text("Nothing has changed yet")
+    expect(plan.locator("table tr", has_text=str(DAY.year))).to_have_count(1)  # the records by year
     expect(report.locator("tr[data-state='archived'] td")).to_have_text("0")
     _no_violations(page)
     page.get_by_role("button", name=f"Archive {due:,} records").click()

@@ -55,6 +55,9 @@ def test_archive_then_destroy_at_moved_data_dates(demo_store: Path, tmp_path: Pa
         plan = retention.dry_run(user=ig, step="archive")
         assert (plan.records, plan.rule) == (due_2030, retention.ARCHIVE_RULE)
         assert plan.latest is not None and plan.latest <= ARCHIVE_DAY
+        assert sum(n for _, n in plan.by_year) == due_2030 and plan.by_year[-1][0] == ARCHIVE_DAY.year
+        assert dict(plan.by_year)[2021] == _count(demo_store, "SELECT count(*) FROM children WHERE "
+                                                  "year(retention_date) = 2021")
         assert retention.retention_report(user=ig).archived == 0  # a dry run changes nothing
         done = retention.run(user=ig, step="archive", token=plan.token)
         assert done.records == due_2030
