@@ -3,7 +3,7 @@
 Columns are spelled out here rather than imported from ``appstore.ig_tables`` (see 0001).
 
 Revision ID: 0006_retention
-Revises: 0003
+Revises: 0007_saved_views
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_retention"
-down_revision: str | None = "0003"  # the head when written; 0005_sar is rechained at merge
+down_revision: str | None = "0007_saved_views"  # the head in main when merged; 0005_sar is rechained at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
