@@ -40,6 +40,7 @@ class Access:
     named_child: int | None = None
     break_glass_children: tuple[int, ...] = ()
     consent_withdrawn: tuple[int, ...] = ()  # involvements whose consent IG recorded as withdrawn (app store)
+    withheld: tuple[int, ...] = ()  # archived or destroyed for this purpose (``data_access.retention``)
 
     @property
     def identifiable(self) -> bool:
@@ -79,8 +80,8 @@ def _basis_covers(access: Access) -> sa.ColumnElement[bool]:
     conds: list[sa.ColumnElement[bool]] = [INV.lawful_basis.in_(non_consent)] if non_consent else []
     if "consent" in bases:
         given = sa.and_(INV.lawful_basis == "consent", INV.consent_given_date <= access.day)
-        if access.purpose is Purpose.SUBJECT_ACCESS_REQUEST:
-            conds.append(INV.lawful_basis == "consent")  # a SAR covers data however it was held
+        if access.purpose in policy.PURPOSES_PAST_RETENTION:
+            conds.append(INV.lawful_basis == "consent")  # a SAR or legal claim covers data however it was held
         else:
             conds.append(sa.and_(given, sa.or_(INV.consent_withdrawn_date.is_(None),
                                                INV.consent_withdrawn_date > access.day),
@@ -117,6 +118,8 @@ def scope_subquery(access: Access) -> sa.Subquery:
     source, conds = _relationship(access)
     basis = sa.func.min(INV.lawful_basis)
     art9 = sa.func.max(sa.case((INV.art9_condition.is_not(None), 1), else_=0))
+    if access.withheld:
+        conds.append(INV.child_id.not_in(access.withheld))
     query = (sa.select(INV.child_id.label("child_id"), basis.label("lawful_basis"), art9.label("art9"))
              .select_from(source).where(_basis_covers(access), *conds).group_by(INV.child_id))
     scoped = query.subquery("scoped")
