@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from auth import current_app_user
@@ -43,9 +44,8 @@ def layout(**_query: str) -> html.Div:
                    "information governance."),
             html.Fieldset([
                 html.Legend("Reason", className="form-label fs-6"),
-                dcc.RadioItems(id=GLASS_REASON, options=[{"label": label, "value": code}
-                                                         for code, label in codes.BREAK_GLASS_REASON.items()],
-                               labelClassName="d-block", inputClassName="me-2"),
+                dbc.RadioItems(id=GLASS_REASON, options=[{"label": label, "value": code}
+                                                         for code, label in codes.BREAK_GLASS_REASON.items()]),
             ]),
             html.Label("What has happened, and why do you need this record now?", htmlFor=GLASS_TEXT,
                        className="form-label"),

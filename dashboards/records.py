@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import dash
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from auth import current_app_user
@@ -73,7 +74,7 @@ def layout(**query: str) -> html.Div:
         html.Div([
             html.Label("Purpose of this work", htmlFor=PURPOSE, className="form-label"),
             html.Div([
-                html.Div(dcc.Dropdown(id=PURPOSE, clearable=False, placeholder="Choose a purpose"),
+                html.Div(dbc.Select(id=PURPOSE, placeholder="Choose a purpose"),
                          className="col-md-6"),
                 html.Div(html.Button("Use this purpose", id=PURPOSE_SET, className="btn btn-primary"),
                          className="col-auto"),

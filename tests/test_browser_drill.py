@@ -33,8 +33,7 @@ def user(username: str) -> Any:
 
 
 def choose_purpose(page: Any, label: str) -> None:
-    page.click("#records-purpose")
-    page.get_by_role("option", name=label).click()
+    page.select_option("#records-purpose", label=label)
     page.click("#records-purpose-set")
     expect(page.locator("#records-banner")).to_contain_text("Every record you open is recorded")
 
