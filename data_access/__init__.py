@@ -34,9 +34,11 @@ from data_access.stores import (
 )
 from data_access.views import (
     PageData,
+    care_leavers_page,
     children_in_need_page,
     export_visual,
     interventions_page,
+    looked_after_page,
     overview_page,
     record_image_export,
     send_page,
@@ -58,5 +60,6 @@ __all__ = [
     "create_account", "ensure_demo_accounts", "accounts", "approvals", "policy", "records", "setpassword", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "record_image_export", "send_page", "service_users_page", "slicer_options", "trend_measures", "trends_page",
-    "view_state", "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
+    "view_state", "looked_after_page", "care_leavers_page",
+    "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
 ]
