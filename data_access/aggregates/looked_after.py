@@ -18,7 +18,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from data_access import protection
+from data_access import cellkey, protection
 from data_access.aggregates import periods
 from data_access.aggregates._facts_903 import PLACEMENT_GROUPS
 from data_access.aggregates.context import (
@@ -50,6 +50,7 @@ TITLES = {"cla_time": "Started and ceased to be looked after",
           "placements_year": "Looked after at the end, by placements in the last 12 months",
           "missing_time": "Missing and away-from-placement incidents", "health_checks": "Health and dental checks"}
 PLACEMENT_COUNTS = {"1": "One placement", "2": "Two placements", "3+": "Three or more"}
+MAIN_LEGAL_STATUS = ("C1", "C2", "E1", "V2", "L1", "L2", "J1", "J2")  # always shown; others when present
 CHECKS = {"health_assessment": "Annual health assessment", "teeth_check": "Dental check",
           "immunisations": "Immunisations up to date", "health_check": "Development check (under 5)"}
 
@@ -60,6 +61,16 @@ def percent_card(key: str, label: str, num: int | str, den: int | str, definitio
     england = ENGLAND.get(key)
     return Kpi(key, label, value, "percent", definition, num, den, england=england[0] if england else None,
                england_note=england[1] if england else None, local_comparable=value if england else None)
+
+
+def per_child(numerator: int | str, denominator: int | str) -> float | str:
+    """Events per child from PUBLISHED counts (not a share: it may exceed 1), under ``rate``'s rules for
+    a suppressed or too small denominator."""
+    if isinstance(numerator, str) or isinstance(denominator, str):
+        return protection.rate(numerator, denominator)
+    if denominator < cellkey.MIN_DENOMINATOR:
+        return protection.rate(0, denominator)  # "c" (or "z" for none)
+    return round(numerator / denominator, 1)
 
 
 def collection_year(day: dt.date) -> int:
@@ -86,7 +97,7 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     looked_after = open_on(P.c.start_date, P.c.end_date, day)
     during = sa.and_(P.c.start_date <= day, sa.or_(P.c.end_date.is_(None), P.c.end_date > p.start))
     moves = _placements_in_year(day)
-    long_term = P.c.cla_period_id.in_(sa.select(P.c.cla_period_id).where(P.c.start_date <= months_before(day, 30)))
+    long_term = E.c.cla_period_id.in_(sa.select(P.c.cla_period_id).where(P.c.start_date <= months_before(day, 30)))
     under_16 = E.c.child_birth_date > years_before(day, 16)
     same_2y = E.c.placement_start_date <= years_before(day, 2)
     trend = periods.drill_period(ctx.filters, ctx.period_for("cla_time"))
@@ -180,8 +191,7 @@ def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
         pct("cla_missing", "Went missing", missing, during,
             "Children with a missing incident starting in the period ÷ children looked after at any time in it "
             "(DfE missing measure; away-from-placement incidents are shown in the chart)."),
-        Kpi("cla_missing_incidents", "Missing incidents per child", protection.rate(count(incidents), count(missing),
-                                                                                   per=1), "rate",
+        Kpi("cla_missing_incidents", "Missing incidents per child", per_child(count(incidents), count(missing)), "rate",
             "Missing and away-from-placement incidents starting in the period ÷ children with one (England: 6.8 "
             "missing incidents per child who went missing in 2024-25, DfE).",
             numerator=count(incidents), denominator=count(missing)),
@@ -219,7 +229,9 @@ def _charts(ctx: Context, result: dict[str, list[tuple]]) -> list[Visual]:
     charts = [
         columns("cla_time", TITLES["cla_time"], rows, counts, {"starts": "Started", "ceased": "Ceased"}, threshold=t,
                 **ctx.time_options("cla_time", ctx.scoped("cla_periods", "cla_time"))),
-        series("legal_status", TITLES["legal_status"], statuses, labels_for(codes.LEGAL_STATUS, list(statuses)),
+        series("legal_status", TITLES["legal_status"], statuses,
+               labels_for({c: codes.LEGAL_STATUS[c] for c in codes.LEGAL_STATUS
+                           if c in MAIN_LEGAL_STATUS or c in statuses}, list(statuses)),
                threshold=t, value="children", value_label="Children", dim="legal_status", kind="hbar",
                selected=ctx.selected("legal_status"), notes=notes,
                definition="Children looked after on the last day, by the legal status of their episode then "
