@@ -14,7 +14,7 @@ import dash
 import data_access
 from dashboards import _page
 
-dash.register_page(__name__, access="aggregates:CSC", path="/care-leavers", name="Care leavers", order=3,
+dash.register_page(__name__, access="aggregates:CSC", path="/care-leavers", name="Care leavers", order=2.2,
                    title="Care leavers - Children's Services Insight")
 
 SPEC = _page.PageSpec(

@@ -17,7 +17,7 @@ import data_access
 from dashboards import _page
 from data_access import codes
 
-dash.register_page(__name__, access="aggregates:CSC", path="/looked-after", name="Children looked after", order=3,
+dash.register_page(__name__, access="aggregates:CSC", path="/looked-after", name="Children looked after", order=2.1,
                    title="Children looked after - Children's Services Insight")
 
 SPEC = _page.PageSpec(

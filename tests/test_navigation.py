@@ -26,7 +26,8 @@ def shell(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     return answer["shell-user"]["children"], [item["props"]["children"]["props"]["href"] for item in links]
 
 
-AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends", "/benchmarks"]
+AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions", "/send",
+                   "/trends", "/benchmarks"]
 
 
 @pytest.mark.parametrize(("username", "expected"), [
@@ -34,8 +35,8 @@ AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions",
     # a service manager: dashboards for their services, no rows, no administration
     ("demo-manager", AGGREGATE_PAGES),
     # a caseworker in children's social care: no SEND figures; their caseload's rows
-    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records",
-                         "/benchmarks"]),
+    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions",
+                         "/trends", "/records", "/benchmarks"]),
     ("demo-analyst", [*AGGREGATE_PAGES[:-1], "/records", "/benchmarks"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),
