@@ -59,6 +59,7 @@ def episode_periods(episodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     distance = pd.to_numeric(ep["placement_distance"], errors="coerce")
     far = pd.array((distance > DISTANCE_MILES).to_numpy(dtype=bool), dtype="boolean")
     far[distance.isna().to_numpy()] = pd.NA
+    short_break = ep["legal_status"].isin(codes_903.SHORT_BREAK_LS).to_numpy(dtype=bool)
     ep = ep.assign(cla_period_id=period, is_new_placement=new_placement.to_numpy(dtype=bool),
                    placement_start_date=placement_start.astype("datetime64[s]"), over_20_miles=far,
                    placement_group=ep["placement_type"].map(codes_903.PLACEMENT_GROUP).astype(object))
@@ -74,8 +75,8 @@ def episode_periods(episodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
         "first_legal_status": head["legal_status"].to_numpy(dtype=object),
         "episodes": grouped.size().to_numpy(dtype=np.int64),
         "placements": grouped["is_new_placement"].sum().to_numpy(dtype=np.int64),
-        "short_breaks_only": grouped["legal_status"].agg(
-            lambda ls: bool(ls.isin(codes_903.SHORT_BREAK_LS).all())).to_numpy(dtype=bool),
+        "short_breaks_only": pd.Series(short_break, index=ep.index).groupby(ep["cla_period_id"]).all().to_numpy(
+            dtype=bool),
     })
     return ep.sort_index(), periods
 
