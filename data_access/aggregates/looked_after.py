@@ -78,12 +78,22 @@ def collection_year(day: dt.date) -> int:
     return day.year if (day.month, day.day) >= (3, 31) else day.year - 1
 
 
-def _placements_in_year(day: dt.date) -> sa.ColumnElement:
-    """Placements a period had in the 12 months to ``day``: the one held at the start, and new ones."""
+def _placements_in_year(day: dt.date) -> dict[str, sa.ColumnElement[bool]]:
+    """Periods (rows of cla_periods) by their placements in the 12 months to ``day`` ("1", "2", "3+"): the
+    placement held 12 months before (a period started by then) plus each placement starting after it.
+    Semi-joins on the periods' counts of new placements (uncorrelated: one hash join each)."""
     year_ago = years_before(day, 1)
-    moves = sa.select(sa.func.count()).where(E.c.cla_period_id == P.c.cla_period_id, E.c.is_new_placement,
-                                             E.c.start_date > year_ago, E.c.start_date <= day).scalar_subquery()
-    return moves + sa.case((P.c.start_date <= year_ago, 1), else_=0)
+    n = sa.func.count()
+    moved = sa.select(E.c.cla_period_id).where(E.c.is_new_placement, E.c.start_date > year_ago,
+                                               E.c.start_date <= day).group_by(E.c.cla_period_id)
+
+    def having(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return P.c.cla_period_id.in_(moved.having(cond))
+
+    held = P.c.start_date <= year_ago
+    three = sa.or_(having(n >= 3), sa.and_(held, having(n >= 2)))
+    two = sa.or_(sa.and_(held, having(n == 1)), sa.and_(sa.not_(held), having(n == 2)))
+    return {"3+": three, "2": two}
 
 
 def queries(ctx: Context) -> dict[str, Grouped]:
@@ -96,26 +106,29 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     day = p.end
     looked_after = open_on(P.c.start_date, P.c.end_date, day)
     during = sa.and_(P.c.start_date <= day, sa.or_(P.c.end_date.is_(None), P.c.end_date > p.start))
-    moves = _placements_in_year(day)
-    long_term = E.c.cla_period_id.in_(sa.select(P.c.cla_period_id).where(P.c.start_date <= months_before(day, 30)))
-    under_16 = E.c.child_birth_date > years_before(day, 16)
-    same_2y = E.c.placement_start_date <= years_before(day, 2)
+    three = _placements_in_year(day)["3+"]
+    lt_due = looked_after & (P.c.child_birth_date > years_before(day, 16)) & (P.c.start_date <= months_before(day, 30))
+    same_2y = P.c.cla_period_id.in_(sa.select(E.c.cla_period_id).where(
+        open_on(E.c.start_date, E.c.end_date, day), E.c.placement_start_date <= years_before(day, 2)))
     trend = periods.drill_period(ctx.filters, ctx.period_for("cla_time"))
     m_trend = periods.drill_period(ctx.filters, ctx.period_for("missing_time"))
     ls_day, pl_day, st_day = (ctx.period_for(k).end for k in ("legal_status", "placement_type", "placements_year"))
-    band = sa.case((_placements_in_year(st_day) >= 3, "3+"), (_placements_in_year(st_day) == 2, "2"), else_="1")
+    bands = _placements_in_year(st_day)
+    band = sa.case((bands["3+"], "3+"), (bands["2"], "2"), else_="1")
     out = {
         "cla": Grouped([], [children(P.c.child_id, looked_after), tally(p.contains(P.c.start_date)),
-                            tally(p.contains(P.c.end_date)), children(P.c.child_id, looked_after & (moves >= 3)),
-                            children(P.c.child_id, during)], P,
-                       [sa.or_(looked_after, during), *where("cla_periods")],
+                            tally(p.contains(P.c.end_date)), children(P.c.child_id, during)], P,
+                       [during, *where("cla_periods")],
                        cards={"cla_rate": looked_after, "cla_starts": p.contains(P.c.start_date),
                               "cla_ceased": p.contains(P.c.end_date), "cla_3_placements": looked_after}),
-        "now": Grouped([], [children(E.c.child_id), children(E.c.child_id, E.c.over_20_miles),
-                            children(E.c.child_id, under_16 & long_term),
-                            children(E.c.child_id, under_16 & long_term & same_2y)], E,
+        # Semi-joins in WHERE, not in an aggregate's FILTER (DuckDB plans them as one hash join each).
+        "three": Grouped([], [children(P.c.child_id)], P, [looked_after, three, *where("cla_periods")]),
+        "long_term": Grouped([], [children(P.c.child_id)], P, [lt_due, *where("cla_periods")],
+                             cards={"cla_long_term": None}),
+        "same_2y": Grouped([], [children(P.c.child_id)], P, [lt_due, same_2y, *where("cla_periods")]),
+        "now": Grouped([], [children(E.c.child_id), children(E.c.child_id, E.c.over_20_miles)], E,
                        [open_on(E.c.start_date, E.c.end_date, day), *where("cla_episodes")],
-                       cards={"cla_far": None, "cla_long_term": under_16 & long_term}),
+                       cards={"cla_far": None}),
         "missing": Grouped([], [tally(), children(M.c.child_id)], M,
                            [p.contains(M.c.start_date), *where("cla_missing")],
                            cards={"cla_missing": None}),
@@ -156,8 +169,9 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
     t = ctx.threshold
-    now, starts, ceased, three, during = one_row(result, "cla", 5)
-    on_day, far, lt_due, lt_same = one_row(result, "now", 4)
+    now, starts, ceased, during = one_row(result, "cla", 4)
+    (three,), (lt_due,), (lt_same,) = (one_row(result, k, 1) for k in ("three", "long_term", "same_2y"))
+    on_day, far = one_row(result, "now", 2)
     incidents, missing = one_row(result, "missing", 2)
     population = population_on(ctx.conn, ctx.period_for(None).end)
 
