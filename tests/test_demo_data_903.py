@@ -59,8 +59,13 @@ def test_codes_are_valid_for_their_collection_year(frames) -> None:  # type: ign
     assert ep["reason_place_change"].dropna().isin(list(codes.REASON_PLACE_CHANGE)).all()
     oc3 = frames["cla_oc3"]
     for code, y in zip(oc3["activity"], oc3["year"], strict=True):
-        assert code in codes_903.valid_in(codes.ACTIVITY, codes_903.ACTIVITY_YEARS, int(y)), (code, y)
-    assert oc3["in_touch"].isin(list(codes.IN_TOUCH)).all() and oc3["accommodation"].isin(list(codes.ACCOMMODATION)).all()
+        if isinstance(code, str):  # blank for a young person who died or returned home (rule 344)
+            assert code in codes_903.valid_in(codes.ACTIVITY, codes_903.ACTIVITY_YEARS, int(y)), (code, y)
+    assert oc3["in_touch"].isin(list(codes.IN_TOUCH)).all()
+    assert oc3["accommodation"].dropna().isin(list(codes.ACCOMMODATION)).all()
+    blank = oc3["activity"].isna()
+    assert blank.any() and oc3["in_touch"][blank].isin(["DIED", "RHOM"]).all()
+    assert (oc3["accommodation"].isna() == blank).all()
     assert frames["cla_missing"]["missing_type"].isin(["M", "A"]).all()
     assert frames["cla_reviews"]["participation"].isin(list(codes.REVIEW_PARTICIPATION)).all()
 
@@ -138,3 +143,24 @@ def test_missing_reviews_and_adoption_rows_hang_together(frames) -> None:  # typ
     assert len(frames["cla_adoptions"]) == adopted > 0
     header = frames["cla_header"]
     assert set(header["child_id"]) == looked_after and not header.duplicated(["child_id", "year"]).any()
+
+
+def test_the_demo_return_passes_the_903_rules(frames, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's 2024-25 return, written as module CSVs, judged by the 903 loader's rules: the codes the
+    generator was fixed for never fire, and what is left is a handful (see docs/looked-after.md)."""
+    import collections
+
+    from refresh.ingest.ssda903 import read_903
+
+    try:
+        from _demo_903_return import write_return  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from ._demo_903_return import write_return  # type: ignore[no-redef]
+
+    batch = read_903([write_return(frames, 2025, tmp_path / "return")], year=2025)
+    rules = collections.Counter(f.rule for f in batch.findings)
+    assert batch.children > 600
+    fixed = {"225", "226", "182", "191", "547", "158", "378", "373", "379", "380", "381", "361", "516", "345", "344",
+             "304", "460", "620", "621", "514", "524", "1014", "3001"}
+    assert not fixed & set(rules), rules
+    assert sum(rules.values()) <= 0.03 * batch.children, rules

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from refresh.demo import social_care as sc
-from refresh.demo._core import NAT, NONE, YEAR_DAYS, Calendar, age_days, choose
+from refresh.demo._core import NAT, NONE, YEAR_DAYS, Calendar, add_years, age_days, choose
 
 SHORT_STAY_P = {sc.CIN: 0.008, sc.CP: 0.01}  # CIN / CP episodes with a short (section 20) stay in care
 CP_STAY_P = 0.03  # CP episodes where the child comes into care during the plan, until the episode closes
@@ -36,9 +36,9 @@ SHORT_FIRST_SHARE = 0.55  # settled children whose first placement is a short (e
 FOSTER = {"U1": 6, "U2": 1, "U3": 13, "U4": 25, "U5": 1, "U6": 54}
 # Placement type by age at the placement's start (0-9, 10-15, 16-17): foster (the mix above), or another.
 PLACE_BY_AGE = (
-    {"FOSTER": 80, "P1": 8, "K2": 4, "R1": 1, "T4": 1, "Z1": 1, "R3": 3, "S1": 2},
-    {"FOSTER": 61, "P1": 6, "K2": 23, "K1": 1, "S1": 3, "R2": 1, "R5": 1, "Z1": 2, "T4": 2},
-    {"FOSTER": 40, "P1": 4, "K2": 18, "SUPPORTED": 30, "P2": 2, "R5": 2, "K1": 1, "Z1": 2, "T4": 1},
+    {"FOSTER": 76, "P1": 10, "K2": 7, "R1": 1, "Z1": 2, "R3": 4},
+    {"FOSTER": 59, "P1": 7, "K2": 25, "K1": 1, "S1": 3, "R2": 1, "R5": 1, "Z1": 3},
+    {"FOSTER": 40, "P1": 4, "K2": 19, "SUPPORTED": 30, "P2": 2, "R5": 2, "K1": 1, "Z1": 2},
 )
 PROVIDER = {"FOSTER": {"PR1": 55, "PR4": 38, "PR5": 7}, "K2": {"PR1": 14, "PR4": 80, "PR5": 6},
             "SUPPORTED": {"PR1": 20, "PR4": 70, "PR5": 10}, "K1": {"PR1": 30, "PR2": 50, "PR4": 20},
@@ -78,7 +78,7 @@ def periods_of_care(rng: np.random.Generator, cal: Calendar, ep: dict[str, np.nd
     """One row per period of care in the clipped CSC episodes ``ep`` (episode = row in ``ep``)."""
     n = len(ep["ref"])
     birth = ep["birth"]
-    adult = birth + age_days(np.full(n, 18.0))
+    adult = add_years(birth, 18)
     long_start = np.where(ep["route"] == sc.LONG, ep["auth"], ep["cp_end"])
     is_long = ep["long"] & ~np.isnat(long_start)
     short_p = np.zeros(n)
@@ -121,7 +121,8 @@ def _reason_ceased(rng: np.random.Generator, p: pd.DataFrame) -> np.ndarray:
     end = p["end"].to_numpy()
     age_end = (end - p["birth"].to_numpy()).astype("timedelta64[D]").astype(np.float64) / YEAR_DAYS
     reason = p["closure_reason"].to_numpy(dtype=object)
-    out = np.where(age_end >= 17.99, choose(rng, REC_ADULT, n), choose(rng, REC_CHILD, n)).astype(object)
+    adult_end = end >= add_years(p["birth"].to_numpy().astype("datetime64[D]"), 18)
+    out = np.where(adult_end, choose(rng, REC_ADULT, n), choose(rng, REC_CHILD, n)).astype(object)
     for code, mix in REC_BY_CLOSURE.items():
         sel = (reason == code) & (age_end < 17.99)
         out[sel] = choose(rng, mix, int(sel.sum()))
@@ -197,7 +198,7 @@ def _legal_statuses(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame) ->
     # Police protection or an EPO lasts days, then an interim care order or section 20.
     emergency = np.isin(first, ["L1", "L2"])
     after = choose(rng, {"C1": 60, "V2": 40}, n)
-    t1 = start + rng.integers(1, 9, n)
+    t1 = start + np.where(first == "L1", rng.integers(1, 4, n), rng.integers(1, 9, n))  # PPO 72 hours, EPO 8 days
     rows.append((np.flatnonzero(emergency), t1[emergency], after[emergency]))
     interim = (first == "C1") | (emergency & (after == "C1"))
     base = np.where(emergency, t1, start)

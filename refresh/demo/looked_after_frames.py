@@ -17,7 +17,7 @@ from model import codes_903, schema_903
 from refresh import derive_903
 from refresh.demo import looked_after_tables as tables
 from refresh.demo import processing
-from refresh.demo._core import NAT, NONE, Calendar, as_dates, choose, strings
+from refresh.demo._core import NAT, NONE, Calendar, add_years, as_dates, choose, strings
 from refresh.demo.looked_after import Care
 
 CARE_TEAM = "CSC-CIC"
@@ -139,8 +139,10 @@ def _adoption(rng: np.random.Generator, p: pd.DataFrame, ep: pd.DataFrame,
                   "foster_care": pd.array(rng.random(n) < 0.13, dtype="boolean"),
                   "number_adopters": pd.array(np.where(np.isin(sex, ["F1", "M1"]), 1, 2), dtype="Int64"),
                   "sex_adopters": strings(sex),
-                  "legal_status_adopters": strings(np.where(np.isin(sex, ["F1", "M1"]), "L2",
-                                                            choose(rng, {"L0": 75, "L11": 8, "L12": 17}, n)))})
+                  # As csc-validator reads LS_ADOPTR (rules 514, 524): L0 single, L11 married mixed-sex, L12
+                  # married same-sex.
+                  "legal_status_adopters": strings(np.select([np.isin(sex, ["F1", "M1"]), sex == "MF"],
+                                                             ["L0", "L11"], "L12"))})
     return {"cla_placed_for_adoption": placed, "cla_adoptions": ad1}
 
 
@@ -148,7 +150,7 @@ def _uasc(rng: np.random.Generator, p: pd.DataFrame) -> pd.DataFrame:
     birth = p["birth"].to_numpy().astype("datetime64[D]")
     age = (p["start"].to_numpy().astype("datetime64[D]") - birth).astype(np.float64) / 365.25
     pick = (age >= 16) & ~p["short"].to_numpy() & (rng.random(len(p)) < UASC_SHARE)
-    eighteen = p["start"].to_numpy().astype("datetime64[D]") + np.round((18 - age) * 365.25).astype(np.int64)
+    eighteen = add_years(birth, 18)  # UASC status ceases at 18 (rule 304)
     frame = _frame({"child_id": p["child_id"].to_numpy()[pick], "uasc_ceased_date": as_dates(eighteen[pick])})
     return frame.drop_duplicates("child_id").sort_values("child_id", ignore_index=True)
 
@@ -183,8 +185,11 @@ def _header(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame, out: dict[
     rows.append(out["cla_oc3"][["child_id", "year"]])
     header = pd.concat(rows, ignore_index=True).drop_duplicates().sort_values(["year", "child_id"], ignore_index=True)
     sex = children.set_index("child_id")["sex"].reindex(header["child_id"]).to_numpy(dtype=object)
-    mother = (sex == "F") & (rng.random(len(header)) < 0.02)
-    mc_dob = np.where(mother, np.datetime64(cal.as_of, "D") - rng.integers(30, 700, len(header)), NAT)
+    born = children.set_index("child_id")["birth_date"].reindex(header["child_id"]).to_numpy().astype("datetime64[D]")
+    year_end = pd.to_datetime(header["year"].astype(str) + "-03-31").to_numpy().astype("datetime64[D]")
+    thirteen = add_years(born, 13)  # no mother under 11, nor younger than her child (rules 620, 621)
+    mother = (sex == "F") & (thirteen < year_end - 400) & (rng.random(len(header)) < 0.02)
+    mc_dob = np.where(mother, year_end - rng.integers(30, 360, len(header)), NAT)
     girl = pd.array(np.where(sex == "F", mother, False), dtype="boolean")
     girl[sex != "F"] = pd.NA
     return header.assign(mother=girl, mc_dob=as_dates(mc_dob))

@@ -63,12 +63,20 @@ def episodes_from_changes(rng: np.random.Generator, p: pd.DataFrame, placements:
     # Codes of their collection year (rule 146): H5 and P2 became K3 in 2024-25, Z1 became Z11-Z14 in 2025-26.
     ep.loc[ep["place"].isin(["H5", "P2"]) & (ep["decom"] >= np.datetime64("2024-04-01")), "place"] = "K3"
     ep.loc[ep["place"].eq("Z1") & (ep["decom"] >= np.datetime64("2025-04-01")), "place"] = "Z11"
+    ep.loc[(ep["ls"] == "V2") & (ep["place"] == "P1"), ["place", "group", "provider"]] = ["U3", "FOSTER", "PR1"]
+    # REASON_PLACE_CHANGE goes on the episode whose placement ends (the next one starts a placement).
+    moved = ep.groupby("period")["pl_change"].shift(-1).fillna(False).astype(bool)
+    ep["reason"] = ep.groupby("period")["reason"].shift(-1).where(moved.to_numpy())
     period = ep["period"].to_numpy()
     nxt = ep.groupby("period")["decom"].shift(-1)
     end = p["end"].to_numpy()[period]
     ep["dec"] = np.where(nxt.notna(), nxt.to_numpy(), end)
     ep["rec"] = np.where(nxt.notna(), "X1", p["rec"].to_numpy(dtype=object)[period])
     ep["rec"] = np.where(pd.isna(ep["dec"]).to_numpy(), NONE, ep["rec"].to_numpy(dtype=object))
+    # An SGO to former foster carers ends a foster placement (rule 516); otherwise to other carers.
+    not_foster = ~ep["place"].astype(str).str.startswith("U")
+    ep.loc[not_foster & (ep["rec"] == "E45"), "rec"] = "E47"
+    ep.loc[not_foster & (ep["rec"] == "E46"), "rec"] = "E48"
     ep["child"] = p["child"].to_numpy()[period]
     need = choose(rng, {"N1": 64, "N2": 4, "N3": 3, "N4": 7, "N5": 9, "N6": 2, "N7": 1, "N8": 10}, len(p))
     ep["cin"] = need[period]
@@ -99,9 +107,10 @@ def oc2(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame) -> pd.DataFram
                                                                        "SDQ4": 15, "SDQ5": 15}, n), NONE)
         row["convicted"] = np.where(age >= 10, (rng.random(n) < 0.025).astype(np.int64), -1)
         misuse = (age >= 10) & (rng.random(n) < 0.03)
-        row["substance_misuse"] = np.where(age >= 10, misuse.astype(np.int64), -1)
+        row["substance_misuse"] = misuse.astype(np.int64)  # completed for every child (rules 182, 191)
         row["intervention_received"] = np.where(misuse, (rng.random(n) < 0.6).astype(np.int64), -1)
-        row["intervention_offered"] = np.where(misuse, (rng.random(n) < 0.8).astype(np.int64), -1)
+        row["intervention_offered"] = np.where(misuse & (row["intervention_received"] == 0),
+                                               (rng.random(n) < 0.6).astype(np.int64), -1)  # blank if received (158)
         parts.append(pd.DataFrame(row))
     return pd.concat(parts, ignore_index=True)
 
@@ -145,6 +154,10 @@ def oc3(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame) -> pd.DataFram
     out["accom"] = np.where(suitable, np.char.add(choose(rng, ACCOM_SUITABLE, n).astype(str), "1"),
                             np.where(in_touch & (rng.random(n) < 0.6),
                                      np.char.add(choose(rng, ACCOM_UNSUITABLE, n).astype(str), "2"), "0"))
+    out.loc[in_touch & (out["accom"] == "0"), "accom"] = "R2"  # in touch: accommodation known (rule 345)
+    out.loc[(out["age"] == 17) & (out["accom"] == "Z1"), "accom"] = "D1"  # not with former carers at 17 (3001)
+    gone = out["in_touch"].isin(["DIED", "RHOM"])  # nothing to record (rule 344)
+    out.loc[gone, ["activ", "accom"]] = None
     return out
 
 
