@@ -74,6 +74,9 @@ class AuditAction(StrEnum):
     PURPOSE_CHANGED = "purpose_changed"
     USER_ADMIN = "user_admin"
     AGGREGATE_READ = "aggregate_read"
+    SUBJECT_ACCESS = "subject_access"  # a subject access request registered, extended or completed
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+    RECTIFICATION = "rectification"  # a rectification request recorded or decided
 
 
 @dataclass(frozen=True, kw_only=True)

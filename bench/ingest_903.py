@@ -60,10 +60,10 @@ class Writer:
     def day(self, low: dt.date, high: dt.date) -> dt.date:
         return low + dt.timedelta(days=self.rng.randint(0, max((high - low).days, 0)))
 
-    def header(self, child: str, born: dt.date, girl: bool) -> None:
+    def header(self, child: str, born: dt.date, girl: bool, looked_after: bool = True) -> None:
         sex = ("F" if girl else "M") if self.year >= 2025 else ("2" if girl else "1")
         upn = f"A{self.rng.randint(10**10, 10**11 - 1)}{self.rng.randint(0, 9)}"
-        mother = "0" if girl else ""  # required for every looked-after girl from 2024-25 (rule 393)
+        mother = "0" if girl and looked_after else ""  # every looked-after girl from 2024-25 (393); no leavers (628)
         self.rows["header"].append({"CHILD": child, "SEX": sex, "DOB": _d(born),
                                     "ETHNIC": self.rng.choice(list(ETHNICITY)), "UPN": upn, "MOTHER": mother,
                                     "MC_DOB": ""})
@@ -89,7 +89,8 @@ class Writer:
         if rng.random() < 0.35 and (ceased or self.end) - first > dt.timedelta(days=20):
             moved = self.day(first + dt.timedelta(days=5), (ceased or self.end) - dt.timedelta(days=5))
             self.episode(child, start, "S", ls, place, provider, moved, "X1", "CARPL")
-            self.episode(child, moved, "P", ls, "U6", "PR4", ceased, "E4A" if ceased else "")
+            new_place = "K2" if place != "K2" else "U6"  # RNE P: a different placement (rule 435)
+            self.episode(child, moved, "P", ls, new_place, "PR4", ceased, "E4A" if ceased else "")
         else:
             self.episode(child, start, "S", ls, place, provider, ceased, "E4A" if ceased else "")
         review = first + dt.timedelta(days=20)
@@ -114,7 +115,7 @@ class Writer:
         girl = rng.random() < 0.45
         if kind < 0.1:  # care leaver: 19-21 at their birthday in the year
             born = self.day(_birthday(self.start, -21), _birthday(self.end, -19))
-            self.header(child, born, girl)
+            self.header(child, born, girl, looked_after=False)
             self.rows["oc3"].append({"CHILD": child, "DOB": _d(born), "IN_TOUCH": "YES",
                                      "ACTIV": rng.choice(["F2", "F5", "G5"]), "ACCOM": rng.choice(["U1", "B1", "Z1"])})
             return

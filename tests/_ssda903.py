@@ -40,7 +40,7 @@ _BASE: Return = {
         {"CHILD": "C3", "DECOM": "01/02/2021", "RNE": "S", "LS": "C2", "CIN": "N1", "PLACE": "U4",
          "PLACE_PROVIDER": "PR1", "DEC": "01/08/2022", "REC": "X1", "REASON_PLACE_CHANGE": "PLACE",
          "HOME_POST": "DY1 2", "PL_POST": "DY1 5", "URN": "XXXXXXX"},
-        {"CHILD": "C3", "DECOM": "01/08/2022", "RNE": "T", "LS": "E1", "CIN": "N1", "PLACE": "A5",
+        {"CHILD": "C3", "DECOM": "01/08/2022", "RNE": "U", "LS": "E1", "CIN": "N1", "PLACE": "A5",
          "PLACE_PROVIDER": "PR1", "DEC": "20/11/2023", "REC": "E11", "REASON_PLACE_CHANGE": "", "HOME_POST": "DY1 2",
          "PL_POST": "DY1 5", "URN": "XXXXXXX"},
         {"CHILD": "E5", "DECOM": "05/01/2022", "RNE": "S", "LS": "V2", "CIN": "N8", "PLACE": "K2",

@@ -231,6 +231,9 @@ def test_status_lists_the_903_loads(config: ingest.IngestConfig, tmp_path: Path)
     text = out.getvalue()
     assert "903" in text and "ssda903_2023-24" in text and "2024-03-31" in text and "loaded" in text
     assert "l_cla_episodes" in text
+    out = io.StringIO()
+    assert cli.main(["status", "--landing", str(tmp_path / "none.duckdb"), "--url", config.analytics_url], out=out) == 0
+    assert "No loads yet" in out.getvalue()
 
 
 @pytest.mark.skipif(not PUBLIC_SAMPLE, reason="CSI_903_SAMPLE_DIR (csc-validator-be-903 tests/fake_data) not set")

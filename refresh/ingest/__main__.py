@@ -120,6 +120,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = parser().parse_args(argv)
     config = config_from(args)
     try:
+        if args.command == "status" and not config.landing_path.exists():
+            print(f"No loads yet: there is no ledger at {config.landing_path}.", file=out)
+            return 0
         if args.command == "status":
             loads = [[str(v) if v is not None else "" for v in row] for row in ingest.load_history(config)]
             print(format_table(loads, ["load", "kind", "name", "reference date", "loaded at", "children", "loaded",

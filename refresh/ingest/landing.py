@@ -78,7 +78,8 @@ TABLES: dict[str, Table] = {
                         "intervention_type", "start_date:date", "worker_id", "team_id", "alloc_start:date",
                         "alloc_end:date"),
     **{  # SSDA903 (refresh.ingest.ssda903): one table per module, keyed on child + date or collection year
-        "l_cla_header": _t(("la_child_id", "year"), "la_child_id", "year:int", "mother:bool", "mc_dob:date"),
+        "l_cla_header": _t(("la_child_id", "year"), "la_child_id", "year:int", "mother:bool", "mc_dob:date", "sex",
+                           "birth_date:date", "ethnicity", "upn"),  # the year's header, for next year's checks
         "l_cla_episodes": _t(("la_child_id", "start_date"), "la_child_id", "start_date:date", "rne", "legal_status",
                              "category_of_need", "placement_type", "placement_provider", "end_date:date",
                              "reason_ceased", "reason_place_change", "home_postcode", "placement_postcode", "urn",

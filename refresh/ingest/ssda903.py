@@ -16,8 +16,9 @@ import csv
 import datetime as dt
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -39,13 +40,25 @@ OC2_FLAGS = ("CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK", "HEALT
 DATED = ("l_cla_episodes", "l_cla_reviews", "l_cla_missing")  # replaced within the year for the return's children
 
 
+EPISODE_FIELDS = ("rne", "legal_status", "category_of_need", "placement_type", "placement_provider", "urn",
+                  "placement_distance", "placement_la")
+HEADER_FIELDS = ("year", "sex", "birth_date", "ethnicity", "upn", "mother")
+
+
+def _no_headers() -> pd.DataFrame:
+    return pd.DataFrame(columns=["la_child_id", *HEADER_FIELDS])
+
+
 @dataclass(frozen=True)
 class Stored:
-    """The ledger's dated 903 rows (child, start, end) that a new return is merged with."""
+    """The ledger's 903 rows a new return is merged with and checked against: dated rows (child, start,
+    end; episodes with their items and the reference date of the load that wrote them) and each
+    year's header."""
 
     episodes: pd.DataFrame
     reviews: pd.DataFrame
     missing: pd.DataFrame
+    headers: pd.DataFrame = field(default_factory=_no_headers)
 
     @classmethod
     def empty(cls) -> Stored:
@@ -57,9 +70,18 @@ class Stored:
         def read(sql: str) -> pd.DataFrame:
             out = con.execute(sql).df()
             return out.assign(start_date=pd.to_datetime(out["start_date"]), end_date=pd.to_datetime(out["end_date"]))
-        return cls(read("SELECT la_child_id, start_date, end_date FROM l_cla_episodes"),
+        fields = ", ".join(f"e.{c}" for c in EPISODE_FIELDS)
+        headers = con.execute(f"SELECT la_child_id, {', '.join(HEADER_FIELDS)} FROM l_cla_header").df()
+        return cls(read(f"SELECT e.la_child_id, e.start_date, e.end_date, {fields}, s.reference_date "
+                        "FROM l_cla_episodes e LEFT JOIN sources s ON s.source_id = e.source_id"),
                    read("SELECT la_child_id, review_date AS start_date, review_date AS end_date FROM l_cla_reviews"),
-                   read("SELECT la_child_id, start_date, end_date FROM l_cla_missing"))
+                   read("SELECT la_child_id, start_date, end_date FROM l_cla_missing"),
+                   headers.assign(birth_date=pd.to_datetime(headers["birth_date"]).dt.date))
+
+
+def _by_child(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """One row per child as {child: {column: value}}."""
+    return {str(r["la_child_id"]): r for r in frame.to_dict("records")}  # type: ignore[misc]  # pandas-stubs: Hashable keys
 
 
 def _flag(value: str) -> bool | None:
@@ -83,7 +105,9 @@ def _add_rows(rows: Rows, child: str, fs: FileSet, by_module: dict[str, list[Row
         unknown = upn if upn in codes_903.UPN_UNKNOWN_903 else None
         rows.add("l_children", child, None if unknown or not upn else upn.upper(), unknown,
                  date_or_none(r.get("DOB")), codes_903.SEX_903_TO_SEX.get(r.get("SEX"), "U"), r.get("ETHNIC") or None)
-        rows.add("l_cla_header", child, year, _flag(r.get("MOTHER")), date_or_none(r.get("MC_DOB")))
+        rows.add("l_cla_header", child, year, _flag(r.get("MOTHER")), date_or_none(r.get("MC_DOB")),
+                 codes_903.SEX_903_TO_SEX.get(r.get("SEX")), date_or_none(r.get("DOB")), r.get("ETHNIC") or None,
+                 upn or None)
     for r in by_module.get("episodes", []):
         if (start := date_or_none(r.get("DECOM"))) is not None:
             g = r.get
@@ -168,15 +192,17 @@ def read_903(paths: Sequence[Path], *, stored: Stored | None = None, year: int |
     y = Year(collection)
     held = stored.episodes
     stored_first = held.groupby("la_child_id")["start_date"].min().to_dict()
-    last_open = held[held["end_date"].isna() & (held["start_date"] < pd.Timestamp(y.start))].groupby(
-        "la_child_id")["start_date"].max().to_dict()
+    earlier = held[pd.to_datetime(held["reference_date"]) < pd.Timestamp(y.start)] if "reference_date" in held \
+        else held  # written by an earlier year's return
+    last_open = _by_child(earlier[earlier["end_date"].isna()].sort_values("start_date").groupby("la_child_id").tail(1))
+    last_header = _by_child(stored.headers[stored.headers["year"] == collection - 1])
     rows = Rows()
     for child, modules in by_child.items():
         ctx = Ctx(child, y, modules)
         first = ctx.episodes[0].decom if ctx.episodes else None
-        earliest, still_open = stored_first.get(child), last_open.get(child)
+        earliest = stored_first.get(child)
         ctx.earlier_episodes = earliest is not None and first is not None and earliest.date() < first
-        problems = check_child(ctx) + ledger_problems(ctx, still_open.date() if still_open is not None else None)
+        problems = check_child(ctx) + ledger_problems(ctx, last_open.get(child), last_header.get(child))
         if len(child) > 10 or not child.isalnum():
             findings.append(error(fs.name("header"), child, "CHILD", "", f"CHILD '{child}' is not up to 10 letters and "
                                                                          "digits (the LA child identifier)"))

@@ -279,3 +279,4 @@ def previous_permanence_start(ctx: Ctx) -> Iterator[Problem]:
             yield at("prev_perm", row, "PREV_PERM", "634", "There are entries for previous permanence options, but "
                                                            "child has not started to be looked after from 1 April "
                                                            "2016 onwards.")
+
