@@ -161,6 +161,6 @@ def test_the_demo_return_passes_the_903_rules(frames, tmp_path) -> None:  # type
     rules = collections.Counter(f.rule for f in batch.findings)
     assert batch.children > 600
     fixed = {"225", "226", "182", "191", "547", "158", "378", "373", "379", "380", "381", "361", "516", "345", "344",
-             "304", "460", "620", "621", "514", "524", "1014", "3001"}
+             "304", "460", "620", "621", "514", "524", "1014", "3001", "628"}
     assert not fixed & set(rules), rules
-    assert sum(rules.values()) <= 0.03 * batch.children, rules
+    assert sum(rules.values()) <= 0.04 * batch.children, rules

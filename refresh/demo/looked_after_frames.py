@@ -70,10 +70,13 @@ def _episodes(rng: np.random.Generator, ep: pd.DataFrame, id_of: np.ndarray, chi
     home = children.set_index("child_id")["postcode"].reindex(child_id).to_numpy(dtype=object)
     home = np.array([h[:5] if isinstance(h, str) else None for h in home], dtype=object)
     place = ep["place"].to_numpy(dtype=object)
+    # Postcode and URN are the placement's: the same on every episode of one placement (rules 434-436).
+    placement = np.cumsum(ep["pl_change"].to_numpy(dtype=bool) | ~ep["period"].duplicated().to_numpy())
     placement_post = np.char.add(np.char.add("ZZ", rng.integers(1, 10, n).astype(str)),
                                  np.char.add(" ", rng.integers(0, 10, n).astype(str))).astype(object)
-    urn = np.where(np.isin(place, NO_URN), "XXXXXXX",
-                   np.char.add("SC", rng.integers(100_000, 999_999, n).astype(str)).astype(object))
+    placement_post = placement_post[np.searchsorted(placement, placement)]  # the placement's first episode's
+    urn = np.char.add("SC", rng.integers(100_000, 999_999, n).astype(str)).astype(object)
+    urn = np.where(np.isin(place, NO_URN), "XXXXXXX", urn[np.searchsorted(placement, placement)])
     frame = _frame({
         "child_id": child_id, "start_date": _dates(ep["decom"]), "rne": strings(ep["rne"].to_numpy(dtype=object)),
         "legal_status": strings(ep["ls"].to_numpy(dtype=object)),
@@ -182,16 +185,20 @@ def _header(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame, out: dict[
         first, last = pd.Timestamp(dt.date(year - 1, 4, 1)), pd.Timestamp(dt.date(year, 3, 31))
         during = (p["start"] <= last) & (p["end"].isna() | (p["end"] >= first))
         rows.append(pd.DataFrame({"child_id": p["child_id"][during].to_numpy(), "year": year}))
-    rows.append(out["cla_oc3"][["child_id", "year"]])
-    header = pd.concat(rows, ignore_index=True).drop_duplicates().sort_values(["year", "child_id"], ignore_index=True)
+    in_care = pd.concat(rows, ignore_index=True).drop_duplicates()
+    leavers = out["cla_oc3"][["child_id", "year"]]
+    header = pd.concat([in_care, leavers], ignore_index=True).drop_duplicates().sort_values(["year", "child_id"],
+                                                                                           ignore_index=True)
+    looked_after = header.merge(in_care.assign(lac=True), on=["child_id", "year"], how="left")["lac"].fillna(False)
     sex = children.set_index("child_id")["sex"].reindex(header["child_id"]).to_numpy(dtype=object)
     born = children.set_index("child_id")["birth_date"].reindex(header["child_id"]).to_numpy().astype("datetime64[D]")
     year_end = pd.to_datetime(header["year"].astype(str) + "-03-31").to_numpy().astype("datetime64[D]")
     thirteen = add_years(born, 13)  # no mother under 11, nor younger than her child (rules 620, 621)
     mother = (sex == "F") & (thirteen < year_end - 400) & (rng.random(len(header)) < 0.02)
+    mother &= looked_after.to_numpy(dtype=bool)  # not for care leavers out of care all year (rule 628)
     mc_dob = np.where(mother, year_end - rng.integers(30, 360, len(header)), NAT)
     girl = pd.array(np.where(sex == "F", mother, False), dtype="boolean")
-    girl[sex != "F"] = pd.NA
+    girl[(sex != "F") | ~looked_after.to_numpy(dtype=bool)] = pd.NA
     return header.assign(mother=girl, mc_dob=as_dates(mc_dob))
 
 
