@@ -4,6 +4,8 @@ Questions it answers:
 - What has happened for this child, in order: referrals, assessments, S47s, plans, EHC process?
 - Who is working with the child, under what lawful basis, Art 9 condition and consent?
 - When is the record due for archiving?
+- For a child looked after: periods of care, legal status and placements, reviews, missing incidents and
+  annual health outcomes (special category items withheld unless the access allows them)?
 Reached by an opaque reference (``/child?ref=...``); refused unless the declared purpose and the
 user's relationship to the child allow it. Break-glass (emergency access) is offered when refused.
 """
@@ -18,6 +20,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from auth import current_app_user
+from dashboards import _care
 from dashboards import _components as ui
 from dashboards._session import declared_purpose
 from data_access import Refused, codes, records
@@ -92,6 +95,7 @@ def _render(record: records.ChildRecord, purpose: str) -> html.Div:
         html.H2("Allocations"),
         _table([(a["team_id"], a["worker"], str(a["start_date"]), str(a["end_date"] or "current"))
                 for a in record.allocations], ("Team", "Worker", "From", "To"), "Allocations"),
+        _care.section(record.care, _table),
     ])
 
 

@@ -48,11 +48,13 @@ from data_access.stores import (
 )
 from data_access.views import (
     PageData,
+    care_leavers_page,
     children_in_need_page,
     export_image,
     export_page_pdf,
     export_visual,
     interventions_page,
+    looked_after_page,
     overview_page,
     send_page,
     service_users_page,
@@ -74,6 +76,6 @@ __all__ = [
     "retention", "saved_views", "setpassword", "codes", "sar", "sar_pack", "consent",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "export_image", "export_page_pdf", "send_page", "service_users_page", "slicer_options", "trend_measures",
-    "trends_page", "view_state", "PROTECTED_NOTE",
+    "trends_page", "view_state", "PROTECTED_NOTE", "looked_after_page", "care_leavers_page",
     "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
 ]

@@ -150,7 +150,7 @@ def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
 # health; factors identified at assessment are health and family circumstances; a SEN primary need is
 # health). Filtering, selecting (cross-filtering) or drilling through by one of them reveals the
 # category of every child it lists.
-SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors", "primary_need"})
+SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors", "primary_need", "health_checks"})
 # Slicers and selection dimensions that are special category data: "need" is a CIN primary need (N1-N9;
 # N2 is the child's disability or illness) or a SEN primary need (health).
 SPECIAL_CATEGORY_DIMS = frozenset({"need"})

@@ -405,7 +405,7 @@ def test_ehc_records_hang_together(frames) -> None:  # type: ignore[no-untyped-d
 
 def test_one_involvement_per_cin_episode_and_per_ehc_plan(frames) -> None:  # type: ignore[no-untyped-def]
     inv, ep = frames["involvements"], frames["cin_episodes"]
-    csc = inv[inv["service"] == "CSC"]
+    csc = inv[(inv["service"] == "CSC") & (inv["intervention_type"] != "LAC")]  # LAC: a period of care (903)
     assert csc["episode_id"].notna().all() and csc["episode_id"].is_unique
     assert set(csc["episode_id"]) == set(ep["episode_id"])
     merged = csc.merge(ep, on="episode_id", suffixes=("", "_ep"))

@@ -26,7 +26,8 @@ def shell(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     return answer["shell-user"]["children"], [item["props"]["children"]["props"]["href"] for item in links]
 
 
-DASHBOARDS = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends"]
+DASHBOARDS = ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions", "/send",
+              "/trends"]
 AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
 
 
@@ -35,8 +36,8 @@ AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
     # a service manager: dashboards for their services, no rows, no administration
     ("demo-manager", AGGREGATE_PAGES),
     # a caseworker in children's social care: no SEND figures; their caseload's rows
-    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records",
-                         "/benchmarks", "/saved-views"]),
+    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions",
+                         "/trends", "/records", "/benchmarks", "/saved-views"]),
     ("demo-analyst", [*DASHBOARDS, "/records", "/benchmarks", "/saved-views"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),

@@ -22,6 +22,7 @@ from data_access.records.break_glass import (
     open_break_glass,
     review_break_glass,
 )
+from data_access.records.care import CareHistory
 from data_access.records.detail import ChildRecord
 from data_access.records.detail import child_record as _child_record
 from data_access.records.listing import (
@@ -44,7 +45,8 @@ from data_access.stores import as_of, current, record_event
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
            "break_glass_review_list", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
            "ref_to_child",
-           "InvalidRequest", "Page", "ChildRecord", "DrillCounts", "may_drill_through", "check_drill_through"]
+           "InvalidRequest", "Page", "ChildRecord", "CareHistory", "DrillCounts", "may_drill_through",
+           "check_drill_through"]
 
 
 def may_drill_through(user: policy.Principal | None) -> bool:
