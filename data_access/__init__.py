@@ -9,7 +9,7 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 
 from __future__ import annotations
 
-from data_access import access_log, accounts, approvals, policy, records, setpassword
+from data_access import access_log, accounts, approvals, benchmarks, policy, records, setpassword
 from data_access.accounts import create_account, ensure_demo_accounts
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
@@ -56,7 +56,8 @@ __all__ = [
     "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
     "access_log",
-    "create_account", "ensure_demo_accounts", "accounts", "approvals", "policy", "records", "setpassword", "codes",
+    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "policy", "records",
+    "setpassword", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "record_image_export", "send_page", "service_users_page", "slicer_options", "trend_measures", "trends_page",
     "view_state", "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
