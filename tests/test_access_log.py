@@ -306,3 +306,29 @@ def test_chain_verification_finds_an_edited_entry() -> None:
     assert not check.ok and "entry seq 2" in check.lines[0] and "edited" in check.lines[0]
     event = last_events("audit_verify", 1)[0]
     assert event["outcome"] == "failure" and event["detail"]["intact"] is False
+
+
+def test_single_reads_of_children_no_longer_allocated_count_as_outside_the_caseload() -> None:
+    from dataclasses import replace
+
+    from data_access.records.scope import check_access, scope_subquery
+
+    worker = user("demo-caseworker")
+    stores = data_access.current()
+
+    def scope(grace: int) -> set[int]:
+        access = check_access(worker, "direct_work", day=data_access.as_of(), grace_days=grace)
+        with stores.analytics.connect() as conn:
+            return {int(r[0]) for r in conn.execute(sa.select(scope_subquery(access).c.child_id))}
+    ended = sorted(scope(stores.settings.caseworker_grace_days) - scope(0))  # in the grace period only
+    assert ended, "the demo caseworker has allocations that ended within the grace period"
+    stores.settings = replace(stores.settings, ig_outside_caseload_children=len(ended))
+    for child in ended:
+        records.child_record(user=worker, purpose="direct_work", child_id=child)  # allowed: grace period
+    records.child_records(user=worker, purpose="direct_work", page_size=200)  # a list read is not counted
+    log = access_log.search(user=user("demo-ig"), criteria={"username": "demo-caseworker"})
+    assert [(f.kind, f.count) for f in log.patterns if f.kind == "outside_caseload"] == \
+        [("outside_caseload", len(ended))]
+    stores.settings = replace(stores.settings, ig_outside_caseload_children=len(ended) + 1)
+    log = access_log.search(user=user("demo-ig"), criteria={"username": "demo-caseworker"})
+    assert [f for f in log.patterns if f.kind == "outside_caseload"] == []

@@ -69,10 +69,13 @@ def conditions(criteria: Criteria, child: Child | None) -> list[sa.ColumnElement
 
 def fetch(conn: sa.Connection, where: list[sa.ColumnElement[bool]], limit: int) -> tuple[list[dict[str, Any]], int]:
     """(newest-first entries matching ``where``, at most ``limit``, JSON decoded; how many match in all)."""
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(audit_events).where(*where)).scalar_one())
-    query = sa.select(*[audit_events.c[c] for c in COLUMNS]).where(*where).order_by(EV.seq.desc()).limit(limit)
+    # One pass over the trail: the count of all matches rides on each row (a window over the whole match).
+    query = (sa.select(*[audit_events.c[c] for c in COLUMNS], sa.func.count().over().label("matched"))
+             .where(*where).order_by(EV.seq.desc()).limit(limit))
     rows = [dict(r) for r in conn.execute(query).mappings()]
+    total = int(rows[0]["matched"]) if rows else 0
     for row in rows:
+        del row["matched"]
         row["child_ids"] = tuple(json.loads(row["child_ids"] or "[]"))
         row["pseudonyms"] = tuple(json.loads(row["pseudonyms"] or "[]"))
         row["detail"] = json.loads(row["detail"] or "{}")

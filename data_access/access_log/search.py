@@ -93,8 +93,7 @@ def _run(user: policy.Principal | None, criteria: object, limit: int) -> tuple[A
             total = 0
             if child is not None or not parsed.child:
                 rows, total = events.fetch(app, events.conditions(parsed, child), limit)
-            flags = patterns.user_flags(app, analytics, (r["username"] for r in rows if r["username"]), parsed,
-                                        stores.settings, as_of())
+            flags = patterns.user_flags(app, analytics, rows, parsed, stores.settings, as_of())
     roles = {u.username: u.role for u in users.list_users(stores.app)}
     hours = patterns.Hours.parse(stores.settings.ig_working_hours)
     entries = [_entry(r, child, roles, hours) for r in rows]
