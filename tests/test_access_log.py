@@ -266,13 +266,14 @@ def test_export_is_a_csv_with_its_context_and_is_audited() -> None:
     assert file.mimetype == "text/csv" and file.filename.startswith("access-log-")
     rows = list(csv.reader(io.StringIO(file.content.decode("utf-8-sig"))))
     context = {r[0]: r[1] for r in rows if len(r) == 2}
-    assert context["Exported by"] == "demo-ig" and context["Child"] == f"LA child ID {la}"
+    assert context["Exported by"] == "demo-ig" and context["Child"] == f"record {records.record_ref(child)}"
     header = rows.index(list(access_log.search.__globals__["HEADER"]))
     body = rows[header + 1:]
     assert any(r[2] == "demo-caseworker" and r[4] == "record_read" and r[7] == "direct_work" for r in body)
     event = last_events("export", 1)[0]
     assert event["resource"] == "export:access_log" and event["child_ids"] == (child,)
     assert event["detail"]["format"] == "csv" and la not in json.dumps(event, default=str)
+    assert la not in file.content.decode("utf-8-sig")  # nor in the file: the child by record reference
 
 
 def test_export_cells_a_spreadsheet_would_run_are_text() -> None:

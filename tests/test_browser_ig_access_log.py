@@ -77,7 +77,7 @@ def test_ig_finds_who_saw_a_child_sees_the_patterns_and_exports(dash_app, live_s
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     context = {r[0]: r[1] for r in rows if len(r) == 2}
-    assert context["Child"] == f"LA child ID {la}" and context["User"] == "demo-caseworker"
+    assert context["Child"] == f"record {records.record_ref(child)}" and context["User"] == "demo-caseworker"
     assert context["Exported by"] == "demo-ig"
     assert any("demo-caseworker" in r and "direct_work" in r for r in rows)
     expect(page.locator("#alog-message")).to_contain_text("recorded in the audit trail")

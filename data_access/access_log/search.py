@@ -23,6 +23,7 @@ from data_access.access_log.criteria import LONDON, Criteria, london_time, londo
 from data_access.errors import Refused
 from data_access.export import ExportFile
 from data_access.policy import AccessDenied
+from data_access.records.refs import make_ref
 from data_access.refusals import record_refusal
 from data_access.stores import as_of, current, record_event
 from model.csvcells import safe_cell
@@ -154,7 +155,9 @@ def _csv(log: AccessLog, child: events.Child | None, exporter: str, stamp: dt.da
     context: list[list[object]] = [
         ["Children's Services Insight: access log (audit trail search)"],
         ["Exported by", exporter], ["Exported at (Europe/London)", f"{stamp:%Y-%m-%d %H:%M:%S}"],
-        ["Child", f"LA child ID {child.la_child_id}" if child else ("not found" if c.child else "any")],
+        # The identifier typed is not repeated: the file names the child as the trail does, by reference.
+        ["Child", f"record {make_ref(current().settings.pseudonym_key, child.child_id)}" if child
+         else ("not found" if c.child else "any")],
         ["User", c.username or "any"], ["Action", c.action or "any"],
         ["Days (Europe/London)", f"{c.since.isoformat()} to {c.until.isoformat()}"],
         ["Entries", f"{len(log.entries)} of {log.total} matching" + (" (cut at the export limit)"
