@@ -333,3 +333,22 @@ def test_single_reads_of_children_no_longer_allocated_count_as_outside_the_casel
     stores.settings = replace(stores.settings, ig_outside_caseload_children=len(ended) + 1)
     log = access_log.search(user=user("demo-ig"), criteria={"username": "demo-caseworker"})
     assert [f for f in log.patterns if f.kind == "outside_caseload"] == []
+
+
+def test_identifiers_smuggled_into_the_trail_are_withheld_from_the_log() -> None:
+    child = a_caseload_child()
+    la, upn = child_row(child)
+    with data_access.current().analytics.connect() as conn:
+        fore, sur = conn.execute(sa.select(schema.children.c.forename, schema.children.c.surname)
+                                 .where(schema.children.c.child_id == child)).one()
+    data_access.current().trail.record(audit.AuditEvent(  # a failed sign-in: the username is whatever was typed
+        action=audit.AuditAction.LOGIN_FAILED, outcome="failure", username=la, reason=f"typed {fore} {sur}"))
+    with pytest.raises(data_access.AccessDenied):  # a forged purpose is audited as sent
+        records.declare_purpose(user=user("demo-caseworker"), purpose=f"{upn} born 2012-03-04 ZZ1 1ZZ")
+    log = access_log.search(user=user("demo-ig"), criteria={})
+    shown = json.dumps([e.__dict__ for e in log.entries])
+    for secret in (la, upn, fore, sur, "2012-03-04", "ZZ1 1ZZ"):
+        assert secret not in shown
+    assert "[withheld]" in shown and "demo-caseworker" in shown and "Caseworker" in shown
+    file = access_log.export_csv(user=user("demo-ig"), criteria={}).content.decode("utf-8-sig")
+    assert la not in file and upn not in file and sur not in file

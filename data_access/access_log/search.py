@@ -18,7 +18,7 @@ from typing import Any
 
 from appstore import audit, users
 from data_access import policy
-from data_access.access_log import events, patterns
+from data_access.access_log import events, patterns, redact
 from data_access.access_log.criteria import LONDON, Criteria, london_time, london_today, parse_criteria
 from data_access.errors import Refused
 from data_access.export import ExportFile
@@ -72,15 +72,23 @@ def _ensure_auditor(user: policy.Principal | None) -> None:
         raise AccessDenied("Only information governance officers may search the audit trail.")
 
 
-def _entry(row: dict[str, Any], child: events.Child | None, roles: Mapping[str, str], hours: patterns.Hours) -> Entry:
+def _entry(row: dict[str, Any], child: events.Child | None, roles: Mapping[str, str], hours: patterns.Hours,
+           bad: frozenset[str]) -> Entry:
+    """One row as shown; its free text (which may have come from a request) cleaned of identifiers."""
     role = policy.ROLES.get(roles.get(str(row["username"]), ""))
     by_pseudonym = child is not None and child.pseudonym in row["pseudonyms"] and child.child_id not in row["child_ids"]
+    purpose = row["purpose"] if row["purpose"] in KNOWN_PURPOSES else redact.clean(row["purpose"], bad)
     return Entry(seq=int(row["seq"]), when=london_time(row["occurred_at"]).strftime("%Y-%m-%d %H:%M:%S"),
-                 username=str(row["username"] or "-"), role=role.label if role else "-", action=str(row["action"]),
-                 outcome=str(row["outcome"]), resource=str(row["resource"]), purpose=str(row["purpose"] or "-"),
-                 lawful_basis=str(row["lawful_basis"] or "-"),
+                 username=redact.clean(row["username"], bad) or "-", role=role.label if role else "-",
+                 action=redact.clean(row["action"], bad), outcome=str(row["outcome"]),
+                 resource=redact.clean(row["resource"], bad), purpose=purpose or "-",
+                 lawful_basis=redact.clean(row["lawful_basis"], bad) or "-",
                  children=len(row["child_ids"]) + len(row["pseudonyms"]), pseudonymised=by_pseudonym,
-                 reason=str(row["reason"] or ""), flags=patterns.entry_flags(row, hours))
+                 reason=redact.clean(row["reason"], bad), flags=patterns.entry_flags(row, hours))
+
+
+KNOWN_PURPOSES = frozenset({*(p.value for p in policy.Purpose), PURPOSE})
+TEXT_COLUMNS = ("username", "purpose", "lawful_basis", "resource", "reason", "action")
 
 
 def _run(user: policy.Principal | None, criteria: object, limit: int) -> tuple[AccessLog, events.Child | None]:
@@ -94,10 +102,13 @@ def _run(user: policy.Principal | None, criteria: object, limit: int) -> tuple[A
             total = 0
             if child is not None or not parsed.child:
                 rows, total = events.fetch(app, events.conditions(parsed, child), limit)
-            flags = patterns.user_flags(app, analytics, rows, parsed, stores.settings, as_of())
-    roles = {u.username: u.role for u in users.list_users(stores.app)}
+        roles = {u.username: u.role for u in users.list_users(stores.app)}
+        with stores.app.connect() as app:  # patterns only for accounts: a failed sign-in's username is typed text
+            flags = patterns.user_flags(app, analytics, [r for r in rows if r["username"] in roles], parsed,
+                                        stores.settings, as_of())
+        bad = redact.identifying_tokens(analytics, (str(r[c]) for r in rows for c in TEXT_COLUMNS if r[c]))
     hours = patterns.Hours.parse(stores.settings.ig_working_hours)
-    entries = [_entry(r, child, roles, hours) for r in rows]
+    entries = [_entry(r, child, roles, hours, bad) for r in rows]
     found = None if not parsed.child else child is not None
     return AccessLog(parsed, found, entries, total, flags), child
 
