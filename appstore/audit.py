@@ -76,6 +76,9 @@ class AuditAction(StrEnum):
     AGGREGATE_READ = "aggregate_read"
     AUDIT_SEARCH = "audit_search"  # an IG officer searched the trail (reading the trail is an access too)
     AUDIT_VERIFY = "audit_verify"  # the chain and its checkpoints were verified from the app
+    SUBJECT_ACCESS = "subject_access"  # a subject access request registered, extended or completed
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+    RECTIFICATION = "rectification"  # a rectification request recorded or decided
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ Each callback gets the user with ``current_app_user()`` and makes one data_acces
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from dash.exceptions import PreventUpdate
 
 import data_access
 from auth import current_app_user
-from dashboards import _charts, _drill, _panels
+from dashboards import _charts, _drill, _panels, _saveview
 from dashboards import _components as ui
 from dashboards import _state as st
 from dashboards._filterbar import fid, filter_bar, register_measures, register_options
@@ -67,7 +68,8 @@ def layout(spec: PageSpec) -> html.Div:
         html.Span(id=fid(p, "urlsink"), hidden=True),
         html.Div([html.H1(spec.title), html.Button("Save page as PDF", className="btn-tool btn-pdf",
                                                    id={"type": _panels.EXPORT, "page": p, "visual": "page",
-                                                       "fmt": "pdf"})], className="page-head"),
+                                                       "fmt": "pdf"}),
+                  _saveview.save_form(p)], className="page-head"),
         html.P(spec.intro, className="page-intro"),
         html.P([html.Span(id=fid(p, "asof")), " ",
                 html.A("How figures are protected", href="/about-figures", className="csi-about-figures")],
@@ -99,6 +101,7 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
                         Input(fid(p, "image"), "children"), prevent_initial_call=True)
     _register_render(spec, fetch)
     _register_export(spec)
+    _saveview.register(p, spec.page)
 
 
 def _register_sync(spec: PageSpec) -> None:
@@ -267,10 +270,14 @@ def _register_export(spec: PageSpec) -> None:
             return no_update, no_update, ui.message("Export refused: unknown chart or format.")
         state = state if isinstance(state, dict) else {}
         try:
-            if fmt in ("png", "pdf"):
-                data_access.record_image_export(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
-                return no_update, f"{fmt}:{p}-{visual}:{ctx.triggered[0]['value']}", None
-            file = data_access.export_visual(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
+            if fmt == "png":  # drawn in the browser with the caption the server gives (and audits)
+                lines = data_access.export_image(user=user, page=spec.page, visual=visual, filters=state)
+                token = {"fmt": "png", "graph": f"{p}-{visual}", "n": ctx.triggered[0]["value"], "lines": lines}
+                return no_update, json.dumps(token), None
+            if fmt == "pdf":
+                file = data_access.export_page_pdf(user=user, page=spec.page, filters=state)
+            else:
+                file = data_access.export_visual(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
         except data_access.Refused as exc:
             return no_update, no_update, ui.message(f"Export refused: {exc}")
         return dcc.send_bytes(file.content, file.filename, type=file.mimetype), no_update, None

@@ -70,7 +70,7 @@ def layout(**_query: str) -> html.Div:
 
 
 def _when(value: object) -> str:
-    return f"{str(value)[:16].replace('T', ' ')} UTC" if value else "-"
+    return ui.uk_time(value)
 
 
 def _opened(r: dict[str, Any]) -> list[Any] | str:

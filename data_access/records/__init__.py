@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from appstore import audit
-from data_access import policy
+from data_access import consent, policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
@@ -55,9 +55,10 @@ def may_drill_through(user: policy.Principal | None) -> bool:
 def _access(user: policy.Principal | None, purpose: object, named_child: int | None = None) -> Access:
     settings = current().settings
     grants = live_break_glass_children(user) if purpose == Purpose.VITAL_INTERESTS else ()
-    return check_access(user, purpose if isinstance(purpose, str) else None, day=as_of(),
+    day = as_of()
+    return check_access(user, purpose if isinstance(purpose, str) else None, day=day,
                         grace_days=settings.caseworker_grace_days, named_child=named_child,
-                        break_glass_children=grants)
+                        break_glass_children=grants, consent_withdrawn=consent.withdrawn_involvements(purpose, day))
 
 
 def _audit(event: audit.AuditEvent) -> None:
