@@ -10,6 +10,7 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 from __future__ import annotations
 
 from data_access import (
+    access_log,
     accounts,
     approvals,
     benchmarks,
@@ -72,6 +73,7 @@ __all__ = [
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
     "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
+    "access_log",
     "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "extracts", "policy", "records",
     "retention", "saved_views", "setpassword", "codes", "sar", "sar_pack", "consent",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",

@@ -41,6 +41,10 @@ class Settings:
     break_glass_hours: int = 4  # lifetime of a grant
     break_glass_limit: int = 3  # grants per user in any 24 hours; past it, refused and IG alerted
     break_glass_review_days: int = 5  # an unreviewed grant older than this is overdue
+    # The IG access log's pattern flags (data_access.access_log.patterns).
+    ig_working_hours: str = "08:00-18:00"  # Europe/London, Monday to Friday except bank holidays
+    ig_outside_caseload_children: int = 5  # children read outside one's caseload in a searched period: flagged
+    ig_break_glass_baseline_days: int = 90  # a user's usual break-glass rate is measured over this many days
     set_password_hours: int = 72  # lifetime of a one-time set-password link
     pseudonymised_k: int = 5  # every combination of quasi-identifiers in analysts' rows covers >= k children
     pseudonym_key: bytes = field(default=b"", repr=False)
@@ -93,6 +97,9 @@ class Settings:
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 4),
             break_glass_limit=int(env.get("CSI_BREAK_GLASS_LIMIT") or 3),
             break_glass_review_days=int(env.get("CSI_BREAK_GLASS_REVIEW_DAYS") or 5),
+            ig_working_hours=env.get("CSI_IG_WORKING_HOURS") or "08:00-18:00",
+            ig_outside_caseload_children=max(1, int(env.get("CSI_IG_OUTSIDE_CASELOAD") or 5)),
+            ig_break_glass_baseline_days=max(1, int(env.get("CSI_IG_BREAK_GLASS_BASELINE_DAYS") or 90)),
             set_password_hours=int(env.get("CSI_SET_PASSWORD_HOURS") or 72),
             pseudonymised_k=max(2, int(env.get("CSI_PSEUDONYMISED_K") or 5)),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),

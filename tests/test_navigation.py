@@ -49,6 +49,20 @@ def test_navigation_offers_only_the_pages_the_role_can_use(client, auth, usernam
     assert [h for h in hrefs if not h.startswith("/ig")] == expected  # IG workbench pages are IG's own
 
 
+@pytest.mark.parametrize("username", ["demo-leader", "demo-manager", "demo-caseworker", "demo-analyst",
+                                      "demo-ig", "demo-admin"])
+def test_only_information_governance_sees_the_ig_workbench(client, auth, username: str) -> None:  # type: ignore[no-untyped-def]
+    auth.login(username)
+    _text, hrefs = shell(client)
+    ig = [h for h in hrefs if h.startswith("/ig/")]
+    if username != "demo-ig":
+        assert ig == []
+        return
+    assert hrefs[:2] == ["/ig/access-log", "/ig/audit-chain"]  # the access log first: IG's landing page
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/ig/access-log"
+
+
 @pytest.mark.parametrize(("username", "landing"), [
     ("demo-leader", None), ("demo-manager", None), ("demo-caseworker", None),
     ("demo-ig", "audit"), ("demo-admin", "user_admin"),
@@ -95,9 +109,7 @@ def test_the_navigation_collapses_on_a_narrow_screen(dash_app, live_server, brow
         page.fill("#username", "demo-ig")
         page.fill("#password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        first = min((p for p in app_module.dash.page_registry.values() if p["access"] == "audit"),
-                    key=lambda p: p["order"])
-        page.wait_for_url(base + first["relative_path"])  # IG lands on their first IG page, not the Overview
+        page.wait_for_url(base + "/ig/access-log")  # IG lands on its access log, not the Overview
         approvals = page.locator("#shell-nav a[href='/approvals']")
         expect(approvals).to_have_count(1)
         expect(approvals).to_be_hidden()  # collapsed behind the toggler

@@ -16,15 +16,15 @@ from data_access import consent, policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
-from data_access.records.break_glass import (
-    break_glass_review_list,
-    live_break_glass_children,
-    open_break_glass,
-    review_break_glass,
-)
+from data_access.records.break_glass import live_break_glass_children, open_break_glass
 from data_access.records.care import CareHistory
 from data_access.records.detail import ChildRecord
 from data_access.records.detail import child_record as _child_record
+from data_access.records.glass_review import (
+    break_glass_review_history,
+    break_glass_review_list,
+    review_break_glass,
+)
 from data_access.records.listing import (
     Page,
     identifiable_page,
@@ -43,7 +43,8 @@ from data_access.retention_state import withheld_children
 from data_access.stores import as_of, current, record_event
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
-           "break_glass_review_list", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
+           "break_glass_review_list",
+           "break_glass_review_history", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
            "ref_to_child",
            "InvalidRequest", "Page", "ChildRecord", "CareHistory", "DrillCounts", "may_drill_through",
            "check_drill_through"]
