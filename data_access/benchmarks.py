@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import functools
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from data_access import policy
+from data_access.aggregates.kpi import Kpi
 from data_access.policy import Principal
 from data_access.refusals import guarded
 from data_access.stores import current
@@ -38,6 +39,10 @@ LABELS = {
     "care_leavers_accommodation_19_21": ("Care leavers 19-21 in suitable accommodation (%)", "percent", "march"),
 }
 ENGLAND_CODE = "970"
+# A KPI card -> the DfE measure its neighbours are compared on (the same definition, DfE's year).
+KPI_MEASURE = {"cin_now": "cin_rate", "referrals": "referral_rate", "rereferral_rate": "rereferral_rate",
+               "cp_open": "cp_rate", "cla_rate": "cla_rate", "cla_far": "cla_distance_20", "cla_missing": "cla_missing",
+               "cl_eet_19_21": "care_leavers_eet_19_21", "cl_suitable_19_21": "care_leavers_accommodation_19_21"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,14 @@ def benchmark(measure: str, code: str) -> Benchmark | None:
     own = values.get(code)
     return Benchmark(measure, label, unit, _year_label(year, kind), own[1] if own else None, neighbours,
                      england[1] if england else None)
+
+
+def with_neighbours(card: Kpi) -> Kpi:
+    """``card`` with its statistical neighbours' average of the same DfE measure, where DfE publishes one
+    and the council is set (public figures: nothing to protect)."""
+    measure, code = KPI_MEASURE.get(card.key), council_code()
+    peers = benchmark(measure, code) if measure and code and card.value is not None else None
+    return replace(card, neighbours=peers.average, neighbours_note=peers.note) if peers else card
 
 
 def benchmarks(*, user: Principal | None) -> tuple[str | None, list[Benchmark]]:

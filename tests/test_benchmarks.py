@@ -175,3 +175,15 @@ def test_the_benchmarks_page_in_chromium_is_accessible_tables(dash_app, live_ser
     expect(each.locator("tbody tr")).to_have_count(12)  # the council, ten neighbours and England
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}})
     assert [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")] == []
+
+
+def test_the_looked_after_and_care_leavers_cards_carry_the_neighbours_average(configured) -> None:  # type: ignore[no-untyped-def]
+    leader = FakeUser("leadership")
+    cla = {k.key: k for k in data_access.views.looked_after_page(user=leader, filters=None).cards}
+    expected = benchmarks.benchmark("cla_rate", benchmarks.DEMO_LA_CODE)
+    assert expected is not None and cla["cla_rate"].neighbours == expected.average
+    assert "Statistical neighbours" in (cla["cla_missing"].neighbours_note or "")
+    leavers = {k.key: k for k in data_access.views.care_leavers_page(user=leader, filters=None).cards}
+    eet = benchmarks.benchmark("care_leavers_eet_19_21", benchmarks.DEMO_LA_CODE)
+    assert eet is not None and leavers["cl_eet_19_21"].neighbours == eet.average
+    assert leavers["cl_in_touch_19_21"].neighbours is None  # DfE's LAIT data has no in-touch figure

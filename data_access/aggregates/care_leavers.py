@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from data_access import protection
+from data_access import benchmarks, protection
 from data_access.aggregates.context import Context, Grouped, by_code, ignored_note, labels_for, tally
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.looked_after import collection_year, percent_card
@@ -63,7 +63,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("cla_oc3"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
     result = ctx.run(queries(ctx))
-    return _cards(ctx, result), _charts(ctx, result)
+    return [benchmarks.with_neighbours(k) for k in _cards(ctx, result)], _charts(ctx, result)
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:

@@ -286,12 +286,9 @@ def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int, yearly
         local = protection.rate(now.value, ago, per=100) if isinstance(ago, int) and ago > 0 else "c"
         local = round(local - 100, 1) if isinstance(local, float) else local
     england, note = ENGLAND[basis] if basis else (None, None)
-    code = benchmarks.council_code()
-    peers = benchmarks.benchmark(basis, code) if basis and code else None
-    return replace(now, previous=then.value, direction=direction, judgement=judgement, england=england,
-                   england_note=note, local_comparable=local,
-                   england_basis=england_basis(now.key, period) if basis else None,
-                   neighbours=peers.average if peers else None, neighbours_note=peers.note if peers else None)
+    return benchmarks.with_neighbours(replace(
+        now, previous=then.value, direction=direction, judgement=judgement, england=england, england_note=note,
+        local_comparable=local, england_basis=england_basis(now.key, period) if basis else None))
 
 
 def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:

@@ -18,7 +18,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from data_access import cellkey, protection
+from data_access import benchmarks, cellkey, protection
 from data_access.aggregates import periods
 from data_access.aggregates._facts_903 import PLACEMENT_GROUPS
 from data_access.aggregates.context import (
@@ -164,7 +164,7 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     if not ctx.may_see("cla_periods"):
         return [], [ctx.outside(k, t) for k, t in TITLES.items()]
     result = ctx.run(queries(ctx))
-    return _cards(ctx, result), _charts(ctx, result)
+    return [benchmarks.with_neighbours(k) for k in _cards(ctx, result)], _charts(ctx, result)
 
 
 def _cards(ctx: Context, result: dict[str, list[tuple]]) -> list[Kpi]:
