@@ -87,6 +87,7 @@ class Timing:
 def settled(page: Any, *, started_at: float, timeout_s: float = 60.0, min_answers: int = 1) -> float:
     """Wait until ``page`` has settled; return the epoch ms of its last activity (``started_at`` is epoch ms)."""
     deadline = time.monotonic() + timeout_s
+    status = None
     while time.monotonic() < deadline:
         try:
             status = page.evaluate(_STATUS)
@@ -96,7 +97,8 @@ def settled(page: Any, *, started_at: float, timeout_s: float = 60.0, min_answer
                 and status["now"] - status["last"] >= QUIET_MS:
             return float(status["origin"] + status["last"])
         time.sleep(0.05)
-    raise TimeoutError(f"the page did not settle within {timeout_s:.0f} s of the action at {started_at:.0f}")
+    raise TimeoutError(f"{page.url} did not settle within {timeout_s:.0f} s of the action at {started_at:.0f}: "
+                       f"{status}")
 
 
 def server_side(page: Any, since_ms: float, started_at: float) -> tuple[int, float, float, float, list[float]]:

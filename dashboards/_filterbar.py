@@ -38,7 +38,10 @@ def _select(prefix: str, field: str, options: Mapping[str, str] | None, *, all_o
     component_id = fid(prefix, field)
     return html.Div([
         html.Label(label or SLICER_LABELS.get(field, field), htmlFor=component_id, className="form-label"),
-        dbc.Select(id=component_id, options=_options(options, all_option=all_option), value=value, size="sm"),
+        # dbc.Select always draws a hidden placeholder <option value="">, which the browser shows for
+        # the value "" (All) instead of the "All" option: the placeholder says "All" too.
+        dbc.Select(id=component_id, options=_options(options, all_option=all_option), value=value, size="sm",
+                   placeholder="All" if all_option else ""),
     ], className=f"{width} slicer", **wrap)  # type: ignore[arg-type]  # id / hidden only
 
 

@@ -62,6 +62,8 @@ def layout(spec: PageSpec) -> html.Div:
         dcc.Location(id=fid(p, "url"), refresh=False),
         dcc.Location(id=fid(p, "goto"), refresh=True),  # drill-through to the records page
         dcc.Store(id=fid(p, "state"), storage_type="memory"),
+        dcc.Store(id=_panels.pick_id(p), storage_type="memory"),  # a table row's button (assets/csi.js)
+        dcc.Store(id=fid(p, "tables"), storage_type="memory", data=[]),  # charts whose table is open (csi.js)
         dcc.Download(id=fid(p, "download")),
         html.Div(id=fid(p, "image"), hidden=True),
         html.Span(id=fid(p, "urlsink"), hidden=True),
@@ -104,8 +106,6 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
 def _register_sync(spec: PageSpec) -> None:
     p, keys = spec.prefix, [c.key for c in spec.charts]
     graph_ids = [_panels.ids(p, k)["graph"] for k in keys]
-    pick = {"type": _panels.PICK, "page": p, "visual": ALL, "code": ALL, "action": ALL, "dim": ALL, "level": ALL,
-            "drill": ALL}
     up = {"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}
 
     @callback(
@@ -119,7 +119,7 @@ def _register_sync(spec: PageSpec) -> None:
                 "start": Input(fid(p, "start"), "value"), "end": Input(fid(p, "end"), "value"),
                 "controls": [Input(fid(p, c), "value") for c in spec.controls],
                 "clicks": [Input(g, "clickData") for g in graph_ids],
-                "picks": Input(pick, "n_clicks"), "ups": Input(up, "n_clicks"),
+                "picks": Input(_panels.pick_id(p), "data"), "ups": Input(up, "n_clicks"),
                 "clear": Input(fid(p, "clear"), "n_clicks")},
         state={"up_values": State(up, "value"), "state": State(fid(p, "state"), "data"),
                "mode": State(fid(p, "mode"), "value")},
@@ -129,6 +129,7 @@ def _register_sync(spec: PageSpec) -> None:
              mode: object) -> dict[str, object]:
         # Every value here may be forged (any JSON): anything of the wrong type counts as absent.
         mode = mode if mode in ("drill", "records") else "filter"
+        held = state  # what the store holds (None before the first sync)
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
         unchanged = _unchanged(spec, len(graph_ids))
         step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
@@ -138,7 +139,28 @@ def _register_sync(spec: PageSpec) -> None:
             return unchanged | {"dates_hidden": False, "clicks": [no_update] * len(graph_ids)}
         if step.drill is not None:
             return unchanged | _drill_through(spec, step.state, *step.drill)
-        return _synced(spec, step.state, len(graph_ids))
+        synced = _synced(spec, step.state, len(graph_ids))
+        return _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
+                                             "controls": controls},
+                             clicked=[g == ctx.triggered_id for g in graph_ids])
+
+
+def _only_changes(synced: dict[str, object], *, before: dict[str, object], clicked: list[bool]) -> dict[str, object]:
+    """``synced`` with no_update for every output that already holds its value.
+
+    Dash re-renders a component for every prop it is sent, and runs the callbacks that take it as an
+    input (a service value sent back unchanged re-ran the slicer options), so a slicer change sends
+    the new state and nothing else. A chart's clickData is reset only on the chart clicked (so the
+    same bar can be clicked again)."""
+    out = dict(synced)
+    for key in ("state", "period", "start", "end"):
+        if out[key] == before[key] or (key in ("start", "end") and not out[key] and not before[key]):
+            out[key] = no_update
+    old = before["controls"] if isinstance(before["controls"], list) else []
+    new = out["controls"] if isinstance(out["controls"], list) else []
+    out["controls"] = [no_update if i < len(old) and v == old[i] else v for i, v in enumerate(new)]
+    out["clicks"] = [None if c else no_update for c in clicked]
+    return out
 
 
 @dataclass(frozen=True)
@@ -163,9 +185,11 @@ def _next_state(spec: PageSpec, keys: list[str], graph_ids: list[str], state: di
         return _Step(st.with_period(state, period, start, end))
     if isinstance(trigger, str) and trigger in graph_ids:
         return _chart_click(state, keys[graph_ids.index(trigger)], clicks[graph_ids.index(trigger)], mode)
-    if isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
-        fields: list[Any] = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
-        if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
+    if trigger == _panels.pick_id(p):  # a table row's button: {visual, code, dim, level, drill, action}
+        pick = ctx.triggered[0].get("value")
+        fields: list[Any] = [pick.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")] \
+            if isinstance(pick, dict) else []
+        if not fields or not all(isinstance(f, str) for f in fields):
             raise PreventUpdate
         visual, code, dim, level, drill, action = fields
         if mode == "records":
@@ -236,19 +260,44 @@ def _text(value: object) -> str | None:
 
 
 def _register_render(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
-    from dashboards._render import outputs, render_page
+    from dashboards._render import outputs, render_page, tables
 
     p = spec.prefix
 
-    @callback(output=outputs(spec), inputs={"state": Input(fid(p, "state"), "data")})
-    def render(state: object) -> dict[str, object]:
+    @callback(output=outputs(spec) | {"card_links": Output(fid(p, "card-links"), "children")},
+              inputs={"state": Input(fid(p, "state"), "data")},
+              state={"open_tables": State(fid(p, "tables"), "data"), "mode": State(fid(p, "mode"), "value")})
+    def render(state: object, open_tables: object, mode: object) -> dict[str, object]:
         try:
-            if state is not None and not isinstance(state, dict):
-                raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
-            data = fetch(user=current_app_user(), filters=state or {})
+            data = _fetched(fetch, state)
         except data_access.Refused as exc:
-            return render_page(spec, None, str(exc))
-        return render_page(spec, data, None)
+            return render_page(spec, None, str(exc)) | {"card_links": None}
+        return render_page(spec, data, None, shown=_keys(open_tables)) | {
+            "card_links": _drill.card_links(spec.page, data, state, mode)}
+
+    @callback(output={c.key: Output(_panels.ids(p, c.key)["table"], "children", allow_duplicate=True)
+                      for c in spec.charts},
+              inputs={"open_tables": Input(fid(p, "tables"), "data")}, state={"state": State(fid(p, "state"), "data")},
+              prevent_initial_call=True)
+    def show_tables(open_tables: object, state: object) -> dict[str, object]:
+        """The data tables whose view was just opened (assets/csi.js lists the open ones)."""
+        try:
+            data = _fetched(fetch, state)
+        except data_access.Refused:
+            data = None
+        return tables(spec, data, _keys(open_tables))
+
+
+def _fetched(fetch: Callable[..., data_access.PageData], state: object) -> data_access.PageData:
+    """The page's data for the (untrusted) view ``state``; raises Refused (audited by data_access)."""
+    if state is not None and not isinstance(state, dict):
+        raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
+    return fetch(user=current_app_user(), filters=state or {})
+
+
+def _keys(value: object) -> set[str]:
+    """The chart keys in an (untrusted) list of open table views."""
+    return {k for k in value if isinstance(k, str)} if isinstance(value, list) else set()
 
 
 def _register_export(spec: PageSpec) -> None:
