@@ -38,13 +38,13 @@ def records_href(drill: Mapping[str, str]) -> str:
     return "/records?" + urlencode(sorted(drill.items()))
 
 
-def register(prefix: str, page: str, fetch: Callable[..., data_access.PageData]) -> None:
-    """The click-mode options and the cards' record links for page ``prefix`` (only for roles allowed)."""
-    @callback(Output(fid(prefix, "mode"), "options"), Input(fid(prefix, "url"), "pathname"))
-    def mode_options(_path: object) -> list[dict]:
-        allowed = records.may_drill_through(current_app_user())
-        return MODE_OPTIONS + ([RECORDS_OPTION] if allowed else [])
+def mode_options() -> list[dict]:
+    """The click-mode choices for the signed-in user: "opens the records" only for roles allowed."""
+    return MODE_OPTIONS + ([RECORDS_OPTION] if records.may_drill_through(current_app_user()) else [])
 
+
+def register(prefix: str, page: str, fetch: Callable[..., data_access.PageData]) -> None:
+    """The cards' record links for page ``prefix`` when the click mode changes (only for roles allowed)."""
     @callback(Output(fid(prefix, "card-links"), "children", allow_duplicate=True), Input(fid(prefix, "mode"), "value"),
               State(fid(prefix, "state"), "data"), prevent_initial_call=True)
     def card_links_on_mode(mode: object, state: object) -> object:

@@ -4,7 +4,8 @@
    (``dcc.Store``: filter state only), validated by ``data_access.view_state``.
 2. A clientside callback writes that state to the URL (``history.pushState``), so a view can be
    bookmarked, shared and reopened; back/forward re-render the page from the URL.
-3. ``render``: state -> one data_access page call -> cards, figures, summaries, tables.
+3. ``render`` (``_rendering``): state -> one data_access page call -> cards, figures, summaries, and
+   the tables whose view is open (``show_tables`` fills one when it is opened).
 4. ``export``: a chart's data as CSV/XLSX (``dcc.Download``), or an audited PNG/PDF in the browser.
 Each callback gets the user with ``current_app_user()`` and makes one data_access call.
 """
@@ -21,10 +22,10 @@ from dash.exceptions import PreventUpdate
 
 import data_access
 from auth import current_app_user
-from dashboards import _charts, _drill, _panels
+from dashboards import _charts, _drill, _panels, _rendering
 from dashboards import _components as ui
 from dashboards import _state as st
-from dashboards._filterbar import fid, filter_bar, register_measures, register_options
+from dashboards._filterbar import fid, filter_bar, register_options
 from data_access import records
 
 CONTROLS = ("service", "team", "locality", "age_band", "sex", "need", "grain", "year_type", "measure")
@@ -91,16 +92,14 @@ def layout(spec: PageSpec) -> html.Div:
 def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     """Register the page's callbacks; ``fetch`` is its data_access page function."""
     p = spec.prefix
-    register_options(p, spec.services, need=bool(spec.need))
-    if spec.measure:
-        register_measures(p)
+    register_options(p, spec.services, need=bool(spec.need), measure=spec.measure, mode_options=_drill.mode_options)
     _register_sync(spec)
     _drill.register(p, spec.page, fetch)
     clientside_callback(ClientsideFunction("csi", "writeUrl"), Output(fid(p, "urlsink"), "title"),
                         Input(fid(p, "state"), "data"), prevent_initial_call=True)
     clientside_callback(ClientsideFunction("csi", "saveImage"), Output(fid(p, "image"), "title"),
                         Input(fid(p, "image"), "children"), prevent_initial_call=True)
-    _register_render(spec, fetch)
+    _rendering.register(spec, fetch)
     _register_export(spec)
 
 
@@ -258,47 +257,6 @@ def _drill_through(spec: PageSpec, state: Mapping[str, object], visual: str, cod
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _register_render(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
-    from dashboards._render import outputs, render_page, tables
-
-    p = spec.prefix
-
-    @callback(output=outputs(spec) | {"card_links": Output(fid(p, "card-links"), "children")},
-              inputs={"state": Input(fid(p, "state"), "data")},
-              state={"open_tables": State(fid(p, "tables"), "data"), "mode": State(fid(p, "mode"), "value")})
-    def render(state: object, open_tables: object, mode: object) -> dict[str, object]:
-        try:
-            data = _fetched(fetch, state)
-        except data_access.Refused as exc:
-            return render_page(spec, None, str(exc)) | {"card_links": None}
-        return render_page(spec, data, None, shown=_keys(open_tables)) | {
-            "card_links": _drill.card_links(spec.page, data, state, mode)}
-
-    @callback(output={c.key: Output(_panels.ids(p, c.key)["table"], "children", allow_duplicate=True)
-                      for c in spec.charts},
-              inputs={"open_tables": Input(fid(p, "tables"), "data")}, state={"state": State(fid(p, "state"), "data")},
-              prevent_initial_call=True)
-    def show_tables(open_tables: object, state: object) -> dict[str, object]:
-        """The data tables whose view was just opened (assets/csi.js lists the open ones)."""
-        try:
-            data = _fetched(fetch, state)
-        except data_access.Refused:
-            data = None
-        return tables(spec, data, _keys(open_tables))
-
-
-def _fetched(fetch: Callable[..., data_access.PageData], state: object) -> data_access.PageData:
-    """The page's data for the (untrusted) view ``state``; raises Refused (audited by data_access)."""
-    if state is not None and not isinstance(state, dict):
-        raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
-    return fetch(user=current_app_user(), filters=state or {})
-
-
-def _keys(value: object) -> set[str]:
-    """The chart keys in an (untrusted) list of open table views."""
-    return {k for k in value if isinstance(k, str)} if isinstance(value, list) else set()
 
 
 def _register_export(spec: PageSpec) -> None:
