@@ -5,7 +5,8 @@
         --checkout before=/tmp/speed-base --checkout after=.            # two versions, same run, alternating
 
 Each checkout is served in turn by ``app.py serve --workers 2`` (gunicorn) on the same demo store
-(``CSI_DATA_DIR``; built with ``app.py build-demo --scale N`` if it holds none) and driven by
+(``--data-dir``; built with ``app.py build-demo --scale N`` if it holds none; each checkout gets its
+own app store beside it) and driven by
 Debian's Chromium (/usr/bin/chromium) through Playwright, as demo-leader. Checkouts alternate
 round by round (a fresh server each time), so a noisy shared machine weighs on both alike: compare
 the versions by the ratio of their medians in the same run, not by figures from different runs.
@@ -130,7 +131,7 @@ def measure(checkouts: dict[str, Path], data_dir: Path, *, rounds: int, signins:
                                                    "--disable-background-networking", "--disable-dev-shm-usage"])
         for r in range(rounds):
             for label, checkout in checkouts.items():
-                server = Server(checkout, data_dir, port, workers)
+                server = Server(checkout, _own_data_dir(data_dir, label), port, workers)
                 try:
                     traced = trace / label if trace is not None and r == rounds - 1 else None
                     if traced is not None:
@@ -144,6 +145,16 @@ def measure(checkouts: dict[str, Path], data_dir: Path, *, rounds: int, signins:
                 print(f"round {r + 1}/{rounds}: {label} measured", file=sys.stderr)
         browser.close()
     return results
+
+
+def _own_data_dir(data_dir: Path, label: str) -> Path:
+    """A data directory for one checkout (its own app store: versions may migrate it differently),
+    sharing the analytics store (a hard link; opened read-only by the servers)."""
+    own = data_dir / f"checkout-{label}"
+    own.mkdir(exist_ok=True)
+    if not (own / "analytics.duckdb").exists():
+        os.link(data_dir / "analytics.duckdb", own / "analytics.duckdb")
+    return own
 
 
 def _median(timings: list[Timing], field: str) -> float:
