@@ -74,6 +74,12 @@ class AuditAction(StrEnum):
     PURPOSE_CHANGED = "purpose_changed"
     USER_ADMIN = "user_admin"
     AGGREGATE_READ = "aggregate_read"
+    SUBJECT_ACCESS = "subject_access"  # a subject access request registered, extended or completed
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+    RECTIFICATION = "rectification"  # a rectification request recorded or decided
+    RETENTION = "retention"  # a retention report, dry run or run (archive / destroy)
+    DESTRUCTION_CERTIFICATE = "destruction_certificate"  # what was destroyed, when, by whom, under which rule
+    EXTRACT = "extract"  # a pseudonymised extract for an external recipient: requested, produced, downloaded
 
 
 @dataclass(frozen=True, kw_only=True)

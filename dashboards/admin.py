@@ -165,7 +165,7 @@ def outcome_text(outcome: approvals.Outcome, done: str) -> str | Component:
         return text
     url = flask.request.host_url.rstrip("/") + outcome.link.path
     return html.Span([text, " Give ", html.Strong(outcome.link.username), " this one-time link to set their "
-                      f"password (valid until {outcome.link.expires_at[:16].replace('T', ' ')} UTC; it is not "
+                      f"password (valid until {ui.uk_time(outcome.link.expires_at)}; it is not "
                       "shown again): ", html.Code(url, id="set-password-link")])
 
 

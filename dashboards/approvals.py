@@ -66,7 +66,7 @@ def show_requests(_path: str | None, _refresh: int | None) -> tuple:
         return None, [], ui.message(str(exc)), True  # hiding is for clarity; data_access refuses
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in COLUMNS]))
     body = html.Tbody([html.Tr([
-        html.Td(str(r.request_id)), html.Td(r.requested_at[:16].replace("T", " ")), html.Td(r.target),
+        html.Td(str(r.request_id)), html.Td(ui.uk_time(r.requested_at)), html.Td(r.target),
         html.Td(r.kind.replace("_", " ")), html.Td(policy.ROLES[r.role].label),
         html.Td("(unchanged)" if r.team_ids is None else ", ".join(r.team_ids) or "-"),
         html.Td("(unchanged)" if r.services is None else ", ".join(r.services) or "-"),

@@ -61,7 +61,7 @@ def layout(**_query: str) -> html.Div:
 
 
 def _when(value: object) -> str:
-    return f"{str(value)[:16].replace('T', ' ')} UTC" if value else "-"
+    return ui.uk_time(value)
 
 
 def _row(r: dict[str, Any]) -> html.Tr:

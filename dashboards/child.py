@@ -71,7 +71,8 @@ def _render(record: records.ChildRecord, purpose: str) -> html.Div:
             ("Postcode", d["postcode"]), ("Locality", codes.label(codes.LOCALITY, d["locality"])),
             ("Ethnicity", codes.label(codes.ETHNICITY, d["ethnicity"])),
             ("Religion", codes.label(codes.RELIGION, d["religion"])), ("Disabilities", d["disabilities"]),
-            ("Record archived from", d["retention_date"]), ("Access through", record.lawful_basis)]
+            ("Record archived from", d["retention_date"]),
+            ("Access through", codes.label(codes.LAWFUL_BASIS, record.lawful_basis))]
     return html.Div([
         html.Div("Emergency access is active for this record; it ends on its own and is under review.",
                  className="alert alert-danger csi-alert", role="alert") if glass else None,
@@ -144,4 +145,4 @@ def break_glass(_clicks: int | None, reason: object, justification: object, sear
                                            justification=justification)
     except Refused as exc:
         return ui.message(str(exc)), dash.no_update
-    return ui.message(f"Emergency access granted until {expires:%H:%M %d %b} (UTC).", "danger"), _open(_ref(search))
+    return ui.message(f"Emergency access granted until {ui.uk_time(expires)}.", "danger"), _open(_ref(search))

@@ -44,6 +44,7 @@ class Settings:
     set_password_hours: int = 72  # lifetime of a one-time set-password link
     pseudonymised_k: int = 5  # every combination of quasi-identifiers in analysts' rows covers >= k children
     pseudonym_key: bytes = field(default=b"", repr=False)
+    extract_key: bytes = field(default=b"", repr=False)  # derives each external recipient's pseudonym key
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
     # The audit trail's HMAC key and signed checkpoints: both kept outside the app store.
@@ -95,6 +96,7 @@ class Settings:
             set_password_hours=int(env.get("CSI_SET_PASSWORD_HOURS") or 72),
             pseudonymised_k=max(2, int(env.get("CSI_PSEUDONYMISED_K") or 5)),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
+            extract_key=_kept_secret(data_dir, "extract_key", env.get("CSI_EXTRACT_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
             audit_key=_kept_secret(data_dir, "audit_key", env.get("CSI_AUDIT_KEY")).encode(),

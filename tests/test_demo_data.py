@@ -78,7 +78,7 @@ def test_every_table_has_exactly_the_schema_columns(frames) -> None:  # type: ig
                 assert values.dtype == "datetime64[s]", f"{table.name}.{column.name}"
             elif kind == "Boolean":
                 assert values.dtype in (bool, "boolean"), f"{table.name}.{column.name}"
-            elif kind == "String":
+            elif kind == "String" and values.notna().any():  # (a 903 table is empty until the demo fills it)
                 assert values.dropna().str.len().max() <= column.type.length, f"{table.name}.{column.name}"
         keys = [c.name for c in table.primary_key.columns]
         assert not frame.duplicated(keys).any(), f"{table.name} primary key"
