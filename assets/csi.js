@@ -85,3 +85,55 @@ csiGridCells.ChildLink = function (props) {
   if (typeof href !== "string" || href.indexOf("/child?ref=") !== 0) { return text; }
   return window.React.createElement("a", {href: href}, text);
 };
+
+/* A data table row's "Filter by" / "Drill into" button carries its row in data-* attributes (no Dash
+   id, so the renderer has no per-row callback inputs to track): a click (or Enter / Space) hands the
+   row to the page's pick store, which the page's sync callback reads and the server validates. */
+var csiPicks = 0;
+document.addEventListener("click", function (event) {
+  var target = event.target;
+  var button = target && target.closest ? target.closest("button.csi-pick") : null;
+  var dc = window.dash_clientside;
+  if (!button || !dc || !dc.set_props) { return; }
+  var d = button.dataset;
+  csiPicks += 1;
+  dc.set_props(d.page + "-pick", {data: {visual: d.visual || "", code: d.code || "", action: d.action || "",
+                                         dim: d.dim || "", level: d.level || "", drill: d.drill || "", n: csiPicks}});
+});
+
+/* Keyboard focus stays where the user was: when the focused control is replaced by a re-render (a
+   data table after "Filter by"), focus moves to its replacement (same id or data-focus-key) rather
+   than falling back to the top of the page. Only when focus was lost that way: a click elsewhere
+   leaves the old control in the page, and nothing is moved. */
+(function () {
+  var last = null;
+  function keyOf(el) {
+    if (!el || !el.getAttribute) { return null; }
+    return el.getAttribute("data-focus-key") || (el.id ? "#" + el.id : null);
+  }
+  document.addEventListener("focusin", function (event) {
+    var key = keyOf(event.target);
+    last = key ? {el: event.target, key: key} : null;
+  });
+  new MutationObserver(function () {
+    if (!last || last.el.isConnected) { return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== document.documentElement) { last = null; return; }
+    var found = last.key.charAt(0) === "#" ? document.getElementById(last.key.slice(1))
+      : document.querySelector('[data-focus-key="' + window.CSS.escape(last.key) + '"]');
+    if (found && found !== last.el) { found.focus({preventScroll: true}); }
+  }).observe(document.documentElement, {childList: true, subtree: true});
+})();
+
+/* A chart's data table is filled only while its "Show the data as a table" view is open: opening or
+   closing one tells the page (its tables store) which are open, and the server fills those. */
+document.addEventListener("toggle", function (event) {
+  var details = event.target;
+  var dc = window.dash_clientside;
+  if (!details || !details.classList || !details.classList.contains("chart-data") || !dc || !dc.set_props) { return; }
+  var page = details.getAttribute("data-page");
+  var open = Array.prototype.map.call(
+    document.querySelectorAll('details.chart-data[open][data-page="' + window.CSS.escape(page) + '"]'),
+    function (d) { return d.getAttribute("data-visual"); });
+  dc.set_props(page + "-tables", {data: open});
+}, true);

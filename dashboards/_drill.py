@@ -39,27 +39,35 @@ def records_href(drill: Mapping[str, str]) -> str:
     return "/records?" + urlencode(sorted(drill.items()))
 
 
-def register(prefix: str, page: str, fetch: Callable[..., data_access.PageData]) -> None:
-    """The click-mode options and the cards' record links for page ``prefix`` (only for roles allowed)."""
-    @callback(Output(fid(prefix, "mode"), "options"), Input(fid(prefix, "url"), "pathname"))
-    def mode_options(_path: object) -> list[dict]:
-        allowed = records.may_drill_through(current_app_user())
-        return MODE_OPTIONS + ([RECORDS_OPTION] if allowed else [])
+def mode_options() -> list[dict]:
+    """The click-mode choices for the signed-in user: "opens the records" only for roles allowed."""
+    return MODE_OPTIONS + ([RECORDS_OPTION] if records.may_drill_through(current_app_user()) else [])
 
-    @callback(Output(fid(prefix, "card-links"), "children"), Input(fid(prefix, "mode"), "value"),
-              Input(fid(prefix, "state"), "data"), State(fid(prefix, "mode"), "options"))
-    def card_links(mode: object, state: object, _options: object) -> object:
-        user = current_app_user()
-        if mode != "records" or not isinstance(state, dict) or not records.may_drill_through(user):
+
+def register(prefix: str, page: str, fetch: Callable[..., data_access.PageData]) -> None:
+    """The cards' record links for page ``prefix`` when the click mode changes (only for roles allowed)."""
+    @callback(Output(fid(prefix, "card-links"), "children", allow_duplicate=True), Input(fid(prefix, "mode"), "value"),
+              State(fid(prefix, "state"), "data"), prevent_initial_call=True)
+    def card_links_on_mode(mode: object, state: object) -> object:
+        """The links when the click mode changes (the page's render callback sends them with each view)."""
+        if mode != "records" or not isinstance(state, dict):
             return None
         try:
-            data = fetch(user=user, filters=state)
+            data = fetch(user=current_app_user(), filters=state)
         except data_access.Refused:
             return None
-        links = [html.Li(html.A(k.label, href=records_href(target(page, state, card=k.key))))
-                 for k in data.cards if k.value is not None and k.value != 0]
-        if not links:
-            return None
-        return html.Nav([html.H2("Open the children's records behind a figure", className="h6"),
-                         html.Ul(links, className="card-links")], className="panel drill-links",
-                        **{"aria-label": "Records behind the figures"})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
+        return card_links(page, data, state, mode)
+
+
+def card_links(page: str, data: data_access.PageData | None, state: object, mode: object) -> object:
+    """Links to the records behind each KPI card, in records mode for roles allowed (else None)."""
+    if mode != "records" or data is None or not isinstance(state, dict) or \
+            not records.may_drill_through(current_app_user()):
+        return None
+    links = [html.Li(html.A(k.label, href=records_href(target(page, state, card=k.key))))
+             for k in data.cards if k.value is not None and k.value != 0]
+    if not links:
+        return None
+    return html.Nav([html.H2("Open the children's records behind a figure", className="h6"),
+                     html.Ul(links, className="card-links")], className="panel drill-links",
+                    **{"aria-label": "Records behind the figures"})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props

@@ -1,11 +1,11 @@
 """The shared filter bar: period (presets and custom dates), service, team, locality, age band, sex,
 need where it applies, and the time-chart options. Skeleton only: service and team options (reference
-data limited to the user's services) arrive through ``register_options``'s callback.
+data limited to the user's services) arrive through ``register_options``'s callbacks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
@@ -38,7 +38,10 @@ def _select(prefix: str, field: str, options: Mapping[str, str] | None, *, all_o
     component_id = fid(prefix, field)
     return html.Div([
         html.Label(label or SLICER_LABELS.get(field, field), htmlFor=component_id, className="form-label"),
-        dbc.Select(id=component_id, options=_options(options, all_option=all_option), value=value, size="sm"),
+        # dbc.Select always draws a hidden placeholder <option value="">, which the browser shows for
+        # the value "" (All) instead of the "All" option: the placeholder says "All" too.
+        dbc.Select(id=component_id, options=_options(options, all_option=all_option), value=value, size="sm",
+                   placeholder="All" if all_option else ""),
     ], className=f"{width} slicer", **wrap)  # type: ignore[arg-type]  # id / hidden only
 
 
@@ -74,36 +77,56 @@ def filter_bar(prefix: str, *, need: Mapping[str, str] | None, measure: bool = F
                     **{"aria-label": "Filters"})  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
 
 
-def register_options(prefix: str, page_services: tuple[str, ...] | None = None, *, need: bool = False) -> None:
-    """Fill the service and team slicers from data_access (only the user's services and their teams,
-    and only the services the page is about, e.g. children's social care on Children in need).
-    With ``need``, show the need slicer only to roles allowed special category aggregates (need is
-    health data; UI only: ``data_access`` refuses a need filter to any other role)."""
+def register_options(prefix: str, page_services: tuple[str, ...] | None = None, *, need: bool = False,
+                     measure: bool = False, mode_options: Callable[[], list[dict]] | None = None) -> None:
+    """Fill the page's option lists from data_access in one request when the page opens.
+
+    Service and team slicers: only the user's services and their teams, and only the services the
+    page is about (e.g. children's social care on Children in need); the teams in their own callback,
+    on the service slicer (a service chosen narrows them). With ``need``, the need slicer shows only
+    to roles allowed special category aggregates (need is health data; UI only: ``data_access``
+    refuses a need filter to any other role). With ``measure``, the Trends measures within the
+    user's services. ``mode_options``: the click-mode choices for this user. One callback rather
+    than one per list: every request a page opens with costs a round trip and the browser's work
+    on its answer."""
+    outputs: dict[str, Output] = {"service": Output(fid(prefix, "service"), "options")}
     if need:
-        @callback(Output(fid(prefix, "need-wrap"), "hidden"), Input(fid(prefix, "url"), "pathname"))
-        def need_hidden(_path: str | None) -> bool:
+        outputs["need_hidden"] = Output(fid(prefix, "need-wrap"), "hidden")
+    if measure:
+        outputs["measure"] = Output(fid(prefix, "measure"), "options")
+    if mode_options is not None:
+        outputs["mode"] = Output(fid(prefix, "mode"), "options")
+
+    @callback(output=outputs, inputs={"path": Input(fid(prefix, "url"), "pathname")})
+    def page_options(path: str | None) -> dict[str, object]:
+        user = current_app_user()
+        out: dict[str, object] = {"service": _services_and_teams(user, page_services, None)[0]}
+        if need:
             policy = data_access.policy
-            return not policy.can(policy.ensure_special_category_aggregates, current_app_user())
+            out["need_hidden"] = not policy.can(policy.ensure_special_category_aggregates, user)
+        if measure:
+            try:
+                out["measure"] = _options(data_access.trend_measures(user=user), all_option=False)
+            except data_access.AccessDenied:
+                out["measure"] = []
+        if mode_options is not None:
+            out["mode"] = mode_options()
+        return out
 
-    @callback(Output(fid(prefix, "service"), "options"), Output(fid(prefix, "team"), "options"),
-              Input(fid(prefix, "url"), "pathname"), Input(fid(prefix, "service"), "value"))
-    def slicer_options(_path: str | None, service: object) -> tuple[list[dict], list[dict]]:
-        try:
-            options = data_access.slicer_options(user=current_app_user())
-        except data_access.AccessDenied:
-            return [], []
-        services = {k: v for k, v in options["service"].items() if page_services is None or k in page_services}
-        teams = {k: v for k, v in options["team"].items() if options["team_service"][k] in services
-                 and (not service or options["team_service"][k] == service)}
-        return _options(services, all_option=True), _options(teams, all_option=True)
+    @callback(Output(fid(prefix, "team"), "options"), Input(fid(prefix, "service"), "value"))
+    def team_options(service: object) -> list[dict]:
+        """The teams of the page's services in the user's scope, of the chosen service only if one is."""
+        return _services_and_teams(current_app_user(), page_services, service)[1]
 
 
-def register_measures(prefix: str) -> None:
-    """The Trends page's measure options: only measures within the user's services."""
-    @callback(Output(fid(prefix, "measure"), "options"), Input(fid(prefix, "url"), "pathname"))
-    def measure_options(_path: str | None) -> list[dict]:
-        try:
-            measures = data_access.trend_measures(user=current_app_user())
-        except data_access.AccessDenied:
-            return []
-        return _options(measures, all_option=False)
+def _services_and_teams(user: object, page_services: tuple[str, ...] | None,
+                        service: object) -> tuple[list[dict], list[dict]]:
+    """The service and team options for ``user`` (teams of ``service`` only, when one is chosen)."""
+    try:
+        options = data_access.slicer_options(user=user)  # type: ignore[arg-type]  # any user object; data_access checks it
+    except data_access.AccessDenied:
+        return [], []
+    services = {k: v for k, v in options["service"].items() if page_services is None or k in page_services}
+    teams = {k: v for k, v in options["team"].items() if options["team_service"][k] in services
+             and (not service or options["team_service"][k] == service)}
+    return _options(services, all_option=True), _options(teams, all_option=True)

@@ -4,7 +4,8 @@
    (``dcc.Store``: filter state only), validated by ``data_access.view_state``.
 2. A clientside callback writes that state to the URL (``history.pushState``), so a view can be
    bookmarked, shared and reopened; back/forward re-render the page from the URL.
-3. ``render``: state -> one data_access page call -> cards, figures, summaries, tables.
+3. ``render`` (``_rendering``): state -> one data_access page call -> cards, figures, summaries, and
+   the tables whose view is open (``show_tables`` fills one when it is opened).
 4. ``export``: a chart's data as CSV/XLSX (``dcc.Download``), or an audited PNG/PDF in the browser.
 Each callback gets the user with ``current_app_user()`` and makes one data_access call.
 """
@@ -21,10 +22,10 @@ from dash.exceptions import PreventUpdate
 
 import data_access
 from auth import current_app_user
-from dashboards import _charts, _drill, _panels, _saveview
+from dashboards import _charts, _drill, _panels, _rendering, _saveview
 from dashboards import _components as ui
 from dashboards import _state as st
-from dashboards._filterbar import fid, filter_bar, register_measures, register_options
+from dashboards._filterbar import fid, filter_bar, register_options
 from data_access import records
 
 CONTROLS = ("service", "team", "locality", "age_band", "sex", "need", "grain", "year_type", "measure")
@@ -63,6 +64,8 @@ def layout(spec: PageSpec) -> html.Div:
         dcc.Location(id=fid(p, "url"), refresh=False),
         dcc.Location(id=fid(p, "goto"), refresh=True),  # drill-through to the records page
         dcc.Store(id=fid(p, "state"), storage_type="memory"),
+        dcc.Store(id=_panels.pick_id(p), storage_type="memory"),  # a table row's button (assets/csi.js)
+        dcc.Store(id=fid(p, "tables"), storage_type="memory", data=[]),  # charts whose table is open (csi.js)
         dcc.Download(id=fid(p, "download")),
         html.Div(id=fid(p, "image"), hidden=True),
         html.Span(id=fid(p, "urlsink"), hidden=True),
@@ -90,16 +93,14 @@ def layout(spec: PageSpec) -> html.Div:
 def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     """Register the page's callbacks; ``fetch`` is its data_access page function."""
     p = spec.prefix
-    register_options(p, spec.services, need=bool(spec.need))
-    if spec.measure:
-        register_measures(p)
+    register_options(p, spec.services, need=bool(spec.need), measure=spec.measure, mode_options=_drill.mode_options)
     _register_sync(spec)
     _drill.register(p, spec.page, fetch)
     clientside_callback(ClientsideFunction("csi", "writeUrl"), Output(fid(p, "urlsink"), "title"),
                         Input(fid(p, "state"), "data"), prevent_initial_call=True)
     clientside_callback(ClientsideFunction("csi", "saveImage"), Output(fid(p, "image"), "title"),
                         Input(fid(p, "image"), "children"), prevent_initial_call=True)
-    _register_render(spec, fetch)
+    _rendering.register(spec, fetch)
     _register_export(spec)
     _saveview.register(p, spec.page)
 
@@ -107,8 +108,6 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
 def _register_sync(spec: PageSpec) -> None:
     p, keys = spec.prefix, [c.key for c in spec.charts]
     graph_ids = [_panels.ids(p, k)["graph"] for k in keys]
-    pick = {"type": _panels.PICK, "page": p, "visual": ALL, "code": ALL, "action": ALL, "dim": ALL, "level": ALL,
-            "drill": ALL}
     up = {"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}
 
     @callback(
@@ -122,7 +121,7 @@ def _register_sync(spec: PageSpec) -> None:
                 "start": Input(fid(p, "start"), "value"), "end": Input(fid(p, "end"), "value"),
                 "controls": [Input(fid(p, c), "value") for c in spec.controls],
                 "clicks": [Input(g, "clickData") for g in graph_ids],
-                "picks": Input(pick, "n_clicks"), "ups": Input(up, "n_clicks"),
+                "picks": Input(_panels.pick_id(p), "data"), "ups": Input(up, "n_clicks"),
                 "clear": Input(fid(p, "clear"), "n_clicks")},
         state={"up_values": State(up, "value"), "state": State(fid(p, "state"), "data"),
                "mode": State(fid(p, "mode"), "value")},
@@ -132,6 +131,7 @@ def _register_sync(spec: PageSpec) -> None:
              mode: object) -> dict[str, object]:
         # Every value here may be forged (any JSON): anything of the wrong type counts as absent.
         mode = mode if mode in ("drill", "records") else "filter"
+        held = state  # what the store holds (None before the first sync)
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
         unchanged = _unchanged(spec, len(graph_ids))
         step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
@@ -141,7 +141,28 @@ def _register_sync(spec: PageSpec) -> None:
             return unchanged | {"dates_hidden": False, "clicks": [no_update] * len(graph_ids)}
         if step.drill is not None:
             return unchanged | _drill_through(spec, step.state, *step.drill)
-        return _synced(spec, step.state, len(graph_ids))
+        synced = _synced(spec, step.state, len(graph_ids))
+        return _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
+                                             "controls": controls},
+                             clicked=[g == ctx.triggered_id for g in graph_ids])
+
+
+def _only_changes(synced: dict[str, object], *, before: dict[str, object], clicked: list[bool]) -> dict[str, object]:
+    """``synced`` with no_update for every output that already holds its value.
+
+    Dash re-renders a component for every prop it is sent, and runs the callbacks that take it as an
+    input (a service value sent back unchanged re-ran the slicer options), so a slicer change sends
+    the new state and nothing else. A chart's clickData is reset only on the chart clicked (so the
+    same bar can be clicked again)."""
+    out = dict(synced)
+    for key in ("state", "period", "start", "end"):
+        if out[key] == before[key] or (key in ("start", "end") and not out[key] and not before[key]):
+            out[key] = no_update
+    old = before["controls"] if isinstance(before["controls"], list) else []
+    new = out["controls"] if isinstance(out["controls"], list) else []
+    out["controls"] = [no_update if i < len(old) and v == old[i] else v for i, v in enumerate(new)]
+    out["clicks"] = [None if c else no_update for c in clicked]
+    return out
 
 
 @dataclass(frozen=True)
@@ -166,9 +187,11 @@ def _next_state(spec: PageSpec, keys: list[str], graph_ids: list[str], state: di
         return _Step(st.with_period(state, period, start, end))
     if isinstance(trigger, str) and trigger in graph_ids:
         return _chart_click(state, keys[graph_ids.index(trigger)], clicks[graph_ids.index(trigger)], mode)
-    if isinstance(trigger, Mapping) and trigger.get("type") == _panels.PICK:
-        fields: list[Any] = [trigger.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")]
-        if not ctx.triggered[0].get("value") or not all(isinstance(f, str) for f in fields):
+    if trigger == _panels.pick_id(p):  # a table row's button: {visual, code, dim, level, drill, action}
+        pick = ctx.triggered[0].get("value")
+        fields: list[Any] = [pick.get(k) for k in ("visual", "code", "dim", "level", "drill", "action")] \
+            if isinstance(pick, dict) else []
+        if not fields or not all(isinstance(f, str) for f in fields):
             raise PreventUpdate
         visual, code, dim, level, drill, action = fields
         if mode == "records":
@@ -236,22 +259,6 @@ def _drill_through(spec: PageSpec, state: Mapping[str, object], visual: str, cod
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _register_render(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
-    from dashboards._render import outputs, render_page
-
-    p = spec.prefix
-
-    @callback(output=outputs(spec), inputs={"state": Input(fid(p, "state"), "data")})
-    def render(state: object) -> dict[str, object]:
-        try:
-            if state is not None and not isinstance(state, dict):
-                raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
-            data = fetch(user=current_app_user(), filters=state or {})
-        except data_access.Refused as exc:
-            return render_page(spec, None, str(exc))
-        return render_page(spec, data, None)
 
 
 def _register_export(spec: PageSpec) -> None:

@@ -2,7 +2,8 @@
 
 ``panel`` builds the skeleton (no data: layouts carry none); ``table`` renders a suppressed frame as
 an accessible HTML table whose rows carry keyboard-operable "Filter by" and "Drill into" buttons,
-the keyboard route to the same cross-filter and drill-down a click on the chart gives.
+the keyboard route to the same cross-filter and drill-down a click on the chart gives. A row's
+button reaches the page's sync callback through the page's pick store (``pick_id``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from dashboards._components import format_value
 if TYPE_CHECKING:
     from data_access import Visual
 
-PICK, EXPORT, UP = "csi-pick", "csi-export", "csi-up"
+EXPORT, UP = "csi-export", "csi-up"
+
+
+def pick_id(prefix: str) -> str:
+    """The page's store of the last row button pressed ({visual, code, action, dim, level, drill, n})."""
+    return f"{prefix}-pick"
 
 
 def ids(prefix: str, key: str) -> dict[str, str]:
@@ -50,7 +56,7 @@ def panel(prefix: str, key: str, title: str, *, drill: str | None = None, wide: 
                  role="img", className="chart", **{"aria-labelledby": i["summary"]}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         html.P(id=i["notes"], className="chart-notes"),
         html.Details([html.Summary("Show the data as a table", id=i["toggle"]), html.Div(id=i["table"])],
-                     className="chart-data"),
+                     className="chart-data", **{"data-page": prefix, "data-visual": key}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
     ], className="panel", **{"aria-labelledby": i["title"], "data-visual": key}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
         className="col-12" + ("" if wide else " col-xl-6"))
 
@@ -74,17 +80,13 @@ def table(prefix: str, visual: Visual, caption: str) -> dict:
         cells += [_el("Td", format_value(v, u)) for v, u in zip(values, units, strict=True)]
         actions = []
         if visual.dim:
-            actions.append(_el(
-                "Button", "Clear" if chosen else "Filter by",
-                id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(code), "action": "select", **meta},
-                className="btn-row", **{"aria-pressed": "true" if chosen else "false",
-                                        "aria-label": f"{'Clear the filter' if chosen else 'Filter the page by'} "
-                                                      f"{label}"}))
+            actions.append(_pick_button(
+                "Clear" if chosen else "Filter by", prefix, visual, str(code), "select", meta,
+                **{"aria-pressed": "true" if chosen else "false",
+                   "aria-label": f"{'Clear the filter' if chosen else 'Filter the page by'} {label}"}))
         if can_drill:
-            actions.append(_el(
-                "Button", "Drill into", id={"type": PICK, "page": prefix, "visual": visual.key, "code": str(code),
-                                            "action": "drill", **meta},
-                className="btn-row", **{"aria-label": f"Drill into {label}"}))
+            actions.append(_pick_button("Drill into", prefix, visual, str(code), "drill", meta,
+                                        **{"aria-label": f"Drill into {label}"}))
         if actionable:
             cells.append(_el("Td", actions))
         body.append(_el("Tr", cells, className="is-selected" if chosen else None))
@@ -98,6 +100,19 @@ def table(prefix: str, visual: Visual, caption: str) -> dict:
         foot = _el("Tfoot", _el("Tr", total_cells))
     return _el("Table", [_el("Caption", caption), _el("Thead", _el("Tr", head)), _el("Tbody", body), foot],
                className="table table-sm data-table")
+
+
+def _pick_button(text: str, prefix: str, visual: Visual, code: str, action: str, meta: dict[str, str],
+                 **aria: str) -> dict:
+    """A row's "Filter by" / "Drill into" button: a plain button whose data-* attributes name the row.
+
+    No Dash id: ``assets/csi.js`` hands a click to the page's pick store (``dash_clientside.set_props``),
+    which the page's sync callback reads. A pattern-matching id per row made the browser recompute
+    the page's callback graph for every table on every change (hundreds of buttons), and replaced
+    the focused button, so keyboard focus fell to the top of the page."""
+    data = {"data-page": prefix, "data-visual": visual.key, "data-code": code, "data-action": action,
+            **{f"data-{k}": v for k, v in meta.items()}, "data-focus-key": f"{prefix}|{visual.key}|{code}|{action}"}
+    return _el("Button", text, className="btn-row csi-pick", type="button", **data, **aria)
 
 
 def _row_header(visual: Visual) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from dash import Output
@@ -28,9 +29,12 @@ def outputs(spec: PageSpec) -> dict[str, Any]:
         if chart.drill:
             up = {"type": _panels.UP, "page": p, "visual": chart.key, "drill": chart.drill}
             charts[chart.key] |= {"up_hidden": Output(up, "hidden"), "up_value": Output(up, "value")}
-    return {"cards": Output(fid(p, "cards"), "children"), "asof": Output(fid(p, "asof"), "children"),
-            "notice": Output(fid(p, "notice"), "children"), "selection": Output(fid(p, "selection"), "children"),
-            "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
+    out = {"cards": Output(fid(p, "cards"), "children"), "asof": Output(fid(p, "asof"), "children"),
+           "notice": Output(fid(p, "notice"), "children"), "selection": Output(fid(p, "selection"), "children"),
+           "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
+    if spec.measure:  # the measure box says which measure is drawn while none is chosen (its placeholder)
+        out["measure"] = Output(fid(p, "measure"), "placeholder")
+    return out
 
 
 # The one sentence every aggregate page (and export) shows; the fuller explanation is /about-figures.
@@ -89,13 +93,26 @@ def _unavailable(chart: Chart, title: str, message: str) -> dict[str, object]:
     return out
 
 
-def _chart(prefix: str, chart: Chart, visual: Visual | None, data: PageData) -> dict[str, object]:
+def chart_table(prefix: str, visual: Visual | None, data: PageData) -> dict | None:
+    """A chart's data table (None when the chart is not available)."""
+    if visual is None or not visual.available:
+        return None
+    return _panels.table(prefix, visual, f"{visual.title}, {data.period_label}")
+
+
+def tables(spec: PageSpec, data: PageData | None, shown: Collection[str]) -> dict[str, object]:
+    """The data tables of the charts in ``shown`` (the ones whose table view is open); None for the others."""
+    return {c.key: chart_table(spec.prefix, data.visuals.get(c.key), data) if data is not None and c.key in shown
+            else None for c in spec.charts}
+
+
+def _chart(prefix: str, chart: Chart, visual: Visual | None, data: PageData, table: bool) -> dict[str, object]:
     if visual is None or not visual.available:
         message = (visual.message if visual is not None else None) or "Not available"
         return _unavailable(chart, visual.title if visual is not None else chart.title, message)
     out: dict[str, object] = {
         "figure": _charts.figure(visual), "summary": _charts.summary(visual, data.period_label),
-        "table": _panels.table(prefix, visual, f"{visual.title}, {data.period_label}"),
+        "table": chart_table(prefix, visual, data) if table else None,
         "notes": _panels.notes(visual), "level": _panels.level_text(visual), "title": visual.title}
     if chart.drill:
         at_top = (visual.drill == "time" and data.filters.drill_time is None) or \
@@ -104,15 +121,28 @@ def _chart(prefix: str, chart: Chart, visual: Visual | None, data: PageData) -> 
     return out
 
 
-def render_page(spec: PageSpec, data: PageData | None, error: str | None) -> dict[str, object]:
-    """The render callback's grouped outputs (``outputs``) for ``data``, or for the refusal ``error``."""
+def _measure_label(data: PageData | None) -> str:
+    """The label of the measure the Trends chart draws (the first visual's title), or "" without data."""
+    visual = next(iter(data.visuals.values()), None) if data is not None else None
+    return visual.title if visual is not None else ""
+
+
+def render_page(spec: PageSpec, data: PageData | None, error: str | None,
+                shown: Collection[str] | None = None) -> dict[str, object]:
+    """The render callback's grouped outputs (``outputs``) for ``data``, or for the refusal ``error``.
+
+    Data tables only for the charts in ``shown`` (None: all): a closed table view is not rebuilt on
+    every change (the browser's work grows with every component on the page, hidden ones too);
+    opening one fills it (the page's ``show_tables`` callback)."""
+    measure = {"measure": _measure_label(data)} if spec.measure else {}
     if data is None:
         return {"cards": [], "asof": "", "notice": ui.message(error or "No data"), "selection": "",
-                "clear_hidden": True,
+                "clear_hidden": True, **measure,
                 "charts": {c.key: _unavailable(c, c.title, error or "Not available") for c in spec.charts}}
     previous = previous_label(data.filters)
     asof = f"Data to {data.as_of:%d %B %Y}. Period: {data.period_label}. {PROTECTED_NOTE}"
     text, hidden = selection_text(data)
     return {"cards": [_card(k, previous) for k in data.cards], "asof": asof, "notice": None, "selection": text,
-            "clear_hidden": hidden,
-            "charts": {c.key: _chart(spec.prefix, c, data.visuals.get(c.key), data) for c in spec.charts}}
+            "clear_hidden": hidden, **measure,
+            "charts": {c.key: _chart(spec.prefix, c, data.visuals.get(c.key), data, shown is None or c.key in shown)
+                       for c in spec.charts}}

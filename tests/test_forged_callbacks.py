@@ -402,6 +402,17 @@ def _aggregate_renders(world: World, username: str) -> list[dict[str, Any]]:
             and len(cb["inputs"]) == 1]
 
 
+def _every_table(render: dict[str, Any]) -> list[object]:
+    """The render callback's state: every chart's data table open (the tables are rendered too)."""
+    charts = [o["id"].removesuffix("-table") for o in attack.split_output(render["output"])
+              if isinstance(o["id"], str) and o["id"].endswith("-table")]
+    page = next(o["id"].removesuffix("-cards") for o in attack.split_output(render["output"])
+                if isinstance(o["id"], str) and o["id"].endswith("-cards"))
+    keys = [c.removeprefix(f"{page}-") for c in charts]
+    assert keys, f"control: {page} has chart tables"
+    return [keys if s["id"].endswith("-tables") else None for s in render.get("state") or []]
+
+
 def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> None:
     """Caseworkers see aggregates without ethnicity, religion or disability breakdowns, however asked."""
     username = "demo-caseworker"
@@ -412,7 +423,7 @@ def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> N
     assert renders, "control: the aggregate pages' render callbacks are listed"
     forged = [{"selection": f"{visual}:sex:F"} for visual in ("by_ethnicity", "by_disability", "factors")]
     sent = [s for s in _sweep(world, username) if s.body["output"] in {cb["output"] for cb in renders}]
-    sent += [attack.call(client, cb, [state]) for cb in renders for state in forged]
+    sent += [attack.call(client, cb, [state], _every_table(cb)) for cb in renders for state in forged]
     shown = [f"{label!r} in {_describe(s)}" for s in sent for label in ETHNICITY_LABELS if label in s.text]
     assert not shown, "\n".join(shown[:10])
     refused = audit.query_events(world.app_engine, action="access_refused", username=username, limit=10_000)
@@ -422,7 +433,7 @@ def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> N
 def test_a_leader_does_get_the_ethnicity_breakdown(world: World) -> None:
     """The control for the test above: the labels it looks for are what the breakdown shows."""
     client = _client(world, "demo-leader")
-    replies = [attack.call(client, cb, [{}]) for cb in _aggregate_renders(world, "demo-leader")]
+    replies = [attack.call(client, cb, [{}], _every_table(cb)) for cb in _aggregate_renders(world, "demo-leader")]
     assert any(label in r.text for r in replies for label in ETHNICITY_LABELS)
 
 

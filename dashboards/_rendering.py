@@ -1,0 +1,65 @@
+"""An aggregate page's render callbacks: its view state -> one data_access page call -> what it shows.
+
+``render`` answers every new view state with the cards, figures, summaries, the card links (records
+mode) and the data tables whose view is open; ``show_tables`` fills a table when its view is opened
+(``assets/csi.js`` keeps the page's list of open tables). Both take the state as any forged JSON:
+``data_access`` validates it and refuses (and audits) what the user may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from dash import Input, Output, State, callback
+
+import data_access
+from auth import current_app_user
+from dashboards import _drill, _panels
+from dashboards._filterbar import fid
+from dashboards._render import outputs, render_page, tables
+
+if TYPE_CHECKING:
+    from dashboards._page import PageSpec
+
+
+def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
+    """The page's render and show_tables callbacks; ``fetch`` is its data_access page function."""
+    p = spec.prefix
+
+    @callback(output=outputs(spec) | {"card_links": Output(fid(p, "card-links"), "children")},
+              inputs={"state": Input(fid(p, "state"), "data")},
+              state={"open_tables": State(fid(p, "tables"), "data"), "mode": State(fid(p, "mode"), "value")})
+    def render(state: object, open_tables: object, mode: object) -> dict[str, object]:
+        try:
+            data = _fetched(fetch, state)
+        except data_access.Refused as exc:
+            return render_page(spec, None, str(exc)) | {"card_links": None}
+        return render_page(spec, data, None, shown=_keys(open_tables)) | {
+            "card_links": _drill.card_links(spec.page, data, state, mode)}
+
+    @callback(output={c.key: Output(_panels.ids(p, c.key)["table"], "children", allow_duplicate=True)
+                      for c in spec.charts},
+              inputs={"open_tables": Input(fid(p, "tables"), "data")}, state={"state": State(fid(p, "state"), "data")},
+              prevent_initial_call=True)
+    def show_tables(open_tables: object, state: object) -> dict[str, object]:
+        """The data tables whose view was just opened (assets/csi.js lists the open ones)."""
+        try:
+            data = _fetched(fetch, state)
+        except data_access.Refused:
+            data = None
+        return tables(spec, data, _keys(open_tables))
+
+
+def _fetched(fetch: Callable[..., data_access.PageData], state: object) -> data_access.PageData:
+    """The page's data for the (untrusted) view ``state``; raises Refused (audited by data_access)."""
+    if state is not None and not isinstance(state, dict):
+        raise data_access.InvalidFilter("The page's filter state is not a set of named values.")
+    return fetch(user=current_app_user(), filters=state or {})
+
+
+def _keys(value: object) -> set[str]:
+    """The chart keys in an (untrusted) list of open table views."""
+    return {k for k in value if isinstance(k, str)} if isinstance(value, list) else set()
+
+
