@@ -30,3 +30,9 @@ def text_input(id_: str, limit: int) -> dcc.Input:
 def bump(refresh: object) -> int:
     """The next value of a page's refresh counter (a forged non-integer starts again at 1)."""
     return (refresh if isinstance(refresh, int) and not isinstance(refresh, bool) else 0) + 1
+
+
+def number(value: object) -> int | None:
+    """A record number as a native select sends it (text of digits); anything else is forged and becomes
+    None, which data_access refuses."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 else None

@@ -250,10 +250,11 @@ def ensure_approver(user: Principal | None) -> Role:
 # callbacks still ask data_access on every call: hiding a link is for clarity, never a boundary.
 #   "aggregates[:SERVICE]"  dashboards (for SERVICE's figures when named);
 #   "records"               child-level rows in a caseload, team or the analysts' pseudonymised scope;
+#   "pseudonymised"         roles whose rows are pseudonymised (analysts): their extract requests;
 #   "audit"                 the audit trail and its reviews (information governance);
 #   "approve"               approving access requests; "user_admin" user administration;
 #   "signed_in"             any signed-in user with a role (help pages).
-PAGE_NEEDS = ("aggregates", "records", "audit", "approve", "user_admin", "signed_in")
+PAGE_NEEDS = ("aggregates", "records", "pseudonymised", "audit", "approve", "user_admin", "signed_in")
 
 
 def may_open_page(user: Principal | None, access: str) -> bool:
@@ -267,6 +268,8 @@ def may_open_page(user: Principal | None, access: str) -> bool:
         return can(ensure_aggregates, user, service=service or None)
     if need == "records":
         return role.rows is not RowLevel.NONE and role.row_scope not in (Scope.NONE, Scope.NAMED_CHILD)
+    if need == "pseudonymised":  # roles whose rows are pseudonymised (analysts): extract requests
+        return role.rows is RowLevel.PSEUDONYMISED
     if need == "audit":
         return role.audit_trail
     if need == "approve":

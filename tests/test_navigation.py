@@ -38,7 +38,7 @@ AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
     # a caseworker in children's social care: no SEND figures; their caseload's rows
     ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions",
                          "/trends", "/records", "/benchmarks", "/saved-views"]),
-    ("demo-analyst", [*DASHBOARDS, "/records", "/benchmarks", "/saved-views"]),
+    ("demo-analyst", [*DASHBOARDS, "/records", "/benchmarks", "/saved-views", "/extract-requests"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),
 ])

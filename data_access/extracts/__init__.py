@@ -31,7 +31,7 @@ from data_access.retention_state import withheld_children
 from data_access.stores import as_of, current, record_event
 
 __all__ = ["DBV_SEND", "SPECS", "ExtractSpec", "Extract", "produce_extract", "download_extract", "list_extracts",
-           "request_extract", "decide_request", "pending_requests"]
+           "request_extract", "decide_request", "pending_requests", "ExtractRequest", "my_extract_requests"]
 RESOURCE = "extracts"
 
 
@@ -49,6 +49,22 @@ class Extract:
     produced_by: int
     produced_at: str
     downloaded_at: str | None
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """An analyst's own extract request, its status, and the extract produced from it if any (no rows)."""
+
+    request_id: int
+    spec: str
+    recipient: str
+    reason: str
+    requested_at: str
+    status: str
+    extract_id: int | None = None
+    row_count: int | None = None
+    k_achieved: int | None = None
+    downloaded: bool = False
 
 
 def _refuse(user: Principal | None, exc: Exception) -> None:
@@ -237,3 +253,26 @@ def decide_request(*, user: Principal | None, request_id: object, approve: objec
         action=audit.AuditAction.EXTRACT, outcome="success", resource=RESOURCE, username=who.username,
         user_id=who.user_id, detail={"step": status, "request_id": request_id}))
     return status
+
+
+def my_extract_requests(*, user: Principal | None) -> list[ExtractRequest]:
+    """The signed-in analyst's own extract requests, newest first, each with the extract produced from it
+    (joined on ``extracts.request_id``). Analysts only; anyone else is refused (audited). No side effects."""
+    try:
+        who = _signed_in(user)
+        if policy.role_of(who).name != "analyst":
+            raise AccessDenied("Only analysts ask for extracts; this page lists an analyst's own requests.")
+    except Refused as exc:
+        _refuse(user, exc)
+        raise
+    with current().app.connect() as conn:
+        rows = conn.execute(sa.select(
+            REQ.c.request_id, REQ.c.spec, REQ.c.recipient, REQ.c.reason, REQ.c.requested_at, REQ.c.status,
+            EX.c.extract_id, EX.c.row_count, EX.c.k_achieved, EX.c.downloaded_at,
+        ).outerjoin(EX, EX.c.request_id == REQ.c.request_id).where(REQ.c.requested_by == who.user_id)
+            .order_by(REQ.c.request_id.desc())).all()
+    return [ExtractRequest(int(r.request_id), r.spec, r.recipient, r.reason, r.requested_at, r.status,
+                           None if r.extract_id is None else int(r.extract_id),
+                           None if r.row_count is None else int(r.row_count),
+                           None if r.k_achieved is None else int(r.k_achieved), r.downloaded_at is not None)
+            for r in rows]
