@@ -35,6 +35,17 @@ def _no_violations(page) -> None:  # type: ignore[no-untyped-def]
     assert [(v["id"], [n["html"][:200] for n in v["nodes"]]) for v in results.response["violations"]] == []
 
 
+def download_once(page, pick: str, extract: str) -> tuple[str, dict, list[str]]:  # type: ignore[no-untyped-def]
+    """Choose ``extract`` in the ``pick`` select, press "Download (once)": (file name, manifest, CSV lines)."""
+    page.select_option(pick, extract)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download (once)").click()
+    with zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        lines = archive.read("dbv-send-1.0.csv").decode().splitlines()
+    return download.value.suggested_filename, manifest, lines
+
+
 def test_ig_archives_after_a_dry_run_at_a_moved_data_date(make_app, live_server, page, demo_store: Path,  # type: ignore[no-untyped-def]
                                                           tmp_path: Path) -> None:
     moved = store_at(demo_store, tmp_path, DAY)
@@ -84,13 +95,8 @@ def test_ig_produces_an_extract_and_downloads_it_once(dash_app, live_server, pag
     expect(message).to_contain_text("Produced extract 1 for CIPFA")
     expect(page.locator("#ext-list tr[data-extract='1']")).to_contain_text("not yet")
     _no_violations(page)
-    page.select_option("#ext-pick", "1")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download (once)").click()
-    assert download.value.suggested_filename == "dbv-send-1.0-cipfa-1.zip"
-    with zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())) as archive:
-        manifest = json.loads(archive.read("manifest.json"))
-        lines = archive.read("dbv-send-1.0.csv").decode().splitlines()
+    name, manifest, lines = download_once(page, "#ext-pick", "1")
+    assert name == "dbv-send-1.0-cipfa-1.zip"
     assert manifest["recipient"] == "cipfa" and manifest["row_count"] == len(lines) - 1
     assert manifest["k_achieved"] >= 5
     expect(message).to_contain_text("Downloaded dbv-send-1.0-cipfa-1.zip")

@@ -5,8 +5,10 @@ audited."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _attack import call, find_callback, server_callbacks
 from _moved import opened, user
 
 import data_access
@@ -61,3 +63,33 @@ def test_no_user_is_refused_and_audited(demo_store: Path, tmp_path: Path) -> Non
         refused = [e for e in audit.query_events(data_access.current().app, action="access_refused")
                    if e["resource"] == "extracts"]
         assert len(refused) == 1
+
+
+def _message(sent: Any) -> str:
+    assert sent.status == 200, sent.text
+    return str(sent.outputs()["xr-message"]["children"])
+
+
+def test_forged_callbacks_on_the_page_are_refused_by_data_access(client, auth) -> None:  # type: ignore[no-untyped-def]
+    auth.login("demo-analyst")
+    callbacks = server_callbacks(client.get("/_dash-dependencies").get_json())
+    show = find_callback(callbacks, output_id="xr-list", input_id="xr-url")
+    ask = find_callback(callbacks, output_id="xr-message", input_id="xr-ask")
+    produce = find_callback(callbacks, output_id="xr-message", input_id="xr-produce")
+    download = find_callback(callbacks, output_id="xr-file", input_id="xr-download")
+    theirs = extracts.produce_extract(user=user("demo-ig"), recipient="newton")
+    assert "recipient" in _message(call(client, ask, [1], [{"$ne": 1}, "DBV diagnostic, phase 2", 0]))
+    assert "Say why" in _message(call(client, ask, [1], ["newton", ["DBV diagnostic, phase 2"], 0]))
+    assert "approved by information governance" in _message(call(client, produce, [1], ["newton", 0]))
+    assert "Only the person who produced" in _message(call(client, download, [1], [str(theirs.extract_id), 0]))
+    assert "must be an extract number" in _message(call(client, download, [1], ["1 OR 1=1", 0]))
+    assert "must be an extract number" in _message(call(client, download, [1], [1, 0]))  # a number, not text
+    auth.logout()
+    auth.login("demo-caseworker")
+    assert "Only analysts" in _message(call(client, show, ["/extract-requests", 0]))
+    assert "Only analysts" in _message(call(client, ask, [1], ["newton", "DBV diagnostic, phase 2", 0]))
+    refused = [e["username"] for e in audit.query_events(data_access.current().app, action="access_refused")
+               if e["resource"] == "extracts"]
+    assert refused == ["demo-caseworker"] * 2 + ["demo-analyst"] * 6
+    assert extracts.my_extract_requests(user=user("demo-analyst")) == []  # nothing was asked for
+    assert extracts.download_extract(user=user("demo-ig"), extract_id=theirs.extract_id)[1]  # untouched
