@@ -29,7 +29,7 @@ URL, REFRESH, MESSAGE, FORMS, LIST = "xr-url", "xr-refresh", "xr-message", "xr-f
 RECIPIENT, REASON, ASK = "xr-recipient", "xr-reason", "xr-ask"
 PRODUCE_PICK, PRODUCE, DOWNLOAD_PICK, DOWNLOAD, FILE = "xr-produce-pick", "xr-produce", "xr-download-pick", \
     "xr-download", "xr-file"
-SPEC = extracts.DBV_SEND
+DBV = extracts.DBV_SEND
 STATUS = {"pending": "Waiting for information governance", "approved": "Approved: ready to produce",
           "rejected": "Rejected", "used": "Produced"}
 
@@ -39,7 +39,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dcc.Location(id=URL), dcc.Store(id=REFRESH, data=0), dcc.Download(id=FILE),
         html.H1("Extract requests"),
-        html.P(f"{SPEC.title}: a pseudonymised extract (spec {SPEC.name} {SPEC.version}) for an external "
+        html.P(f"{DBV.title}: a pseudonymised extract (spec {DBV.name} {DBV.version}) for an external "
                "recipient. Information governance approves each request; you then produce the extract and "
                "download it once. Every step is recorded in the audit trail.", className="csi-asof"),
         html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
@@ -47,7 +47,7 @@ def layout(**_query: str) -> html.Div:
             html.Section([
                 html.H2("Ask for an extract"),
                 html.Div([
-                    forms.field("Recipient", dbc.Select(id=RECIPIENT, options=forms.options(dict(SPEC.recipients)),
+                    forms.field("Recipient", dbc.Select(id=RECIPIENT, options=forms.options(dict(DBV.recipients)),
                                                         placeholder="Choose the recipient")),
                     forms.field("Why it is needed", dcc.Textarea(id=REASON, maxLength=2000, className="form-control",
                                                                  style={"minHeight": "5rem"}), "col-md-8"),
@@ -71,7 +71,7 @@ def layout(**_query: str) -> html.Div:
 
 
 def _to(recipient: str) -> str:
-    return SPEC.recipients.get(recipient, recipient)
+    return DBV.recipients.get(recipient, recipient)
 
 
 def _extract_cell(r: extracts.ExtractRequest) -> str:
@@ -140,7 +140,7 @@ def produce(clicks: object, recipient: object, refresh: object) -> dict[str, obj
         made = extracts.produce_extract(user=current_app_user(), recipient=recipient)
     except (AccessDenied, InvalidRequest) as exc:
         return {"message": ui.message(str(exc)), "refresh": no_update}
-    text = (f"Produced extract {made.extract_id} for {SPEC.recipients[made.recipient]}: {made.row_count:,} rows, "
+    text = (f"Produced extract {made.extract_id} for {DBV.recipients[made.recipient]}: {made.row_count:,} rows, "
             f"k achieved {made.k_achieved}, key id {made.key_id}. It can be downloaded once.")
     return {"message": ui.message(text, "success"), "refresh": forms.bump(refresh)}
 
