@@ -289,7 +289,8 @@ def test_fake_census_is_refused_child_by_child_and_loads_nothing(config: ingest.
     result = report.results[0]
     assert report.refused and result.children == 332 and result.quarantined > 300
     assert {"1510", "1530", "8620"} <= {f.rule for f in result.findings}
-    assert all(f.la_child_id.startswith("RND") for f in result.findings)
+    assert all(f.la_child_id.startswith("RND") for f in result.findings if f.element != "Header/Source/LEA")
+    assert [f.severity for f in result.findings if f.element == "Header/Source/LEA"] == ["query"]  # LEA 975
     assert not Path(config.analytics_url[len("duckdb:///"):]).exists()
 
 

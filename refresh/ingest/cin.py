@@ -18,11 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from model import la_codes
 from refresh.ingest import cin_rules
 from refresh.ingest.batch import Batch, Rows
 from refresh.ingest.cin_rules import Period
 from refresh.ingest.cin_xml import CensusFile
-from refresh.ingest.findings import Finding, error, severity_of
+from refresh.ingest.findings import Finding, error, query, severity_of
 
 CIN_TABLES = ("l_children", "l_disabilities", "l_episodes", "l_assessments", "l_factors", "l_section47",
               "l_cin_plans", "l_cp_plans", "l_cp_reviews")
@@ -122,6 +123,11 @@ def _file_problems(name: str, census: CensusFile, children: int) -> list[Finding
     if census.header.collection not in (None, "CIN"):
         found.append(error(name, None, "Header/CollectionDetails/Collection", "",
                            f"The collection is '{census.header.collection}', not CIN"))
+    lea = census.header.lea
+    if lea is not None and lea not in la_codes.CURRENT_CODES:
+        known = la_codes.name_of(lea)
+        found.append(query(name, None, "Header/Source/LEA", "", f"The header's LEA '{lea}' is not the code of a "
+                           "council in DfE's list of LA codes" + (f" ({known})" if known else "")))
     if not census.error and children == 0:
         found.append(error(name, None, "Children", "", "The file holds no <Child> records"))
     return found
