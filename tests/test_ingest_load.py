@@ -334,3 +334,19 @@ def test_reports_and_ledger_can_live_elsewhere(tmp_path: Path) -> None:
     report = ingest.load_cin(tmp_path / "c.xml", config=config)
     assert report.ok and store_rows(config.analytics_url, "store_metadata", "key").set_index("key").loc[
         "as_of", "value"] == "2025-01-31"
+
+
+def test_status_on_an_empty_data_dir_says_nothing_is_loaded(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import cli as app_cli
+
+    assert app_cli.main(["load", "status", "--data-dir", str(tmp_path / "empty")]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing has been loaded yet" in out and "l_children" in out
+    assert not (tmp_path / "empty" / "landing.duckdb").exists()  # looking creates no ledger
+    config = make_config(tmp_path / "busy")
+    held = landing.open_ledger(config.landing_path)  # a load in progress holds the ledger
+    try:
+        assert cli.main(["status", "--landing", str(config.landing_path), "--data-dir", str(tmp_path)]) == 2
+    finally:
+        held.close()
+    assert "cannot be read" in capsys.readouterr().err

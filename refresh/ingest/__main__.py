@@ -115,6 +115,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if args.command == "status":
             counts = ingest.ledger_counts(config)
+            if not config.landing_path.exists():
+                print(f"Nothing has been loaded yet: there is no ledger at {config.landing_path}.", file=out)
             print(format_table([[k, f"{v:,}"] for k, v in counts.items()], ["ledger table", "rows"]), file=out)
             return 0
         if args.command == "refresh":

@@ -221,8 +221,16 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: IngestConfig, progress: boo
 
 
 def ledger_counts(config: IngestConfig) -> dict[str, int]:
-    """Rows per ledger table (read-only look; for reports and tests)."""
-    con = duckdb.connect(str(config.landing_path), read_only=True)
+    """Rows per ledger table (read-only look; for reports and tests): all 0 before the first load.
+
+    Raises IngestError when the ledger cannot be read (e.g. a load holds it). Creates nothing.
+    """
+    if not config.landing_path.exists():
+        return dict.fromkeys((*landing.TABLES, "child_keys", "sources"), 0)
+    try:
+        con = duckdb.connect(str(config.landing_path), read_only=True)
+    except duckdb.Error as exc:
+        raise IngestError(f"The ledger {config.landing_path} cannot be read: {exc}") from exc
     try:
         return landing.counts(con)
     finally:
