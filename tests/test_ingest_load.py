@@ -350,3 +350,30 @@ def test_status_on_an_empty_data_dir_says_nothing_is_loaded(tmp_path: Path, caps
     finally:
         held.close()
     assert "cannot be read" in capsys.readouterr().err
+
+
+class _CountedFindings(list):  # type: ignore[type-arg]
+    """A findings list that counts how often it is read through."""
+
+    passes = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_the_quarantine_report_reads_the_findings_once_however_many_children(tmp_path: Path) -> None:
+    from refresh.ingest.batch import Batch
+    from refresh.ingest.findings import error, query
+    from refresh.ingest.load import _quarantine_csv
+
+    children = [f"C{i:05d}" for i in range(2_000)]
+    findings = _CountedFindings([error("f.xml", c, "Sex", "4180", f"bad sex {c}") for c in children]
+                                + [error("f.xml", c, "UPN", "1510", "bad UPN") for c in children[::2]]
+                                + [query("f.xml", c, "PersonBirthDate", "8775Q", "old") for c in children[::3]])
+    batch = Batch(kind="cin", name="f.xml", rows={}, findings=findings, children=len(children))
+    path = _quarantine_csv(batch, set(children), tmp_path)
+    assert findings.passes <= 2  # was one pass per quarantined child: quadratic in a mostly broken file
+    written = pd.read_csv(path, dtype=str).set_index("la_child_id")
+    assert len(written) == 2_000 and written.loc["C00000", "rules"] == "1510 4180"
+    assert written.loc["C00001", "rules"] == "4180" and written.loc["C00000", "errors"] == "2"

@@ -127,13 +127,18 @@ def _stem(name: str) -> str:
 
 
 def _quarantine_csv(batch: Batch, excluded: set[str], directory: Path) -> Path:
+    """One row per excluded child with its errors (created 0600). One pass over the findings: linear time."""
     path = directory / f"{_stem(batch.name)}.quarantine.csv"
+    by_child: dict[str, list[Finding]] = {}
+    for finding in batch.findings:
+        if finding.severity is Severity.ERROR and finding.la_child_id in excluded:
+            by_child.setdefault(finding.la_child_id, []).append(finding)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "la_child_id", "errors", "rules", "messages"])
         for child in sorted(excluded):
-            errors = [f for f in batch.findings if f.la_child_id == child and f.severity is Severity.ERROR]
+            errors = by_child.get(child, [])
             rules = " ".join(sorted({f.rule for f in errors if f.rule}))
             writer.writerow(safe_row([batch.name, child, len(errors), rules, " | ".join(f.message for f in errors)]))
     return path
