@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from model import schema, workdays
 from refresh import database, ingest
 from refresh.ingest import __main__ as cli
 from refresh.ingest import landing
-from refresh.ingest.findings import read_csv
+from refresh.ingest.findings import Finding, read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 Y2025, Y2026 = FIXTURES / "cin_2025.xml", FIXTURES / "cin_2026.xml"
@@ -352,12 +353,12 @@ def test_status_on_an_empty_data_dir_says_nothing_is_loaded(tmp_path: Path, caps
     assert "cannot be read" in capsys.readouterr().err
 
 
-class _CountedFindings(list):  # type: ignore[type-arg]
+class _CountedFindings(list[Finding]):
     """A findings list that counts how often it is read through."""
 
     passes = 0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Finding]:
         self.passes += 1
         return super().__iter__()
 

@@ -21,8 +21,8 @@ from typing import Any
 from model import la_codes
 from refresh.ingest import cin_rules
 from refresh.ingest.batch import Batch, Rows
+from refresh.ingest.cin_file import CensusFile
 from refresh.ingest.cin_rules import Period
-from refresh.ingest.cin_xml import CensusFile
 from refresh.ingest.findings import Finding, error, query, severity_of
 
 CIN_TABLES = ("l_children", "l_disabilities", "l_episodes", "l_assessments", "l_factors", "l_section47",
@@ -97,6 +97,11 @@ def read_cin(path: Path, *, on_chunk: Callable[[bytes], None] | None = None,
             on_child()
     findings += [_finding(name, keys[pos], p) for pos, p in cin_rules.duplicates(ids)]
     findings += _file_problems(name, census, len(keys))
+    findings += [error(name, keys[s.child] if s.child is not None else None, s.path, "", s.message)
+                 for s in census.strays]
+    if census.more_strays:
+        findings.append(error(name, None, "Message", "", f"{census.more_strays:,} more elements the CIN census "
+                              "schema does not allow, in places not listed"))
     frames = rows.frames(CIN_TABLES, {"l_children": CHILD_COLUMNS})
     assessed = frames["l_assessments"][["la_child_id", "referral_date", "start_date"]]
     scopes = {"l_disabilities": frames["l_children"][["la_child_id"]],

@@ -1,9 +1,9 @@
 """Stream-read a CIN census XML file (2022 to 2026 shapes) into typed child records.
 
-The file is read with ``iterparse`` one ``<Child>`` at a time and each element is dropped once
-converted, so memory stays flat however large the file. The schema's structure is declared below
-(``CHILD``): required elements, repeats, value types and code lists as in the DfE XSDs 2024-2026,
-plus ``GenderCurrent`` (2022-2024 shape, mapped to ``Sex``) and the 2026-27 pre-proceedings block.
+``cin_file.CensusFile`` streams the file and hands each ``<Child>`` element to ``read_child``. The
+schema's structure is declared below (``MESSAGE``, ``CHILD``): required elements, repeats, value
+types and code lists as in the DfE XSDs 2024-2026, plus ``GenderCurrent`` (2022-2024 shape, mapped
+to ``Sex``) and the 2026-27 pre-proceedings block.
 Anything the XSD would reject becomes a finding with the DfE rule code where one exists.
 
 Accepted beyond the XSD (as the DfE validator and liia-tools do): yes/no values ``true``/``false``
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from model import codes
 
@@ -209,89 +208,8 @@ def read_child(elem: ET.Element, position: int) -> RawChild:
     return child
 
 
-def _header(elem: ET.Element) -> Header:
-    details = elem.find("CollectionDetails")
-    source = elem.find("Source")
-    header = Header()
-    if details is not None:
-        header.collection = (details.findtext("Collection") or "").strip() or None
-        year = (details.findtext("Year") or "").strip()
-        header.year = int(year) if year.isdigit() else None
-        try:
-            header.reference_date = dt.date.fromisoformat((details.findtext("ReferenceDate") or "").strip())
-        except ValueError:
-            header.reference_date = None
-    if source is not None:
-        header.lea = (source.findtext("LEA") or "").strip() or None
-    return header
-
-
-class _Tapped:
-    """A binary file wrapper handing every chunk read to ``on_chunk`` (progress bar, checksum)."""
-
-    def __init__(self, fh: IO[bytes], on_chunk: Callable[[bytes], None]) -> None:
-        self._fh, self._on_chunk = fh, on_chunk
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._fh.read(size)
-        self._on_chunk(chunk)
-        return chunk
-
-
-class CensusFile:
-    """A census file read lazily: ``children()`` yields each child; ``header`` is set once read.
-
-    ``error`` holds a message when the file is not a well-formed CIN census message.
-    """
-
-    def __init__(self, path: Path, on_chunk: Callable[[bytes], None] | None = None) -> None:
-        self.path = path
-        self.header = Header()
-        self.header_seen = False
-        self.error: str | None = None
-        self._on_chunk = on_chunk or (lambda _chunk: None)
-
-    def children(self) -> Iterator[RawChild]:
-        position = 0
-        with self.path.open("rb") as raw:
-            stream = _Tapped(raw, self._on_chunk)
-            elem: ET.Element | None = None
-            try:
-                # Only "end" events (half the work of start+end): a <Child> is complete when it ends.
-                for _event, elem in ET.iterparse(stream, events=("end",)):
-                    if elem.tag == "Child":
-                        yield read_child(elem, position)
-                        position += 1
-                        elem.clear()  # keep memory flat: an emptied element costs a few bytes
-                    elif elem.tag == "Header":
-                        self.header, self.header_seen = _header(elem), True
-            except ET.ParseError as exc:
-                self.error = f"The file is not well-formed XML ({exc}); nothing after that point could be read"
-                return
-            if elem is not None and elem.tag != "Message":
-                self.error = f"The root element is <{elem.tag}>, not <Message>: this is not a CIN census file"
-
-    def copy_children(self, positions: set[int], target: Path) -> Path:
-        """Write the children at ``positions`` (0-based, in file order) to a census file at ``target``."""
-        import os
-
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out, self.path.open("rb") as raw:
-            out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n')
-            position, depth, opened = 0, 0, False
-            for event, elem in ET.iterparse(raw, events=("start", "end")):
-                depth += 1 if event == "start" else -1
-                if event == "end" and elem.tag == "Header" and depth == 1:
-                    elem.tail = "\n"
-                    out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
-                elif event == "end" and elem.tag == "Child" and depth == 2:
-                    if position in positions:
-                        if not opened:
-                            out.write(b"<Children>\n")
-                            opened = True
-                        elem.tail = "\n"
-                        out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
-                    position += 1
-                    elem.clear()
-            out.write(b"</Children>\n</Message>\n" if opened else b"<Children/>\n</Message>\n")
-        return target
+SOURCE = Block({tag: TEXT for tag in ("SourceLevel", "LEA", "SoftwareCode", "Release", "SerialNo", "DateTime")},
+               repeat=True)
+HEADER = Block({"CollectionDetails": Block({"Collection": TEXT, "Year": TEXT, "ReferenceDate": TEXT}),
+                "Source": SOURCE})
+MESSAGE = Block({"Header": HEADER, "Children": Block({"Child": CHILD})})  # the whole file, as in the XSDs
