@@ -5,6 +5,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // Write the page's (server-validated) view state to the URL without reloading the page, so
     // the view can be bookmarked and shared. pushState fires no Dash event, so nothing re-renders;
     // Back and Forward (popstate) re-render the page from the URL.
+    // The navbar toggler on narrow screens: open or close the collapsed navigation.
+    toggleNav: function (clicks, isOpen) {
+      return clicks ? !isOpen : isOpen;
+    },
     writeUrl: function (state) {
       var keys = Object.keys(state || {}).sort();
       var parts = keys.filter(function (k) { return state[k] !== null && state[k] !== ""; })

@@ -71,8 +71,9 @@ def comparison_lines(kpi: Kpi, previous_label: str) -> list[dict]:
         percent = unit == "percent" or key == "ehc_active"
         shown = format_value(local, "percent" if percent else "rate")
         here = "" if local is None else f"Here {shown}{'' if percent else ' per 10,000'}; "
-        lines.append(el("Div", f"{here}{kpi.england_note}", className="kpi-england",
-                        id=f"kpi-{key}-england"))
+        basis = getattr(kpi, "england_basis", None)
+        lines.append(el("Div", f"{here}{kpi.england_note}" + (f". {basis}." if basis else ""),
+                        className="kpi-england", id=f"kpi-{key}-england"))
     return lines
 
 

@@ -42,6 +42,10 @@ def previous_label(filters: Filters) -> str:
         return "the period before the selection"
     if filters.period in ("this_census_year", "last_census_year"):
         return "the previous census year"
+    if filters.period in ("this_financial_year", "last_financial_year"):
+        return "the previous financial year"
+    if filters.period == "last_calendar_year":
+        return "the calendar year before"
     if filters.period == "custom":
         return "the previous period of the same length"
     return f"the previous {filters.period_months} months"

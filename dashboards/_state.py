@@ -15,7 +15,10 @@ State = dict[str, object]
 # The period dropdown's options: trailing months, the census-year presets and custom dates.
 PERIOD_OPTIONS = {"m3": "Last 3 months", "m6": "Last 6 months", "m12": "Last 12 months", "m24": "Last 24 months",
                   "m36": "Last 36 months", "m60": "Last 5 years", "this_census_year": "This census year to date",
-                  "last_census_year": "Last census year (April to March)", "custom": "Custom dates"}
+                  "last_census_year": "Last census year (April to March)",
+                  "this_financial_year": "This financial year to date",
+                  "last_financial_year": "Last financial year (April to March)",
+                  "last_calendar_year": "Last calendar year (January to December)", "custom": "Custom dates"}
 SLICERS = ("service", "team", "locality", "age_band", "sex", "need")
 VIEW_FIELDS = ("grain", "year_type", "measure")
 

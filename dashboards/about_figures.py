@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-dash.register_page(__name__, path="/about-figures", name="How figures are protected", nav=False,
+dash.register_page(__name__, access="signed_in", path="/about-figures", name="How figures are protected", nav=False,
                    title="How figures are protected - Children's Services Insight")
 
 PARAGRAPHS = (

@@ -20,7 +20,8 @@ from auth import current_app_user
 from dashboards import _components as ui
 from data_access import AccessDenied, accounts, approvals, codes, policy
 
-dash.register_page(__name__, path="/admin", name="Users", title="Users - Children's Services Insight")
+dash.register_page(__name__, access="user_admin", order=25,
+                   path="/admin", name="Users", title="Users - Children's Services Insight")
 
 URL, REFRESH, MESSAGE, TABLE, FORMS = "admin-url", "admin-refresh", "admin-message", "admin-users", "admin-forms"
 PICK, ROLE, TEAMS, SERVICES = "admin-pick", "admin-role", "admin-teams", "admin-services"

@@ -20,7 +20,8 @@ from dashboards import _components as ui
 from dashboards.admin import outcome_text
 from data_access import AccessDenied, approvals, policy
 
-dash.register_page(__name__, path="/approvals", name="Approvals", title="Approvals - Children's Services Insight")
+dash.register_page(__name__, access="approve", order=30,
+                   path="/approvals", name="Approvals", title="Approvals - Children's Services Insight")
 
 URL, REFRESH, MESSAGE, TABLE, FORMS = "appr-url", "appr-refresh", "appr-message", "appr-requests", "appr-forms"
 PICK, APPROVE, REJECT = "appr-pick", "appr-approve", "appr-reject"

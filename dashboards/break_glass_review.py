@@ -23,7 +23,7 @@ from auth import current_app_user
 from dashboards import _components as ui
 from data_access import AccessDenied, codes, records
 
-dash.register_page(__name__, path="/break-glass-review", name="Break-glass review",
+dash.register_page(__name__, access="audit", order=20, path="/break-glass-review", name="Break-glass review",
                    title="Break-glass review - Children's Services Insight")
 
 URL, REFRESH, MESSAGE, TABLE, FORMS = "bgr-url", "bgr-refresh", "bgr-message", "bgr-queue", "bgr-forms"

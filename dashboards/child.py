@@ -21,7 +21,8 @@ from dashboards import _components as ui
 from dashboards._session import declared_purpose
 from data_access import Refused, codes, records
 
-dash.register_page(__name__, path="/child", name="Child record", title="Child record - Children's Services Insight",
+dash.register_page(__name__, access="records",
+                   path="/child", name="Child record", title="Child record - Children's Services Insight",
                    nav=False)
 
 URL, BODY = "child-url", "child-body"

@@ -17,7 +17,7 @@ import data_access
 from dashboards import _page
 from data_access import codes
 
-dash.register_page(__name__, path="/children-in-need", name="Children in need", order=2,
+dash.register_page(__name__, access="aggregates:CSC", path="/children-in-need", name="Children in need", order=2,
                    title="Children in need - Children's Services Insight")
 
 SPEC = _page.PageSpec(

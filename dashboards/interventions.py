@@ -14,7 +14,7 @@ import dash
 import data_access
 from dashboards import _page
 
-dash.register_page(__name__, path="/interventions", name="Interventions", order=3,
+dash.register_page(__name__, access="aggregates", path="/interventions", name="Interventions", order=3,
                    title="Interventions - Children's Services Insight")
 
 SPEC = _page.PageSpec(

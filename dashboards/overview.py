@@ -16,7 +16,8 @@ import dash
 import data_access
 from dashboards import _page
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview - Children's Services Insight", order=0)
+dash.register_page(__name__, access="aggregates",
+                   path="/", name="Overview", title="Overview - Children's Services Insight", order=0)
 
 SPEC = _page.PageSpec(
     prefix="overview", page="overview", title="Overview",

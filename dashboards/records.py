@@ -21,7 +21,8 @@ from dashboards import _drill
 from dashboards._session import declared_purpose, header_text, set_declared_purpose
 from data_access import AccessDenied, Refused, records
 
-dash.register_page(__name__, path="/records", name="Records", title="Records - Children's Services Insight")
+dash.register_page(__name__, access="records", order=6,
+                   path="/records", name="Records", title="Records - Children's Services Insight")
 
 URL, PURPOSE, PURPOSE_SET, BANNER = "records-url", "records-purpose", "records-purpose-set", "records-banner"
 GRID, STATUS, MESSAGE = "records-grid", "records-status", "records-message"

@@ -15,7 +15,8 @@ import data_access
 from dashboards import _page
 from data_access import codes
 
-dash.register_page(__name__, path="/send", name="SEND", order=4, title="SEND - Children's Services Insight")
+dash.register_page(__name__, access="aggregates:SEND",
+                   path="/send", name="SEND", order=4, title="SEND - Children's Services Insight")
 
 SPEC = _page.PageSpec(
     prefix="send", page="send", title="SEND",

@@ -14,7 +14,7 @@ import dash
 import data_access
 from dashboards import _page
 
-dash.register_page(__name__, path="/service-users", name="Service users", order=1,
+dash.register_page(__name__, access="aggregates", path="/service-users", name="Service users", order=1,
                    title="Service users - Children's Services Insight")
 
 SPEC = _page.PageSpec(

@@ -14,7 +14,8 @@ import dash
 import data_access
 from dashboards import _page
 
-dash.register_page(__name__, path="/trends", name="Trends", order=5, title="Trends - Children's Services Insight")
+dash.register_page(__name__, access="aggregates",
+                   path="/trends", name="Trends", order=5, title="Trends - Children's Services Insight")
 
 SPEC = _page.PageSpec(
     prefix="trends", page="trends", title="Trends",

@@ -17,10 +17,14 @@ from data_access.errors import InvalidFilter
 from model import codes
 
 PERIOD_MONTHS = (3, 6, 12, 24, 36, 60)
-# Presets besides "the last N months": the CIN census year (1 April to 31 March) to date, the last
-# complete one, and custom dates. The financial year has the same dates in England.
-PERIODS = {"this_census_year": "This census year to date", "last_census_year": "Last census year",
-           "custom": "Custom dates"}
+# Presets besides "the last N months": the CIN census year (1 April to 31 March, the CIN census and
+# SSDA903 reporting year) to date and the last complete one; the financial year (the same dates in
+# England, labelled as the council's budgets are); the last calendar year (January to December, SEN2's
+# reporting year); and custom dates.
+YEAR_PRESETS = {"this_census_year": "This census year to date", "last_census_year": "Last census year",
+                "this_financial_year": "This financial year to date", "last_financial_year": "Last financial year",
+                "last_calendar_year": "Last calendar year"}
+PERIODS = {**YEAR_PRESETS, "custom": "Custom dates"}
 GRAINS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 YEAR_TYPES = {"census": "Census year (April to March)", "financial": "Financial year (April to March)",
               "calendar": "Calendar year"}

@@ -232,6 +232,37 @@ def ensure_approver(user: Principal | None) -> Role:
     return role
 
 
+# What each page needs, named where the page registers (``dash.register_page(..., access=...)``), so
+# navigation and landing pages are derived from the policy rather than listed per role. A page's own
+# callbacks still ask data_access on every call: hiding a link is for clarity, never a boundary.
+#   "aggregates[:SERVICE]"  dashboards (for SERVICE's figures when named);
+#   "records"               child-level rows in a caseload, team or the analysts' pseudonymised scope;
+#   "audit"                 the audit trail and its reviews (information governance);
+#   "approve"               approving access requests; "user_admin" user administration;
+#   "signed_in"             any signed-in user with a role (help pages).
+PAGE_NEEDS = ("aggregates", "records", "audit", "approve", "user_admin", "signed_in")
+
+
+def may_open_page(user: Principal | None, access: str) -> bool:
+    """Whether ``user``'s role may use a page that declares ``access`` (see PAGE_NEEDS); unknown means no."""
+    need, _, service = access.partition(":")
+    try:
+        role = role_of(user)
+    except AccessDenied:
+        return False
+    if need == "aggregates":
+        return can(ensure_aggregates, user, service=service or None)
+    if need == "records":
+        return role.rows is not RowLevel.NONE and role.row_scope not in (Scope.NONE, Scope.NAMED_CHILD)
+    if need == "audit":
+        return role.audit_trail
+    if need == "approve":
+        return role.name in APPROVER_ROLES
+    if need == "user_admin":
+        return role.user_admin
+    return need == "signed_in"
+
+
 def bases_covering(purpose: Purpose) -> frozenset[str]:
     return BASES_FOR_PURPOSE[purpose]
 

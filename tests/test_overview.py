@@ -19,6 +19,7 @@ import data_access
 from data_access import protection
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.leadership import build_kpis
+from data_access.aggregates.scope import Period
 from data_access.cellkey import MAX_ADJUSTMENT
 from data_access.protection import SUPPRESSED, ZERO, Count, shown
 from model.settings import Settings
@@ -113,6 +114,9 @@ def test_forged_filter_is_refused_and_audited(configured) -> None:  # type: igno
     assert audit.query_events(data_access.current().app, action="access_refused")
 
 
+PERIOD = Period(dt.date(2024, 3, 31), dt.date(2025, 3, 31))
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
 def test_small_kpi_counts_are_suppressed(n: int) -> None:
     """Whatever the records' keys, a true count of 1 to 5 is never published as itself: it is c, 0 or
@@ -121,7 +125,8 @@ def test_small_kpi_counts_are_suppressed(n: int) -> None:
         raw = {"cin_now": Count(n, keysum), "referrals": Count(40, keysum), "rereferrals": Count(n, keysum + 1),
                "assessments_done": Count(n, keysum + 2), "assessments_45": Count(n, keysum + 3),
                "cp_open": Count(n, keysum + 4), "ehc_active": Count(n, keysum + 5)}
-        shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
+        shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5,
+                                                  period=PERIOD)}
         for key in ("cin_now", "cp_open", "ehc_active"):
             assert shown[key].value == SUPPRESSED or shown[key].value in (0, 6, 7), key
             assert shown[key].value != n
@@ -135,7 +140,8 @@ def test_small_kpi_counts_are_suppressed(n: int) -> None:
 def test_zero_is_shown_as_zero() -> None:
     raw = dict.fromkeys(("cin_now", "referrals", "rereferrals", "assessments_done", "assessments_45", "cp_open",
                          "ehc_active"), ZERO)
-    shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5)}
+    shown = {k.key: k for k in build_kpis(raw, set(raw) | {"rereferral_rate"}, population=70_000, threshold=5,
+                                                  period=PERIOD)}
     assert shown["cin_now"].value == 0 and shown["cp_open"].value == 0
 
 

@@ -26,3 +26,4 @@ class Kpi:
     england: float | None = None
     england_note: str | None = None
     local_comparable: float | str | None = None  # this area's figure on England's basis (rate or %)
+    england_basis: str | None = None  # how the two are put on the same basis, in words

@@ -4,7 +4,10 @@ Each KPI is computed for the period and for the one before it (same length; the 
 for the census presets) with the same slicers, both suppressed; the direction of travel compares
 the two shown values (none when either is ``c``), and says whether the change is better or worse
 for measures where DfE treats lower or higher as better. England figures are published statistics
-(``national.ENGLAND``), compared on their own basis (rate per 10,000 or percentage).
+(``national.ENGLAND``), compared like for like whatever the slicer period: a stock (children in need,
+on a plan) at the data date, as England's is at 31 March; a flow or a percentage over the 12 months to
+the period's end, as England's is over a year; EHC growth against the same day a year before. The
+card says which (``Kpi.england_basis``).
 
 The KPIs' official definitions (shared/reference/data-standards.md §6) are ``DEFINITIONS``; each is
 one SQL aggregate over the analytics store, scoped in SQL by the slicers and the user's services,
@@ -13,6 +16,7 @@ and protected (``build_kpis``: cell-key perturbation, ``data_access.protection``
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import sqlalchemy as sa
@@ -40,27 +44,57 @@ E, A, CP, EHC = schema.cin_episodes, schema.assessments, schema.cp_plans, schema
 
 DEFINITIONS = {
     "cin_now": ("Children in need now",
-                "Children with a CIN episode open on the data date (referral on or before it, no closure "
+                "Children with a CIN episode open on {day} (referral on or before it, no closure "
                 "by it); rate = ÷ ONS mid-year population aged 0-17 × 10,000 (DfE: previous mid-year)."),
-    "referrals": ("Referrals, last 12 months",
-                  "CIN episodes whose referral date falls in the 12 months to the data date."),
+    "referrals": ("Referrals in the period",
+                  "CIN episodes whose referral date falls in the period ({period})."),
     "rereferral_rate": ("Re-referrals within 12 months",
-                        "Referrals in the period made within 12 months of the same child's previous "
-                        "referral ÷ all referrals in the period (DfE C1)."),
+                        "Referrals in the period ({period}) made within 12 months of the same child's "
+                        "previous referral ÷ all referrals in the period (DfE C1)."),
     "assessments_45": ("Assessments within 45 working days",
-                       "Assessments authorised in the period whose authorisation came no more than 45 "
+                       "Assessments authorised in the period ({period}) whose authorisation came no more than 45 "
                        "working days (England bank holidays excluded) after the start ÷ all assessments "
                        "authorised in the period (DfE C2)."),
     "cp_open": ("Child protection plans open",
-                "CP plans started on or before the data date and not ended by it; rate per 10,000 "
+                "CP plans started on or before {day} and not ended by it; rate per 10,000 "
                 "children aged 0-17 (DfE D5)."),
     "ehc_active": ("Active EHC plans",
-                   "EHC plans issued on or before the data date and not ceased by it (SEN2 active plans)."),
+                   "EHC plans issued on or before {day} and not ceased by it (SEN2 active plans)."),
 }
 
 # KPI key -> the England entry it is compared with, and how this area's figure is put on that basis.
 ENGLAND_BASIS = {"cin_now": "cin_rate", "referrals": "referral_rate", "rereferral_rate": "rereferral_rate",
                  "assessments_45": "assessments_45", "cp_open": "cp_rate", "ehc_active": "ehc_growth"}
+# KPIs whose England comparison is over the 12 months to the period's end (flows and percentages).
+OVER_A_YEAR = frozenset({"referrals", "rereferral_rate", "assessments_45"})
+
+
+def year_to(day: dt.date) -> Period:
+    """The 12 whole months ending on ``day``: England's basis for annual flows and percentages."""
+    return Period(periods.years_back(day, 1), day)
+
+
+def period_text(period: Period) -> str:
+    """``period`` in words, e.g. "1 Jan 2025 to 31 Mar 2025"."""
+    return f"{_day(period.start + dt.timedelta(days=1))} to {_day(period.end)}"
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def definition(key: str, period: Period) -> str:
+    """The KPI's official definition, stated for the chosen period and data date."""
+    return DEFINITIONS[key][1].format(period=period_text(period), day=_day(period.end))
+
+
+def england_basis(key: str, period: Period) -> str:
+    """How this area's figure is put on England's basis, in words, for the card."""
+    if key in OVER_A_YEAR:
+        return f"Compared over the same 12-month window ({period_text(year_to(period.end))})"
+    if key == "ehc_active":
+        return f"Compared as growth over the 12 months to {_day(period.end)}"
+    return f"Compared at {_day(period.end)}, as England's at 31 March"
 
 
 def _wanted(ctx: Context) -> set[str]:
@@ -107,6 +141,19 @@ def _kpi_queries(ctx: Context, period: Period, tag: str) -> dict[str, Grouped]:
     }
 
 
+def _england_queries(ctx: Context, period: Period, before: Period) -> dict[str, Grouped]:
+    """The counts England's basis needs that the period's own do not give: the flows over the 12 months
+    to the period's end, and the active EHC plans a year before it (none when the periods already match)."""
+    year = year_to(period.end)
+    wanted: dict[str, Grouped] = {}
+    if year != period:
+        yr = _kpi_queries(ctx, year, "yr")
+        wanted |= {"yr_referrals": yr["yr_referrals"], "yr_assessments": yr["yr_assessments"]}
+    if before.end != year.start:
+        wanted["ago_ehc"] = _kpi_queries(ctx, Period(year.start, year.start), "ago")["ago_ehc"]
+    return wanted
+
+
 def _raw(result: dict[str, list[tuple]], tag: str) -> dict[str, Count]:
     def one(name: str, width: int) -> list[Count]:
         rows = result.get(f"{tag}_{name}") or [(ZERO,) * width]
@@ -123,7 +170,8 @@ def queries(ctx: Context) -> dict[str, Grouped]:
     wanted = _wanted(ctx)
     period = ctx.period_for(None)
     before = _previous(ctx, period)
-    queries = {**_kpi_queries(ctx, period, "now"), **_kpi_queries(ctx, before, "then")}
+    queries = {**_kpi_queries(ctx, period, "now"), **_kpi_queries(ctx, before, "then"),
+               **_england_queries(ctx, period, before)}
     trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     if ctx.may_see("episodes"):
         queries["trend"] = Grouped([month_start(ctx.conn, E.c.referral_date)],
@@ -143,17 +191,44 @@ def page(ctx: Context) -> tuple[list[Kpi], list[Visual]]:
     trend_period = periods.drill_period(ctx.filters, ctx.period_for("trend"))
     result = ctx.run(queries(ctx))
     population = population_on(ctx.conn, period.end)
-    now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold)
-    then = build_kpis(_raw(result, "then"), wanted, population_on(ctx.conn, before.end), ctx.threshold)
-    cards = [_compare(k, p, population, ctx.threshold) for k, p in zip(now, then, strict=True)]
+    now = build_kpis(_raw(result, "now"), wanted, population, ctx.threshold, period)
+    then = build_kpis(_raw(result, "then"), wanted, population_on(ctx.conn, before.end), ctx.threshold, before)
+    year = year_to(period.end)
+    yearly = _yearly(result, now, then, year == period, before.end == year.start, ctx.threshold)
+    cards = [_compare(k, p, population, ctx.threshold, yearly, period) for k, p in zip(now, then, strict=True)]
     return cards, [_trend(ctx, result, trend_period)]
+
+
+def _yearly(result: dict[str, list[tuple]], now: list[Kpi], then: list[Kpi], same_year: bool,
+            same_ago: bool, threshold: int) -> dict[str, int | str]:
+    """Published counts on England's basis: the 12-month flows and the EHC plans a year ago."""
+    out: dict[str, int | str] = {}
+    cards = {k.key: k for k in now}
+    if same_year:
+        out |= {"referrals": _int(cards["referrals"].value), "rereferrals": _int(cards["rereferral_rate"].numerator),
+                "assessments_done": _int(cards["assessments_45"].denominator),
+                "assessments_45": _int(cards["assessments_45"].numerator)}
+    else:
+        raw = _raw(result, "yr")
+        out |= {k: protection.shown(raw[k], threshold=threshold)
+                for k in ("referrals", "rereferrals", "assessments_done", "assessments_45")}
+    if same_ago:
+        out["ehc_active"] = _int({k.key: k for k in then}["ehc_active"].value)
+    else:
+        out["ehc_active"] = protection.shown(_raw(result, "ago")["ehc_active"], threshold=threshold)
+    return out
+
+
+def _int(value: object) -> int | str:
+    return value if isinstance(value, int | str) else "c"
 
 
 _KPI_OF = {"cin": "cin_now", "referrals": "referrals", "assessments": "assessments_45", "cp": "cp_open",
            "ehc": "ehc_active"}
 
 
-def build_kpis(raw: dict[str, Count], wanted: set[str], population: int | None, threshold: int) -> list[Kpi]:
+def build_kpis(raw: dict[str, Count], wanted: set[str], population: int | None, threshold: int,
+               period: Period) -> list[Kpi]:
     """Turn protected counts into KPI cards: every figure published by its cell key, every rate from
     published figures (pure; unit-tested without a database)."""
     cards: list[Kpi] = []
@@ -166,25 +241,27 @@ def build_kpis(raw: dict[str, Count], wanted: set[str], population: int | None, 
             return None
         return protection.population_rate(count(n), population, per=10_000, decimals=1)
 
-    for key, (label, definition) in DEFINITIONS.items():
+    for key, (label, _text) in DEFINITIONS.items():
+        stated = definition(key, period)
         if key not in wanted:
-            cards.append(Kpi(key, label, None, "count", definition, note="Outside your services or slicers"))
+            cards.append(Kpi(key, label, None, "count", stated, note="Outside your services or slicers"))
             continue
         if key in ("cin_now", "cp_open", "ehc_active"):
-            cards.append(Kpi(key, label, count(raw[key]), "count", definition,
+            cards.append(Kpi(key, label, count(raw[key]), "count", stated,
                              rate_per_10k=per_10k(raw[key]) if key != "ehc_active" else None))
         elif key == "referrals":
-            cards.append(Kpi(key, label, count(raw["referrals"]), "count", definition))
+            cards.append(Kpi(key, label, count(raw["referrals"]), "count", stated))
         elif key == "rereferral_rate":
             num, den = count(raw["rereferrals"]), count(raw["referrals"])
-            cards.append(Kpi(key, label, protection.rate(num, den), "percent", definition, num, den))
+            cards.append(Kpi(key, label, protection.rate(num, den), "percent", stated, num, den))
         elif key == "assessments_45":
             num, den = count(raw["assessments_45"]), count(raw["assessments_done"])
-            cards.append(Kpi(key, label, protection.rate(num, den), "percent", definition, num, den))
+            cards.append(Kpi(key, label, protection.rate(num, den), "percent", stated, num, den))
     return cards
 
 
-def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi:
+def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int, yearly: dict[str, int | str],
+             period: Period) -> Kpi:
     if now.value is None:
         return now
     direction = judgement = None
@@ -198,16 +275,20 @@ def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int) -> Kpi
     if basis in ("cin_rate", "cp_rate"):
         local = now.rate_per_10k
     elif basis == "referral_rate" and population:
-        local = protection.population_rate(now.value, population, per=10_000)
-    elif basis == "ehc_growth" and isinstance(then.value, int) and then.value > 0:
-        local = protection.rate(now.value, then.value, per=100)  # published values only
+        local = protection.population_rate(yearly["referrals"], population, per=10_000)
+    elif basis == "rereferral_rate":
+        local = protection.rate(yearly["rereferrals"], yearly["referrals"])
+    elif basis == "assessments_45":
+        local = protection.rate(yearly["assessments_45"], yearly["assessments_done"])
+    elif basis == "ehc_growth":
+        ago = yearly["ehc_active"]
+        # published values only: this year's plans against the same day a year before
+        local = protection.rate(now.value, ago, per=100) if isinstance(ago, int) and ago > 0 else "c"
         local = round(local - 100, 1) if isinstance(local, float) else local
-    elif basis:
-        local = now.value
     england, note = ENGLAND[basis] if basis else (None, None)
-    label = "Referrals in the period" if now.key == "referrals" else now.label
-    return replace(now, label=label, previous=then.value, direction=direction, judgement=judgement, england=england,
-                   england_note=note, local_comparable=local)
+    return replace(now, previous=then.value, direction=direction, judgement=judgement, england=england,
+                   england_note=note, local_comparable=local,
+                   england_basis=england_basis(now.key, period) if basis else None)
 
 
 def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from data_access.aggregates.scope import Period, months_before
-from data_access.filters import Filters
+from data_access.filters import YEAR_PRESETS, Filters
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -36,11 +36,13 @@ def census_year_start(day: dt.date) -> dt.date:
 
 def resolve(filters: Filters, as_of: dt.date) -> Period:
     """The reporting window the slicers ask for, ending no later than ``as_of``."""
-    if filters.period == "this_census_year":
+    if filters.period in ("this_census_year", "this_financial_year"):
         return Period(census_year_start(as_of) - ONE_DAY, as_of)
-    if filters.period == "last_census_year":
+    if filters.period in ("last_census_year", "last_financial_year"):
         first = census_year_start(as_of)
         return Period(first.replace(year=first.year - 1) - ONE_DAY, first - ONE_DAY)
+    if filters.period == "last_calendar_year":
+        return Period(dt.date(as_of.year - 2, 12, 31), dt.date(as_of.year - 1, 12, 31))
     if filters.period == "custom" and filters.start and filters.end:
         end = min(filters.end, as_of)
         return Period(filters.start - ONE_DAY, max(end, filters.start - ONE_DAY))
@@ -49,15 +51,15 @@ def resolve(filters: Filters, as_of: dt.date) -> Period:
 
 def previous(filters: Filters, period: Period) -> Period:
     """The period before ``period``, of the same length (the previous census year for census presets)."""
-    if filters.period in ("this_census_year", "last_census_year"):
-        return Period(_years_back(period.start, 1), _years_back(period.end, 1))
+    if filters.period in YEAR_PRESETS:
+        return Period(years_back(period.start, 1), years_back(period.end, 1))
     if filters.period == "custom" and filters.start and filters.end:  # whole months: the same number before
         months = (filters.end.year - filters.start.year) * 12 + filters.end.month - filters.start.month + 1
         return Period(months_before(period.start + ONE_DAY, months) - ONE_DAY, period.start)
     return Period(months_before(period.start + ONE_DAY, filters.period_months) - ONE_DAY, period.start)
 
 
-def _years_back(day: dt.date, years: int) -> dt.date:
+def years_back(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:
