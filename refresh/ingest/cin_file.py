@@ -88,62 +88,66 @@ class CensusFile:
         self.error: str | None = None
         self.strays: list[Stray] = []
         self.more_strays = 0  # strays beyond MAX_STRAY_PLACES places (counted, not listed)
+        self._places: dict[tuple[int | None, str], Stray] = {}
+        self._child_places: dict[int | None, int] = {}  # places kept per child (None: outside children)
         self._on_chunk = on_chunk or (lambda _chunk: None)
 
     def children(self) -> Iterator[RawChild]:
         position, ordinal = 0, 0
-        stack: list[tuple[ET.Element, Spec, str]] = []  # open elements: (element, its spec, its path)
-        places: dict[tuple[int | None, str], Stray] = {}
-        in_child: int | None = None  # places reported for the child being read
-        child_places = 0
+        elems: list[ET.Element] = []  # the open elements, root first
+        specs: list[Spec] = []  # and what the schema says each is (None: a stray, or inside one)
+        in_child: int | None = None  # position of the child being read
         root: ET.Element | None = None
         with self.path.open("rb") as raw:
             try:
                 for event, elem in ET.iterparse(_Tapped(raw, self._on_chunk), events=("start", "end")):
-                    if event == "start":
+                    if event == "start":  # kept lean: this runs for every element of the file
                         ordinal += 1
-                        if not stack:
+                        spec: Spec = None
+                        if specs:
+                            parent_spec = specs[-1]
+                            if isinstance(parent_spec, Block):
+                                spec = parent_spec.items.get(elem.tag)
+                                if spec is CHILD:
+                                    in_child = position
+                            if spec is None and parent_spec is not None:  # a stray starts (not inside one)
+                                self._stray(elems, elem.tag, in_child, ordinal)
+                        else:
                             root = elem
-                            stack.append((elem, MESSAGE if elem.tag == "Message" else None, elem.tag))
-                            continue
-                        parent_elem, parent_spec, parent_path = stack[-1]
-                        spec = parent_spec.items.get(elem.tag) if isinstance(parent_spec, Block) else None
-                        path = f"{parent_path}/{elem.tag}"
-                        if spec is CHILD and parent_spec is not CHILD:
-                            in_child, child_places = position, 0
-                        if spec is None and parent_spec is not None:  # a stray starts here (not inside one)
-                            key = (in_child, path)
-                            if key in places:
-                                places[key].count += 1
-                            elif len(places) < MAX_STRAY_PLACES * (1 + position) and child_places < MAX_STRAY_PLACES:
-                                # inside a child, the element is named from the child (as its other findings)
-                                where = path.split("/Child/", 1)[1] if in_child is not None else path
-                                places[key] = Stray(where, in_child, ordinal)
-                                child_places += in_child is not None
-                            else:
-                                self.more_strays += 1
-                        stack.append((elem, spec, path))
+                            spec = MESSAGE if elem.tag == "Message" else None
+                        specs.append(spec)
+                        elems.append(elem)
                         continue
-                    _, spec, _path = stack.pop()
-                    if not stack:
-                        continue  # the root ended; anything after it is a parse error
-                    parent = stack[-1][0]
-                    if spec is CHILD and stack[-1][1] is not CHILD:
-                        yield read_child(elem, position)
-                        position, in_child = position + 1, None
-                        parent.remove(elem)
-                    elif spec is None or spec is HEADER:
-                        if spec is HEADER:
+                    spec = specs.pop()
+                    elems.pop()
+                    if (spec is None or spec is CHILD or spec is HEADER) and elems:
+                        if spec is CHILD:
+                            yield read_child(elem, position)
+                            position, in_child = position + 1, None
+                        elif spec is HEADER:
                             self.header, self.header_seen = _header(elem), True
-                        parent.remove(elem)  # the last of its parent's children: removing it costs nothing
+                        elems[-1].remove(elem)  # the last of its parent's children: removing it costs nothing
             except ET.ParseError as exc:
                 self.error = f"The file is not well-formed XML ({exc}); nothing after that point could be read"
             else:
                 if root is not None and root.tag != "Message":
                     self.error = f"The root element is <{root.tag}>, not <Message>: this is not a CIN census file"
-        self.strays = sorted(places.values(), key=lambda s: s.ordinal)
+        self.strays = sorted(self._places.values(), key=lambda s: s.ordinal)
         if self.strays and not self.error:
             self._find_lines()
+
+    def _stray(self, parents: list[ET.Element], tag: str, child: int | None, ordinal: int) -> None:
+        """Count an element the schema does not allow inside ``parents[-1]``; the first of each place is kept."""
+        path = "/".join([*(e.tag for e in parents), tag])
+        key = (child, path)
+        if key in self._places:
+            self._places[key].count += 1
+        elif self._child_places.get(child, 0) < MAX_STRAY_PLACES:
+            self._child_places[child] = self._child_places.get(child, 0) + 1
+            # inside a child, the element is named from the child (as its other findings)
+            self._places[key] = Stray(path.split("/Child/", 1)[1] if child is not None else path, child, ordinal)
+        else:
+            self.more_strays += 1
 
     def _find_lines(self) -> None:
         """Set each stray's line: a second pass with expat counting element starts, stopped at the last one."""

@@ -129,65 +129,79 @@ class RawChild:
 
 
 def _value(item: Item, text: str) -> tuple[Any, str | None]:
-    """(typed value, None) or (None, reason it is not valid)."""
-    if item.kind == "text":
+    """(typed value, None) or (None, reason it is not valid). Most common kinds first: this runs per element."""
+    kind = item.kind
+    if kind == "date":
+        if len(text) == 10:
+            try:
+                return dt.date.fromisoformat(text), None
+            except ValueError:
+                pass
+        return None, f"'{text}' is not a date in the form YYYY-MM-DD"
+    if kind == "code":
+        if text in item.codes:
+            return text, None
+        return None, f"'{text}' is not a valid code"
+    if kind == "text":
         return text, None
-    if item.kind == "date":
-        try:
-            if len(text) != 10:
-                raise ValueError(text)
-            return dt.date.fromisoformat(text), None
-        except ValueError:
-            return None, f"'{text}' is not a date in the form YYYY-MM-DD"
-    if item.kind == "bool":
+    if kind == "bool":
         lowered = text.lower()
         if lowered in YES or lowered in NO:
             return lowered in YES, None
         return None, f"'{text}' is not a yes/no value (1, 0, true or false)"
-    if item.kind == "int":
-        if text.lstrip("-").isdigit() and int(text) >= 0:
-            return int(text), None
-        return None, f"'{text}' is not a whole number of 0 or more"
-    if text in item.codes:
-        return text, None
-    return None, f"'{text}' is not a valid code"
+    if text.lstrip("-").isdigit() and int(text) >= 0:
+        return int(text), None
+    return None, f"'{text}' is not a whole number of 0 or more"
 
 
 def _missing_rule(item: Item) -> str:
     return item.rule if item.missing_rule is None else item.missing_rule
 
 
+def _required(block: Block) -> tuple[tuple[str, Item | Block], ...]:
+    """The block's required items (worked out once per block)."""
+    found = _REQUIRED.get(id(block))
+    if found is None:
+        found = _REQUIRED[id(block)] = tuple((t, s) for t, s in block.items.items() if s.required)
+    return found
+
+
+_REQUIRED: dict[int, tuple[tuple[str, Item | Block], ...]] = {}
+
+
 def _read_block(elem: ET.Element, block: Block, path: str, problems: list[tuple[str, str, str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for sub in elem:
+    items = block.items
+    for sub in elem:  # runs for every element of every child: messages are only built for problems
         tag = sub.tag
-        where = f"{path}/{tag}"
-        if sub.tail and sub.tail.strip():
-            problems.append((where, "", f"Unexpected text '{sub.tail.strip()[:40]}' after <{tag}>"))
-        spec = block.items.get(tag)
+        tail = sub.tail
+        if tail and not tail.isspace():
+            problems.append((f"{path}/{tag}", "", f"Unexpected text '{tail.strip()[:40]}' after <{tag}>"))
+        spec = items.get(tag)
         if spec is None:
-            problems.append((where, "", f"<{tag}> is not an element the census schema allows in <{path}>"))
+            problems.append((f"{path}/{tag}", "", f"<{tag}> is not an element the census schema allows in <{path}>"))
             continue
         if isinstance(spec, Block):
             value: Any = _read_block(sub, spec, tag, problems)
         else:
-            text = (sub.text or "").strip()
+            text = sub.text
+            text = text.strip() if text else ""
             if not text:
                 if spec.required:
-                    problems.append((where, _missing_rule(spec), f"<{tag}> is empty"))
+                    problems.append((f"{path}/{tag}", _missing_rule(spec), f"<{tag}> is empty"))
                 continue
             value, why = _value(spec, text)
             if why is not None:
-                problems.append((where, spec.rule, f"<{tag}>: {why}"))
+                problems.append((f"{path}/{tag}", spec.rule, f"<{tag}>: {why}"))
                 continue
         if spec.repeat:
             out.setdefault(tag, []).append(value)
         elif tag in out:
-            problems.append((where, "", f"<{tag}> appears more than once in <{path}>"))
+            problems.append((f"{path}/{tag}", "", f"<{tag}> appears more than once in <{path}>"))
         else:
             out[tag] = value
-    for tag, spec in block.items.items():
-        if spec.required and tag not in out and not any(p[0] == f"{path}/{tag}" for p in problems):
+    for tag, spec in _required(block):
+        if tag not in out and not any(p[0] == f"{path}/{tag}" for p in problems):
             rule = _missing_rule(spec) if isinstance(spec, Item) else spec.rule
             problems.append((f"{path}/{tag}", rule, f"<{tag}> is missing: the census schema requires it"))
     return out

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +100,20 @@ def _progress(bar: tqdm) -> Callable[[bytes], None]:
     return advance
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a census file is read: reading makes millions of small objects
+    (kept: rows and findings) and no cycles, and each collection would walk all of them again (about a
+    fifth of the reading time at 100,000 children). Collection is back on, as it was, afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read(spec: SourceSpec, con: duckdb.DuckDBPyConnection, progress: bool) -> Iterator[Batch]:
     for path in spec.paths:
         if not path.exists():
@@ -105,8 +121,9 @@ def _read(spec: SourceSpec, con: duckdb.DuckDBPyConnection, progress: bool) -> I
     if spec.kind == "cin":
         for path in spec.paths:
             with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"reading {path.name}",
-                      disable=not progress, leave=False) as bar:
-                yield read_cin(path, on_chunk=_progress(bar))
+                      disable=not progress, leave=False) as bar, _no_cycle_collection():
+                batch = read_cin(path, on_chunk=_progress(bar))
+            yield batch
     elif spec.kind == "sen2":
         when = spec.options.get("reference_date")
         yield read_sen2(spec.paths, _known(con), reference_date=dt.date.fromisoformat(str(when)) if when else None)
