@@ -24,6 +24,7 @@ import os
 import runpy
 import shlex
 import sys
+from pathlib import Path
 
 import data_access
 from app import HERE, build_demo_store, create_app, prepare_stores, startup_lock
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                                                   "grants: INSERT and SELECT only on the audit trail")
     grant.add_argument("role")
     grant.add_argument("--execute", action="store_true", help="run them on CSI_APP_DB_URL (connected as the owner)")
+    published = sub.add_parser("published", help="update the shipped benchmarking figures from DfE's files "
+                                                  "(statistical neighbours workbook, LAIT long data)")
+    published.add_argument("--neighbours", type=Path, required=True, help="DfE's sn_*.xlsx")
+    published.add_argument("--figures", type=Path, required=True, help="LAIT's bds_long*.parquet or .csv")
+    published.add_argument("--out", type=Path, default=None, help="folder to write (default model/published)")
     sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
                                   "population FILE | refresh | status (see README)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
@@ -97,6 +103,16 @@ def main(argv: list[str] | None = None) -> int:
 
         tables.migrate(settings.app_db_url)
         print("The app store is at the latest schema.")
+        return 0
+    if args.command == "published":
+        from refresh import published as pub
+
+        try:
+            counts = pub.convert(args.neighbours, args.figures, *([args.out] if args.out else []))
+        except pub.PublishedFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"Wrote {counts['councils']} councils' neighbours and {counts['figure_rows']} published figures.")
         return 0
     if args.command == "grant-app-role":
         return _grant_app_role(settings, args.role, args.execute)

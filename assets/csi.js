@@ -21,28 +21,48 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return search;
     },
-    // After the server has audited the export: "png:<graph id>:<n>" saves that chart as PNG;
-    // "pdf:<page>-page:<n>" opens the print dialog (print CSS lays the page out for PDF).
+    // After the server has audited a PNG export it sends {fmt, graph, n, lines}: the chart is drawn on a
+    // canvas under its title, with the period, filters, data date and protection note beneath it.
+    // The lines are drawn as canvas text (fillText), never parsed as markup.
     saveImage: function (token) {
       if (!token) { return ""; }
-      var parts = String(token).split(":");
-      if (parts[0] === "pdf") { window.setTimeout(function () { window.print(); }, 50); return token; }
-      var holder = document.getElementById(parts[1]);
+      var spec;
+      try { spec = JSON.parse(token); } catch (e) { return ""; }
+      var holder = document.getElementById(spec.graph);
       var plot = holder && (holder.classList.contains("js-plotly-plot") ? holder : holder.querySelector(".js-plotly-plot"));
+      var lines = Array.isArray(spec.lines) ? spec.lines.map(String) : [];
       if (plot && window.Plotly) {
+        var W = 1000, H = 560, head = 48, lineH = 20;
+        var wrapped = [];
+        var measure = document.createElement("canvas").getContext("2d");
+        measure.font = "15px sans-serif";
+        lines.slice(1).forEach(function (line) {  // wrap each caption line to the image width
+          var words = line.split(" "), current = "";
+          words.forEach(function (word) {
+            var next = current ? current + " " + word : word;
+            if (measure.measureText(next).width > W - 40 && current) { wrapped.push(current); current = word; }
+            else { current = next; }
+          });
+          if (current) { wrapped.push(current); }
+        });
+        var foot = 16 + wrapped.length * lineH;
         // SVG first (a data: URL), then PNG through a canvas: the CSP allows data: images but not
         // the blob: images Plotly.downloadImage would load.
-        window.Plotly.toImage(plot, {format: "svg", width: 1000, height: 560}).then(function (svgUrl) {
+        window.Plotly.toImage(plot, {format: "svg", width: W, height: H}).then(function (svgUrl) {
           var img = new Image();
           img.onload = function () {
             var canvas = document.createElement("canvas");
-            canvas.width = 1000; canvas.height = 560;
+            canvas.width = W; canvas.height = head + H + foot;
             var g = canvas.getContext("2d");
             g.fillStyle = "#ffffff"; g.fillRect(0, 0, canvas.width, canvas.height);
-            g.drawImage(img, 0, 0);
+            g.fillStyle = "#1d2433"; g.font = "bold 22px sans-serif";
+            g.fillText(lines[0] || "", 20, 32);
+            g.drawImage(img, 0, head);
+            g.font = "15px sans-serif";
+            wrapped.forEach(function (line, i) { g.fillText(line, 20, head + H + 18 + i * lineH); });
             var link = document.createElement("a");
             link.href = canvas.toDataURL("image/png");
-            link.download = parts[1] + ".png";
+            link.download = spec.graph + ".png";
             document.body.appendChild(link); link.click(); link.remove();
           };
           img.src = svgUrl;

@@ -74,6 +74,8 @@ def comparison_lines(kpi: Kpi, previous_label: str) -> list[dict]:
         basis = getattr(kpi, "england_basis", None)
         lines.append(el("Div", f"{here}{kpi.england_note}" + (f". {basis}." if basis else ""),
                         className="kpi-england", id=f"kpi-{key}-england"))
+    if getattr(kpi, "neighbours_note", None):
+        lines.append(el("Div", kpi.neighbours_note, className="kpi-england", id=f"kpi-{key}-neighbours"))
     return lines
 
 

@@ -11,6 +11,7 @@ Each callback gets the user with ``current_app_user()`` and makes one data_acces
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,10 +268,14 @@ def _register_export(spec: PageSpec) -> None:
             return no_update, no_update, ui.message("Export refused: unknown chart or format.")
         state = state if isinstance(state, dict) else {}
         try:
-            if fmt in ("png", "pdf"):
-                data_access.record_image_export(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
-                return no_update, f"{fmt}:{p}-{visual}:{ctx.triggered[0]['value']}", None
-            file = data_access.export_visual(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
+            if fmt == "png":  # drawn in the browser with the caption the server gives (and audits)
+                lines = data_access.export_image(user=user, page=spec.page, visual=visual, filters=state)
+                token = {"fmt": "png", "graph": f"{p}-{visual}", "n": ctx.triggered[0]["value"], "lines": lines}
+                return no_update, json.dumps(token), None
+            if fmt == "pdf":
+                file = data_access.export_page_pdf(user=user, page=spec.page, filters=state)
+            else:
+                file = data_access.export_visual(user=user, page=spec.page, visual=visual, filters=state, fmt=fmt)
         except data_access.Refused as exc:
             return no_update, no_update, ui.message(f"Export refused: {exc}")
         return dcc.send_bytes(file.content, file.filename, type=file.mimetype), no_update, None

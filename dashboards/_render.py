@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Output
 
+import data_access
 from dashboards import _charts, _panels
 from dashboards import _components as ui
 from dashboards._filterbar import fid
@@ -32,9 +33,8 @@ def outputs(spec: PageSpec) -> dict[str, Any]:
             "clear_hidden": Output(fid(p, "clear"), "hidden"), "charts": charts}
 
 
-# The one sentence every aggregate page shows; the fuller explanation is the /about-figures page.
-PROTECTED_NOTE = ("Figures are protected: small numbers may be adjusted and counts of 1 to 5 are shown as c, "
-                  "so totals may not add up exactly.")
+# The one sentence every aggregate page (and export) shows; the fuller explanation is /about-figures.
+PROTECTED_NOTE = data_access.PROTECTED_NOTE
 
 
 def previous_label(filters: Filters) -> str:

@@ -9,11 +9,12 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 
 from __future__ import annotations
 
-from data_access import accounts, approvals, policy, records, setpassword
+from data_access import accounts, approvals, benchmarks, policy, records, setpassword
 from data_access.accounts import create_account, ensure_demo_accounts
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
 from data_access.errors import AccessDenied, InvalidFilter, InvalidRequest, Refused
+from data_access.export_context import PROTECTED_NOTE
 from data_access.filters import GRAINS, YEAR_TYPES, Filters
 from data_access.protection import NOT_APPLICABLE, SUPPRESSED
 from data_access.reference import find_login, known_teams, parse_filters, user_banner
@@ -35,10 +36,11 @@ from data_access.stores import (
 from data_access.views import (
     PageData,
     children_in_need_page,
+    export_image,
+    export_page_pdf,
     export_visual,
     interventions_page,
     overview_page,
-    record_image_export,
     send_page,
     service_users_page,
     slicer_options,
@@ -55,8 +57,10 @@ __all__ = [
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
     "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
-    "create_account", "ensure_demo_accounts", "accounts", "approvals", "policy", "records", "setpassword", "codes",
+    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "policy", "records",
+    "setpassword", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
-    "record_image_export", "send_page", "service_users_page", "slicer_options", "trend_measures", "trends_page",
-    "view_state", "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
+    "export_image", "export_page_pdf", "send_page", "service_users_page", "slicer_options", "trend_measures",
+    "trends_page", "view_state", "PROTECTED_NOTE",
+    "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
 ]

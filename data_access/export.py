@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,24 +51,26 @@ def _rows(page: PageData, visual: Visual) -> list[list[object]]:
     return [[safe_cell(v) for v in r] for r in rows]
 
 
-def _about(page: PageData, visual: Visual) -> list[list[object]]:
-    filters = "; ".join(f"{k}={v}" for k, v in sorted(page.filters.to_dict().items())) or "none"
+def _about(visual: Visual, context: Sequence[tuple[str, str]]) -> list[list[object]]:
+    """The export's context lines (``export_context.context_lines``) and the chart's own notes."""
     return [[safe_cell(v) for v in r] for r in (
-        ["Children's Services Insight", visual.title],
-        ["Period", page.period_label], ["Data to", page.as_of.isoformat()], ["Filters", filters],
-        ["Suppression", "Counts of 1 to 5 are shown as c; further cells are suppressed so none can be worked out."],
+        ["Children's Services Insight", ""], *([label, value] for label, value in context),
         *(["Note", n] for n in visual.notes),
     )]
 
 
-def to_csv(page: PageData, visual: Visual) -> bytes:
+def to_csv(page: PageData, visual: Visual, context: Sequence[tuple[str, str]]) -> bytes:
+    """The chart's data under a header block saying what it is (title, period, filters, data date,
+    protection, when and by whom), then a blank row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(_about(visual, context))
+    writer.writerow([])
     writer.writerows(_rows(page, visual))
     return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read UTF-8
 
 
-def to_xlsx(page: PageData, visual: Visual) -> bytes:
+def to_xlsx(page: PageData, visual: Visual, context: Sequence[tuple[str, str]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -80,7 +82,7 @@ def to_xlsx(page: PageData, visual: Visual) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     about = book.create_sheet("About")
-    for row in _about(page, visual):
+    for row in _about(visual, context):
         about.append(row)
     for cells in sheet.iter_rows():
         for cell in cells:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
-from data_access import export, policy
+from data_access import export, export_context, page_pdf, policy
 from data_access.aggregates import (
     children_in_need,
     interventions,
@@ -229,26 +229,51 @@ def export_visual(*, user: Principal | None, page: str, visual: str, filters: Ma
         export.record(user, page=page, visual=visual, fmt=fmt, filters={}, outcome="refused",
                       reason=f"{type(exc).__name__}: {exc}"[:300])
         raise
-    content = export.to_csv(data, chosen) if fmt == "csv" else export.to_xlsx(data, chosen)
+    lines = _context(data, f"{export_context.PAGE_TITLES[page]}: {chosen.title}", user)
+    content = export.to_csv(data, chosen, lines) if fmt == "csv" else export.to_xlsx(data, chosen, lines)
     export.record(user, page=page, visual=visual, fmt=fmt, filters=data.filters.to_dict(), rows=len(chosen.frame))
     return export.ExportFile(export.filename(page, visual, fmt, data.as_of), export.FORMATS[fmt], content)
 
 
-def record_image_export(*, user: Principal | None, page: str, visual: str, filters: Mapping[str, object] | None,
-                        fmt: str) -> None:
-    """Audit a chart saved as PNG or the page saved as PDF (rendered in the browser from what the
-    page already shows). Raises AccessDenied / InvalidFilter (audited) if the user may not see the
-    page with these filters, so nothing is exported then."""
+def _context(data: PageData, title: str, user: Principal | None) -> list[tuple[str, str]]:
+    teams = {team_id: name for team_id, name, _service in known_teams()}
+    return export_context.context_lines(data, title=title, username=getattr(user, "username", None), teams=teams)
+
+
+def export_image(*, user: Principal | None, page: str, visual: str, filters: Mapping[str, object] | None) -> list[str]:
+    """Audit a chart saved as PNG (drawn in the browser from what the page shows) and return the lines
+    its caption must carry (title, period, filters, data date, protection). Access exactly as the page
+    itself; raises AccessDenied / InvalidFilter (audited) otherwise, so nothing is exported then."""
+    data, chosen = _exported(user, page, visual, filters, "png")
+    lines = _context(data, f"{export_context.PAGE_TITLES[page]}: {chosen.title}", user)
+    export.record(user, page=page, visual=visual, fmt="png", filters=data.filters.to_dict())
+    return [value if label == "Title" else f"{label}: {value}" for label, value in lines]
+
+
+def export_page_pdf(*, user: Principal | None, page: str, filters: Mapping[str, object] | None) -> export.ExportFile:
+    """The whole page as a PDF built on the server (``page_pdf``), stating its context. Access exactly as
+    the page itself; records an EXPORT event, or ACCESS_REFUSED on refusal."""
+    data, _ = _exported(user, page, None, filters, "pdf")
+    content = page_pdf.page_pdf(data, _context(data, export_context.PAGE_TITLES[page], user))
+    export.record(user, page=page, visual="page", fmt="pdf", filters=data.filters.to_dict())
+    return export.ExportFile(export.filename(page, "page", "pdf", data.as_of), export.FORMATS["pdf"], content)
+
+
+def _exported(user: Principal | None, page: object, visual: object, filters: Mapping[str, object] | None,
+              fmt: str) -> tuple[PageData, Visual]:
+    """The page's data for an image or PDF export, and the chart (``visual`` None: the page); audited refusal."""
     try:
-        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not isinstance(visual, str) or \
-                not isinstance(fmt, str) or fmt not in ("png", "pdf"):
-            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
-        parsed, _ = authorised_filters(user, filters)
+        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not (visual is None or isinstance(visual, str)):
+            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {fmt}.")
+        data = PAGE_FUNCTIONS[page](user=user, filters=dict(filters or {}))
+        chosen = data.visuals.get(visual) if isinstance(visual, str) else next(iter(data.visuals.values()), None)
+        if chosen is None or (visual is not None and not chosen.available):
+            raise InvalidFilter(f"There is no chart {str(visual)[:30]!r} to export on this page.")
     except Refused as exc:
-        export.record(user, page=str(page), visual=str(visual), fmt=str(fmt), filters={}, outcome="refused",
+        export.record(user, page=str(page)[:40], visual=str(visual or "page"), fmt=fmt, filters={}, outcome="refused",
                       reason=f"{type(exc).__name__}: {exc}"[:300])
         raise
-    export.record(user, page=page, visual=visual, fmt=fmt, filters=parsed.to_dict())
+    return data, chosen
 
 
 PAGE_FUNCTIONS: dict[str, Callable[..., PageData]] = {

@@ -33,6 +33,7 @@ class Settings:
     demo: bool = False
     demo_scale: float = 1.0
     demo_seed: int = 20250331
+    la_code: str = ""  # the council's 3-digit DfE LA number (statistical neighbours); demo: DEMO_LA_CODE
     suppression_threshold: int = 5
     min_view_children: int = 20  # a filtered view counting fewer children (published) shows no figures
     special_category_max_slicers: int = 1  # slicers a breakdown by ethnicity or disability may combine with
@@ -83,6 +84,7 @@ class Settings:
             demo=_flag(env.get("CSI_DEMO"), False),
             demo_scale=float(env.get("CSI_DEMO_SCALE") or 1.0),
             demo_seed=int(env.get("CSI_DEMO_SEED") or 20250331),
+            la_code=(env.get("CSI_LA_CODE") or "").strip(),
             suppression_threshold=int(env.get("CSI_SUPPRESSION_THRESHOLD") or 5),
             min_view_children=int(env.get("CSI_MIN_VIEW_CHILDREN") or 20),
             special_category_max_slicers=int(env.get("CSI_SPECIAL_CATEGORY_MAX_SLICERS") or 1),

@@ -102,6 +102,8 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
         page.get_by_role("button", name="Download Episodes closed, by reason as CSV").click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert download.value.suggested_filename == "children-in-need-closures-2025-10-31.csv"
+    head, rows = {r[0]: r[1] for r in rows[:rows.index([])]}, rows[rows.index([]) + 1:]
+    assert head["Filters"].startswith("Age: 16 to 17; Chart selection:") and head["Data to"] == "31 October 2025"
     exported = [r[2] for r in rows[1:-1]]
     assert exported == [v.replace(",", "") for v in shown]
     assert "c" in exported
@@ -118,8 +120,16 @@ def test_chart_png_and_page_pdf_exports_are_audited(dash_app, live_server, page)
     with page.expect_download() as download:
         page.get_by_role("button", name="Save Active plans by primary need as a PNG image").click()
     assert download.value.suggested_filename == "send-primary_need.png"
-    page.get_by_role("button", name="Save page as PDF").click()
-    expect(page.locator("#send-image")).to_have_attribute("title", "pdf:send-page:1")
+    png = Path(download.value.path()).read_bytes()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width == 1000 and height >= 48 + 560 + 16 + 20 * 5  # a title above, five caption lines below the chart
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save page as PDF").click()
+    assert download.value.suggested_filename == "send-page-2025-10-31.pdf"
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(download.value.path()).pages).split())
+    assert "SEND" in text and "Sex: Female" in text and "Figures are protected" in text
     events = audit.query_events(data_access.current().app, action="export")
     assert {(e["detail"]["format"], e["detail"]["visual"], e["detail"].get("filters")) for e in events} == {
         ("png", "primary_need", "sex=F"), ("pdf", "page", "sex=F")}

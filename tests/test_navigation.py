@@ -26,7 +26,7 @@ def shell(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     return answer["shell-user"]["children"], [item["props"]["children"]["props"]["href"] for item in links]
 
 
-AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends"]
+AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends", "/benchmarks"]
 
 
 @pytest.mark.parametrize(("username", "expected"), [
@@ -34,8 +34,9 @@ AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions",
     # a service manager: dashboards for their services, no rows, no administration
     ("demo-manager", AGGREGATE_PAGES),
     # a caseworker in children's social care: no SEND figures; their caseload's rows
-    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records"]),
-    ("demo-analyst", [*AGGREGATE_PAGES, "/records"]),
+    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records",
+                         "/benchmarks"]),
+    ("demo-analyst", [*AGGREGATE_PAGES[:-1], "/records", "/benchmarks"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),
 ])

@@ -27,3 +27,5 @@ class Kpi:
     england_note: str | None = None
     local_comparable: float | str | None = None  # this area's figure on England's basis (rate or %)
     england_basis: str | None = None  # how the two are put on the same basis, in words
+    neighbours: float | None = None  # the statistical neighbours' average of the same published measure
+    neighbours_note: str | None = None

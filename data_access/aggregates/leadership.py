@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data_access import protection
+from data_access import benchmarks, protection
 from data_access.aggregates import periods
 from data_access.aggregates._facts import conditions
 from data_access.aggregates.context import (
@@ -286,9 +286,12 @@ def _compare(now: Kpi, then: Kpi, population: int | None, threshold: int, yearly
         local = protection.rate(now.value, ago, per=100) if isinstance(ago, int) and ago > 0 else "c"
         local = round(local - 100, 1) if isinstance(local, float) else local
     england, note = ENGLAND[basis] if basis else (None, None)
+    code = benchmarks.council_code()
+    peers = benchmarks.benchmark(basis, code) if basis and code else None
     return replace(now, previous=then.value, direction=direction, judgement=judgement, england=england,
                    england_note=note, local_comparable=local,
-                   england_basis=england_basis(now.key, period) if basis else None)
+                   england_basis=england_basis(now.key, period) if basis else None,
+                   neighbours=peers.average if peers else None, neighbours_note=peers.note if peers else None)
 
 
 def _trend(ctx: Context, result: dict[str, list[tuple]], period: Period) -> Visual:
