@@ -82,3 +82,13 @@ def test_a_header_lea_that_is_no_current_council_is_a_query(tmp_path: Path) -> N
     found = [f for f in batch.findings if f.element == "Header/Source/LEA"]
     assert [(f.severity, f.la_child_id) for f in found] == [("query", "")] and "Cumbria" in found[0].message
     assert not batch.refused_whole
+
+
+def test_the_configured_council_must_be_a_current_council_in_dfes_list(tmp_path: Path) -> None:
+    from model.settings import Settings
+
+    assert Settings.from_env({"CSI_LA_CODE": "943"}, data_dir=tmp_path).la_code == "943"
+    assert Settings.from_env({}, data_dir=tmp_path).la_code == ""
+    for code in ("944", "909"):  # no LA; Cumbria, abolished in 2023
+        with pytest.raises(ValueError, match=f"CSI_LA_CODE '{code}'"):
+            Settings.from_env({"CSI_LA_CODE": code}, data_dir=tmp_path)
