@@ -65,3 +65,18 @@ def test_memory_stays_flat_however_much_the_file_holds_outside_the_schema(tmp_pa
     large, _ = with_junk(tmp_path, 60_000, name="large.xml")  # 1.7 MB of junk: 58,000 more elements
     grown = peak_reading(large) - peak_reading(small)
     assert grown < 1_000_000, f"reading grew by {grown:,} bytes for 58,000 more stray elements"
+
+
+def test_the_quarantine_copy_holds_the_children_exactly_as_read(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from refresh.ingest.cin_file import CensusFile
+
+    source = tmp_path / "odd.xml"  # text needing escapes and an attribute survive the copy
+    source.write_text(CIN_2025.read_text(encoding="utf-8").replace("<LAchildID>CHILDB2</LAchildID>",
+                      '<LAchildID note="a &quot;b&quot; &amp; c">CHILD&amp;B2 &lt;x&gt;</LAchildID>'), encoding="utf-8")
+    copied = CensusFile(source).copy_children({1, 2}, tmp_path / "copy.xml")
+    original = ET.parse(source).getroot().findall("Children/Child")[1:]
+    again = ET.parse(copied).getroot().findall("Children/Child")
+    assert [ET.canonicalize(ET.tostring(c)) for c in again] == [ET.canonicalize(ET.tostring(c)) for c in original]
+    assert again[0].findtext("ChildIdentifiers/LAchildID") == "CHILD&B2 <x>"

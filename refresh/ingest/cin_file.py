@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from xml.sax.saxutils import escape, quoteattr
 
 from refresh.ingest.cin_xml import CHILD, HEADER, MESSAGE, Block, Header, Item, RawChild, read_child
 
@@ -60,6 +61,32 @@ def _header(elem: ET.Element) -> Header:
     if source is not None:
         header.lea = (source.findtext("LEA") or "").strip() or None
     return header
+
+
+def _xml(elem: ET.Element) -> bytes:
+    """``elem`` as XML (UTF-8): a plain serialiser several times faster than ``ET.tostring`` for the
+    census's plain elements; anything namespaced goes through ``ET.tostring``."""
+    parts: list[str] = []
+
+    def write(e: ET.Element) -> None:
+        tag = e.tag
+        if tag[:1] == "{":
+            raise ValueError(tag)
+        attrs = "".join(f" {k}={quoteattr(v)}" for k, v in e.attrib.items()) if e.attrib else ""
+        parts.append(f"<{tag}{attrs}>")
+        if e.text:
+            parts.append(escape(e.text))
+        for sub in e:
+            write(sub)
+        parts.append(f"</{tag}>")
+        if e.tail:
+            parts.append(escape(e.tail))
+
+    try:
+        write(elem)
+    except ValueError:
+        return ET.tostring(elem, encoding="utf-8", xml_declaration=False)
+    return "".join(parts).encode("utf-8")
 
 
 class _Tapped:
@@ -196,7 +223,7 @@ class CensusFile:
                             out.write(b"<Children>\n")
                             opened = True
                         elem.tail = "\n"
-                        out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
+                        out.write(_xml(elem))
                     position += 1
                 if depth == 1 or (depth == 2 and parents[-1].tag != "Header"):
                     parents[-1].remove(elem)  # written or not needed: keep memory flat
