@@ -147,8 +147,11 @@ def write_junk(path: Path, mib: int, children: int = 20) -> None:
         out.write("</Children></Message>\n")
 
 
-def timed_load(path: Path, data_dir: Path, *extra: str) -> tuple[float, int, int]:
-    """(seconds, exit status, peak RSS in MB) of one load in a child process of its own."""
+def timed_load(path: Path, data_dir: Path, *extra: str) -> tuple[float, float, int, int]:
+    """(wall seconds, CPU seconds, exit status, peak RSS in MB) of one load in a child process of its own.
+
+    CPU time (user + system, all threads) is the fairer figure on a shared machine: wall time grows
+    with whatever else runs there."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         command = [sys.executable, "-m", "refresh.ingest", "cin", str(path), "--data-dir", str(data_dir), "--quiet",
@@ -160,12 +163,13 @@ def timed_load(path: Path, data_dir: Path, *extra: str) -> tuple[float, int, int
         if child.returncode not in (0, 1):
             out.seek(0), err.seek(0)
             print(out.read()[-3000:].decode(), err.read()[-3000:].decode(), file=sys.stderr)
-    return seconds, child.returncode, usage.ru_maxrss // 1024
+    return seconds, usage.ru_utime + usage.ru_stime, child.returncode, usage.ru_maxrss // 1024
 
 
-def _line(label: str, children: int, seconds: float, status: int, rss: int) -> None:
-    print(f"{label}: {seconds:.1f} s, {children / seconds:,.0f} children/s, {seconds / children * 1e6:,.0f} us/child, "
-          f"exit {status}, peak RSS {rss:,} MB  ({dt.datetime.now():%H:%M:%S})", flush=True)
+def _line(label: str, children: int, seconds: float, cpu: float, status: int, rss: int) -> None:
+    print(f"{label}: {seconds:.1f} s wall, {cpu:.1f} s CPU, {children / seconds:,.0f} children/s, "
+          f"{cpu / children * 1e6:,.0f} us CPU/child, exit {status}, peak RSS {rss:,} MB, load average "
+          f"{os.getloadavg()[0]:.1f}  ({dt.datetime.now():%H:%M:%S})", flush=True)
 
 
 def main() -> int:
@@ -201,9 +205,9 @@ def main() -> int:
     if args.junk_mib:
         junk = work / f"junk_{args.junk_mib}.xml"
         write_junk(junk, args.junk_mib)
-        seconds, status, rss = timed_load(junk, work / "data_junk")
+        seconds, cpu, status, rss = timed_load(junk, work / "data_junk")
         print(f"junk file, {junk.stat().st_size / (1 << 20):,.0f} MiB of elements the schema does not have: "
-              f"{seconds:.1f} s, exit {status} ({'refused' if status == 1 else 'NOT refused'}), "
+              f"{seconds:.1f} s wall, {cpu:.1f} s CPU, exit {status} ({'refused' if status == 1 else 'NOT refused'}), "
               f"peak RSS {rss:,} MB", flush=True)
     return 0
 
