@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.clientside_callback(ClientsideFunction("csi", "toggleNav"), Output("shell-collapse", "is_open"),
                             Input("shell-toggler", "n_clicks"), State("shell-collapse", "is_open"))
     _land_by_role(server)
+    _open_shared_views(server)
     install_callback_checks(app)
     return app
 
@@ -267,6 +268,18 @@ def shell_for_user(pathname: str | None) -> dict[str, object]:
     user = current_app_user()
     links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact")) for p in _pages_for(user)]
     return {"user": header_text(user), "nav": links}
+
+
+def _open_shared_views(server: Flask) -> None:
+    """``/view/<token>``: a shared saved view, opened with the signed-in user's own access (behind login)."""
+    @server.get("/view/<token>")
+    def open_shared_view(token: str) -> Response:
+        try:
+            url = data_access.saved_views.open_shared(user=current_app_user(), token=token)
+        except data_access.Refused as exc:
+            g.csi_refusal_audited = True  # data_access audited it
+            return Response(f"This view cannot be opened: {exc}", status=404, mimetype="text/plain")
+        return redirect(url)  # type: ignore[return-value]  # werkzeug's Response
 
 
 def _land_by_role(server: Flask) -> None:

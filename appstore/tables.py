@@ -178,6 +178,21 @@ audit_head = sa.Table(
     comment="The chain's last seq and hash, moved in the same transaction as each append",
 )
 
+saved_views = sa.Table(
+    "saved_views", metadata,
+    sa.Column("view_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("page", sa.String(40), nullable=False, comment="the dashboard page's data_access name"),
+    sa.Column("query", sa.Text, nullable=False, comment="the validated view state as a URL query (codes only)"),
+    sa.Column("share_token", sa.String(32), nullable=True, unique=True,
+              comment="NULL: private; else anyone signed in may open it (validated against their own access)"),
+    _ts("created_at"),
+    sa.UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),
+    sqlite_autoincrement=True,
+    comment="Named views (slicers, selection, drill) a user saved; no identifiers, only codes (migration 0007)",
+)
+
 
 def iso_utc(moment: dt.datetime | None = None) -> str:
     """``moment`` (default: now) as UTC ISO 8601 text with microseconds; naive means UTC."""

@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 
 import data_access
 from auth import current_app_user
-from dashboards import _charts, _drill, _panels
+from dashboards import _charts, _drill, _panels, _saveview
 from dashboards import _components as ui
 from dashboards import _state as st
 from dashboards._filterbar import fid, filter_bar, register_measures, register_options
@@ -68,7 +68,8 @@ def layout(spec: PageSpec) -> html.Div:
         html.Span(id=fid(p, "urlsink"), hidden=True),
         html.Div([html.H1(spec.title), html.Button("Save page as PDF", className="btn-tool btn-pdf",
                                                    id={"type": _panels.EXPORT, "page": p, "visual": "page",
-                                                       "fmt": "pdf"})], className="page-head"),
+                                                       "fmt": "pdf"}),
+                  _saveview.save_form(p)], className="page-head"),
         html.P(spec.intro, className="page-intro"),
         html.P([html.Span(id=fid(p, "asof")), " ",
                 html.A("How figures are protected", href="/about-figures", className="csi-about-figures")],
@@ -100,6 +101,7 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
                         Input(fid(p, "image"), "children"), prevent_initial_call=True)
     _register_render(spec, fetch)
     _register_export(spec)
+    _saveview.register(p, spec.page)
 
 
 def _register_sync(spec: PageSpec) -> None:

@@ -9,7 +9,7 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 
 from __future__ import annotations
 
-from data_access import accounts, approvals, benchmarks, policy, records, setpassword
+from data_access import accounts, approvals, benchmarks, policy, records, saved_views, setpassword
 from data_access.accounts import create_account, ensure_demo_accounts
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
@@ -57,7 +57,7 @@ __all__ = [
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
     "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
-    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "policy", "records",
+    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "policy", "records", "saved_views",
     "setpassword", "codes",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "export_image", "export_page_pdf", "send_page", "service_users_page", "slicer_options", "trend_measures",

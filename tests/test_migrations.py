@@ -19,7 +19,7 @@ from appstore import tables
 
 PG_SKIP = "CSI_TEST_PG_URL not set (the ./test script starts PostgreSQL)"
 TABLES = {"users", "user_teams", "user_services", "sessions", "break_glass_grants", "audit_events",
-          "access_requests", "set_password_tokens",
+          "access_requests", "set_password_tokens", "saved_views",
           "audit_head", "alembic_version"}
 
 

@@ -26,7 +26,8 @@ def shell(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     return answer["shell-user"]["children"], [item["props"]["children"]["props"]["href"] for item in links]
 
 
-AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends", "/benchmarks"]
+DASHBOARDS = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends"]
+AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
 
 
 @pytest.mark.parametrize(("username", "expected"), [
@@ -35,8 +36,8 @@ AGGREGATE_PAGES = ["/", "/service-users", "/children-in-need", "/interventions",
     ("demo-manager", AGGREGATE_PAGES),
     # a caseworker in children's social care: no SEND figures; their caseload's rows
     ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records",
-                         "/benchmarks"]),
-    ("demo-analyst", [*AGGREGATE_PAGES[:-1], "/records", "/benchmarks"]),
+                         "/benchmarks", "/saved-views"]),
+    ("demo-analyst", [*DASHBOARDS, "/records", "/benchmarks", "/saved-views"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),
 ])
