@@ -11,6 +11,7 @@ whole, with or without --allow-partial); strays inside a child are errors with t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
@@ -46,8 +47,6 @@ class Stray:
 
 
 def _header(elem: ET.Element) -> Header:
-    import datetime as dt
-
     details, source = elem.find("CollectionDetails"), elem.find("Source")
     header = Header()
     if details is not None:
