@@ -251,7 +251,7 @@ def _toggler() -> html.Button:
 def _pages_for(user: data_access.policy.Principal | None) -> list[dict[str, object]]:
     """The navigation pages ``user``'s role may use, in page order (from each page's ``access``)."""
     pages = sorted((p for p in dash.page_registry.values() if p.get("nav", True)),
-                   key=lambda p: (p.get("order") if isinstance(p.get("order"), int) else 999, p["name"]))
+                   key=lambda p: (p.get("order") if isinstance(p.get("order"), int | float) else 999, p["name"]))
     return [p for p in pages if data_access.policy.may_open_page(user, str(p.get("access", "")))]
 
 

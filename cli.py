@@ -13,7 +13,7 @@ Run as ``python app.py COMMAND`` (README) or ``python cli.py COMMAND``:
     python app.py verify-audit                      check the audit trail's hash chain and signed checkpoints
     python app.py migrate                           migrate the app store (as its owner, when the app has its own role)
     python app.py grant-app-role ROLE [--execute]   the PostgreSQL rights of the app's role (audit append-only)
-    python app.py load cin FILE.xml [--allow-partial]  validate and load council data (also sen2, ...)
+    python app.py load cin FILE.xml [--allow-partial]  validate and load council data (also sen2, 903, ...)
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     published.add_argument("--neighbours", type=Path, required=True, help="DfE's sn_*.xlsx")
     published.add_argument("--figures", type=Path, required=True, help="LAIT's bds_long*.parquet or .csv")
     published.add_argument("--out", type=Path, default=None, help="folder to write (default model/published)")
-    sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | interventions FILE | "
+    sub.add_parser("load", help="load council data: cin FILE.xml | sen2 DIR | 903 DIR | interventions FILE | "
                                   "population FILE | refresh | status (see README)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["load"]:  # everything after "load" belongs to the loader's own command line

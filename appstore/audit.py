@@ -37,11 +37,11 @@ import sqlalchemy as sa
 
 from appstore import tables
 from appstore.chain import HASHED_COLUMNS, VerifyResult, canonical_json, entry_hash, verify
-from appstore.checkpoints import CheckpointLog, verify_all
+from appstore.checkpoints import Checkpoint, CheckpointLog, verify_all
 from appstore.tables import OUTCOMES, audit_events, audit_head, iso_utc, write_transaction
 
 __all__ = ["AuditAction", "AuditEvent", "record", "append", "chain_head", "verify", "entry_hash", "canonical_json",
-           "VerifyResult", "HASHED_COLUMNS", "query_events", "main"]
+           "VerifyResult", "HASHED_COLUMNS", "query_events", "StoreCheck", "check_store", "main"]
 
 Outcome = Literal["allowed", "refused", "success", "failure"]
 DetailValue = str | int | float | bool | None
@@ -74,6 +74,14 @@ class AuditAction(StrEnum):
     PURPOSE_CHANGED = "purpose_changed"
     USER_ADMIN = "user_admin"
     AGGREGATE_READ = "aggregate_read"
+    AUDIT_SEARCH = "audit_search"  # an IG officer searched the trail (reading the trail is an access too)
+    AUDIT_VERIFY = "audit_verify"  # the chain and its checkpoints were verified from the app
+    SUBJECT_ACCESS = "subject_access"  # a subject access request registered, extended or completed
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+    RECTIFICATION = "rectification"  # a rectification request recorded or decided
+    RETENTION = "retention"  # a retention report, dry run or run (archive / destroy)
+    DESTRUCTION_CERTIFICATE = "destruction_certificate"  # what was destroyed, when, by whom, under which rule
+    EXTRACT = "extract"  # a pseudonymised extract for an external recipient: requested, produced, downloaded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +240,32 @@ def query_events(engine: sa.Engine, *, action: AuditAction | str | None = None,
     return rows
 
 
+@dataclass(frozen=True)
+class StoreCheck:
+    """What ``check_store`` found: ``ok``, the report's lines, entries verified, the latest signed
+    checkpoint (the one signed now, when ``sign``; None without a checkpoint file)."""
+
+    ok: bool
+    lines: tuple[str, ...]
+    checked: int
+    latest: Checkpoint | None
+
+
+def check_store(engine: sa.Engine, key: bytes | None, log: CheckpointLog | None, *, sign: bool = False) -> StoreCheck:
+    """The check ``verify-audit`` runs (and the IG officer's page, through data_access): the chain under
+    ``key`` and, with ``log``, every signed checkpoint against it; when intact and ``sign``, the verified
+    head is signed as a new checkpoint. Read-only on the store; appends to the checkpoint file only."""
+    if log is None or not key:
+        result = verify(engine, key=key)
+        return StoreCheck(result.ok, (result.message,), result.checked, None)
+    report = verify_all(engine, key, log)
+    lines, latest = list(report.lines), report.latest
+    if report.ok and sign:
+        latest = log.append(report.chain.checked, report.chain.last_hash)
+        lines.append(f"signed a checkpoint at seq {latest.seq}")
+    return StoreCheck(report.ok, tuple(lines), report.chain.checked, latest)
+
+
 def main(argv: Sequence[str] | None = None, *, key: bytes | None = None) -> int:
     """CLI: ``verify --url URL [--key-file PATH] [--checkpoints PATH [--checkpoint]]``.
 
@@ -257,16 +291,9 @@ def main(argv: Sequence[str] | None = None, *, key: bytes | None = None) -> int:
         return 2
     engine = tables.app_engine(args.url)
     try:
-        if args.checkpoints and key:
-            log = CheckpointLog(args.checkpoints, key)
-            report = verify_all(engine, key, log)
-            ok, lines = report.ok, report.lines
-            if ok and args.checkpoint:
-                point = log.append(report.chain.checked, report.chain.last_hash)
-                lines.append(f"signed a checkpoint at seq {point.seq}")
-        else:
-            result = verify(engine, key=key)
-            ok, lines = result.ok, [result.message]
+        log = CheckpointLog(args.checkpoints, key) if args.checkpoints and key else None
+        found = check_store(engine, key, log, sign=args.checkpoint)
+        ok, lines = found.ok, list(found.lines)
     except sa.exc.SQLAlchemyError as exc:
         print(f"cannot read the audit trail at {shown}: {type(exc).__name__}", file=sys.stderr)
         return 2

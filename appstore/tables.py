@@ -290,3 +290,9 @@ def migrate(url: str) -> None:
             command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+# Tables kept in their own modules register on ``metadata`` when imported; imported here so that
+# every user of ``metadata`` (migrations, the app role's grants) sees them.
+from appstore import ig_tables as _ig_tables  # noqa: E402,F401  (registers its tables)
+from appstore import subject_rights as _subject_rights  # noqa: E402,F401  (registers its tables)

@@ -58,6 +58,8 @@ PAGE_EXTRAS: dict[str, list[dict[str, object]]] = {
     "send": [{"need": "ASD"}, {"selection": "primary_need:need:SEMH"}],
     "trends": [{"measure": "assessments_45", "grain": "year"}, {"measure": "ehc_requests"}],
     "overview": [{"team": "CSC-SGA"}, {"selection": "trend:time:2025-03-01_2025-03-31"}],
+    "looked_after": [{"need": "N1"}, {"selection": "legal_status:legal_status:V2"}],
+    "care_leavers": [{"selection": "in_touch:in_touch:YES"}, {"team": "CSC-CIC"}],
 }
 
 
@@ -146,7 +148,8 @@ def _page_specs() -> dict[str, tuple[PageSpec, Fetch]]:
     specs = {}
     for module, fetch in (("overview", "overview_page"), ("service_users", "service_users_page"),
                           ("children_in_need", "children_in_need_page"), ("interventions", "interventions_page"),
-                          ("send", "send_page"), ("trends", "trends_page")):
+                          ("send", "send_page"), ("trends", "trends_page"), ("looked_after", "looked_after_page"),
+                          ("care_leavers", "care_leavers_page")):
         page = importlib.import_module(f"dashboards.{module}")
         specs[module] = (page.SPEC, getattr(data_access, fetch))
     return specs
@@ -157,7 +160,8 @@ def main() -> int:
     parser.add_argument("--url", help="an existing analytics store, e.g. duckdb:////tmp/analytics.duckdb")
     parser.add_argument("--scale", type=float, default=20.0, help="build a demo store at this scale if no --url")
     parser.add_argument("--repeat", type=int, default=3, help="runs per page (each starts cold)")
-    parser.add_argument("--pages", default="overview,service_users,children_in_need,interventions,send,trends")
+    parser.add_argument("--pages", default="overview,service_users,children_in_need,interventions,send,trends,"
+                                           "looked_after,care_leavers")
     args = parser.parse_args()
     url = args.url
     if url is None:

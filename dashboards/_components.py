@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import dcc, html
@@ -25,6 +27,21 @@ def format_value(value: float | str | None, unit: str = "count") -> str:
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{int(value):,}"
+
+
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(value: object) -> str:
+    """A moment (a datetime, or ISO 8601 text as the app store keeps it; naive means UTC) in UK time,
+    e.g. "6 Dec 2026 14:05 (UK time)"; "-" for none. British Summer Time is applied when in force."""
+    if not value:
+        return "-"
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(UK)
+    return f"{local.day} {local:%b %Y %H:%M} (UK time)"
 
 
 def el(tag: str, children: object = None, **props: object) -> dict:

@@ -19,7 +19,8 @@ from dashboards._filterbar import fid
 from data_access import records
 
 PAGE_PATHS = {"overview": "/", "service_users": "/service-users", "children_in_need": "/children-in-need",
-              "interventions": "/interventions", "send": "/send", "trends": "/trends"}
+              "interventions": "/interventions", "send": "/send", "trends": "/trends",
+              "looked_after": "/looked-after", "care_leavers": "/care-leavers"}
 MODE_OPTIONS = [{"label": "filters the page", "value": "filter"},
                 {"label": "drills down (year, quarter, month; service, team)", "value": "drill"}]
 RECORDS_OPTION = {"label": "opens the children's records behind it", "value": "records"}

@@ -11,6 +11,7 @@ audits every change.
 from __future__ import annotations
 
 import dash
+import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.development.base_component import Component
@@ -42,6 +43,11 @@ def _field(label: str, component: Component, component_id: str, width: str = "co
     return html.Div([html.Label(label, htmlFor=component_id, className="form-label"), component], className=width)
 
 
+def _group(legend: str, component: Component, width: str = "col-md-4") -> html.Fieldset:
+    """A set of checkboxes or radio buttons, named by its legend (a label cannot name a group)."""
+    return html.Fieldset([html.Legend(legend, className="form-label fs-6"), component], className=width)
+
+
 def layout(**_query: str) -> html.Div:
     """Skeleton only: the user list and team names arrive through ``show_users``."""
     return html.Div([
@@ -57,10 +63,10 @@ def layout(**_query: str) -> html.Div:
         html.Div(id=FORMS, hidden=True, children=[html.Section([
             html.H2("Change a user"),
             html.Div([
-                _field("User", dcc.Dropdown(id=PICK, placeholder="Choose a user"), PICK),
-                _field("Role", dcc.Dropdown(id=ROLE, options=ROLE_OPTIONS, clearable=False), ROLE),
-                _field("Teams", dcc.Dropdown(id=TEAMS, multi=True), TEAMS),
-                _field("Services", dcc.Dropdown(id=SERVICES, options=SERVICE_OPTIONS, multi=True), SERVICES),
+                _field("User", dbc.Select(id=PICK, placeholder="Choose a user"), PICK),
+                _field("Role", dbc.Select(id=ROLE, options=ROLE_OPTIONS), ROLE),
+                _group("Teams", dbc.Checklist(id=TEAMS, value=[])),
+                _group("Services", dbc.Checklist(id=SERVICES, options=SERVICE_OPTIONS, value=[])),
             ], className="row g-2"),
             html.Div([
                 html.Button("Save role, teams and services", id=SAVE, className="btn btn-primary me-2"),
@@ -75,13 +81,12 @@ def layout(**_query: str) -> html.Div:
             html.Div([
                 _field("Username", dcc.Input(id=NEW_NAME, className="form-control", autoComplete="off"), NEW_NAME),
                 _field("Display name", dcc.Input(id=NEW_DISPLAY, className="form-control"), NEW_DISPLAY),
-                _field("Role", dcc.Dropdown(id=NEW_ROLE, options=ROLE_OPTIONS), NEW_ROLE),
-                _field("Teams", dcc.Dropdown(id=NEW_TEAMS, multi=True), NEW_TEAMS),
-                _field("Services", dcc.Dropdown(id=NEW_SERVICES, options=SERVICE_OPTIONS, multi=True), NEW_SERVICES),
+                _field("Role", dbc.Select(id=NEW_ROLE, options=ROLE_OPTIONS, placeholder="Choose a role"), NEW_ROLE),
+                _group("Teams", dbc.Checklist(id=NEW_TEAMS, value=[])),
+                _group("Services", dbc.Checklist(id=NEW_SERVICES, options=SERVICE_OPTIONS, value=[])),
                 _field("Worker id (caseworkers)", dcc.Input(id=NEW_WORKER, className="form-control"), NEW_WORKER),
-                _field("Signs in with", dcc.RadioItems(id=NEW_SIGN_IN, options=SIGN_IN_OPTIONS, value="password",
-                                                       inputClassName="me-1", labelClassName="me-3"),
-                       NEW_SIGN_IN, "col-md-8"),
+                _group("Signs in with", dbc.RadioItems(id=NEW_SIGN_IN, options=SIGN_IN_OPTIONS, value="password",
+                                                       inline=True), "col-md-8"),
             ], className="row g-2"),
             html.Button("Create user", id=CREATE, className="btn btn-primary mt-3"),
         ], className="panel"),
@@ -165,7 +170,7 @@ def outcome_text(outcome: approvals.Outcome, done: str) -> str | Component:
         return text
     url = flask.request.host_url.rstrip("/") + outcome.link.path
     return html.Span([text, " Give ", html.Strong(outcome.link.username), " this one-time link to set their "
-                      f"password (valid until {outcome.link.expires_at[:16].replace('T', ' ')} UTC; it is not "
+                      f"password (valid until {ui.uk_time(outcome.link.expires_at)}; it is not "
                       "shown again): ", html.Code(url, id="set-password-link")])
 
 

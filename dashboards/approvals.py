@@ -13,6 +13,7 @@ decision.
 from __future__ import annotations
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from auth import current_app_user
@@ -41,7 +42,7 @@ def layout(**_query: str) -> html.Div:
             html.Section([
                 html.H2("Decide a request"),
                 html.Label("Request", htmlFor=PICK, className="form-label"),
-                dcc.Dropdown(id=PICK, placeholder="Choose a request"),
+                dbc.Select(id=PICK, placeholder="Choose a request"),  # native: keyboard and screen-reader friendly
                 html.Div([
                     html.Button("Approve", id=APPROVE, className="btn btn-primary me-2"),
                     html.Button("Reject", id=REJECT, className="btn btn-outline-danger"),
@@ -66,14 +67,14 @@ def show_requests(_path: str | None, _refresh: int | None) -> tuple:
         return None, [], ui.message(str(exc)), True  # hiding is for clarity; data_access refuses
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in COLUMNS]))
     body = html.Tbody([html.Tr([
-        html.Td(str(r.request_id)), html.Td(r.requested_at[:16].replace("T", " ")), html.Td(r.target),
+        html.Td(str(r.request_id)), html.Td(ui.uk_time(r.requested_at)), html.Td(r.target),
         html.Td(r.kind.replace("_", " ")), html.Td(policy.ROLES[r.role].label),
         html.Td("(unchanged)" if r.team_ids is None else ", ".join(r.team_ids) or "-"),
         html.Td("(unchanged)" if r.services is None else ", ".join(r.services) or "-"),
         html.Td(names.get(r.requested_by, str(r.requested_by))),
     ], **{"data-request": str(r.request_id)}) for r in pending])  # type: ignore[arg-type]  # aria-*/data-* go to **kwargs; mypy matches the dict to typed props
     table = html.Table([html.Caption(f"{len(pending)} waiting"), head, body], className="table table-sm data-table")
-    return table, [{"label": _label(r), "value": r.request_id} for r in pending], no_update, False
+    return table, [{"label": _label(r), "value": str(r.request_id)} for r in pending], no_update, False
 
 
 @callback(
@@ -83,7 +84,9 @@ def show_requests(_path: str | None, _refresh: int | None) -> tuple:
     prevent_initial_call=True)
 def decide(clicks: list, chosen: object, refresh: object) -> dict[str, object]:
     """Approve or reject the chosen request; data_access checks (and audits) every step."""
-    if isinstance(chosen, bool) or not isinstance(chosen, int):
+    # A native select sends the request number as text; anything else is forged.
+    chosen = int(chosen) if isinstance(chosen, str) and chosen.isdigit() and len(chosen) < 10 else None
+    if chosen is None:
         return {"message": ui.message("Choose a request first."), "refresh": no_update}
     try:
         if ctx.triggered_id == APPROVE:

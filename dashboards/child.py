@@ -4,6 +4,8 @@ Questions it answers:
 - What has happened for this child, in order: referrals, assessments, S47s, plans, EHC process?
 - Who is working with the child, under what lawful basis, Art 9 condition and consent?
 - When is the record due for archiving?
+- For a child looked after: periods of care, legal status and placements, reviews, missing incidents and
+  annual health outcomes (special category items withheld unless the access allows them)?
 Reached by an opaque reference (``/child?ref=...``); refused unless the declared purpose and the
 user's relationship to the child allow it. Break-glass (emergency access) is offered when refused.
 """
@@ -14,9 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from auth import current_app_user
+from dashboards import _care
 from dashboards import _components as ui
 from dashboards._session import declared_purpose
 from data_access import Refused, codes, records
@@ -43,9 +47,8 @@ def layout(**_query: str) -> html.Div:
                    "information governance."),
             html.Fieldset([
                 html.Legend("Reason", className="form-label fs-6"),
-                dcc.RadioItems(id=GLASS_REASON, options=[{"label": label, "value": code}
-                                                         for code, label in codes.BREAK_GLASS_REASON.items()],
-                               labelClassName="d-block", inputClassName="me-2"),
+                dbc.RadioItems(id=GLASS_REASON, options=[{"label": label, "value": code}
+                                                         for code, label in codes.BREAK_GLASS_REASON.items()]),
             ]),
             html.Label("What has happened, and why do you need this record now?", htmlFor=GLASS_TEXT,
                        className="form-label"),
@@ -71,7 +74,8 @@ def _render(record: records.ChildRecord, purpose: str) -> html.Div:
             ("Postcode", d["postcode"]), ("Locality", codes.label(codes.LOCALITY, d["locality"])),
             ("Ethnicity", codes.label(codes.ETHNICITY, d["ethnicity"])),
             ("Religion", codes.label(codes.RELIGION, d["religion"])), ("Disabilities", d["disabilities"]),
-            ("Record archived from", d["retention_date"]), ("Access through", record.lawful_basis)]
+            ("Record archived from", d["retention_date"]),
+            ("Access through", codes.label(codes.LAWFUL_BASIS, record.lawful_basis))]
     return html.Div([
         html.Div("Emergency access is active for this record; it ends on its own and is under review.",
                  className="alert alert-danger csi-alert", role="alert") if glass else None,
@@ -91,6 +95,7 @@ def _render(record: records.ChildRecord, purpose: str) -> html.Div:
         html.H2("Allocations"),
         _table([(a["team_id"], a["worker"], str(a["start_date"]), str(a["end_date"] or "current"))
                 for a in record.allocations], ("Team", "Worker", "From", "To"), "Allocations"),
+        _care.section(record.care, _table),
     ])
 
 
@@ -144,4 +149,4 @@ def break_glass(_clicks: int | None, reason: object, justification: object, sear
                                            justification=justification)
     except Refused as exc:
         return ui.message(str(exc)), dash.no_update
-    return ui.message(f"Emergency access granted until {expires:%H:%M %d %b} (UTC).", "danger"), _open(_ref(search))
+    return ui.message(f"Emergency access granted until {ui.uk_time(expires)}.", "danger"), _open(_ref(search))

@@ -8,16 +8,17 @@ Every other role is told that child-level records are not available to it; nothi
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 import dash
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from auth import current_app_user
 from dashboards import _components as ui
 from dashboards import _drill
+from dashboards._grid import code_of, grid_rows
 from dashboards._session import declared_purpose, header_text, set_declared_purpose
 from data_access import AccessDenied, Refused, records
 
@@ -29,7 +30,7 @@ GRID, STATUS, MESSAGE = "records-grid", "records-status", "records-message"
 DRILL, DRILL_BAR = "records-drill", "records-drill-bar"
 DRILL_KEYS = 24  # a page's view state has at most a dozen fields; anything longer is not a drill-through
 
-# Filters run in the database: name and LA child ID "starts with", sex and locality by code.
+# Filters run in the database: name and LA child ID "starts with", sex and locality by code or label.
 STARTS = {"filter": "agTextColumnFilter", "floatingFilter": True,
           "filterParams": {"filterOptions": ["startsWith"], "maxNumConditions": 1, "debounceMs": 400}}
 EQUALS = {"filter": "agTextColumnFilter", "floatingFilter": True,
@@ -73,7 +74,7 @@ def layout(**query: str) -> html.Div:
         html.Div([
             html.Label("Purpose of this work", htmlFor=PURPOSE, className="form-label"),
             html.Div([
-                html.Div(dcc.Dropdown(id=PURPOSE, clearable=False, placeholder="Choose a purpose"),
+                html.Div(dbc.Select(id=PURPOSE, placeholder="Choose a purpose"),
                          className="col-md-6"),
                 html.Div(html.Button("Use this purpose", id=PURPOSE_SET, className="btn btn-primary"),
                          className="col-auto"),
@@ -191,22 +192,8 @@ def fetch_rows(request: object, drill: object) -> dict[str, object]:
                                      drill=drill, search=search or None, filters=filters)
     except Refused as exc:
         return _grid(_NO_ROWS, "", ui.message(str(exc)), _drill_bar(None, drill))
-    return _grid({"rowData": _grid_rows(page.rows), "rowCount": page.total}, _status(page), None,
+    return _grid({"rowData": grid_rows(page.rows), "rowCount": page.total}, _status(page), None,
                  _drill_bar(page, drill))
-
-
-def _grid_rows(rows: Any) -> list[dict]:
-    """The page's rows (a DataFrame) as the grid shows them: the name as plain text, and the link to the
-    record (by opaque reference) in a separate field the ChildLink renderer makes the anchor from."""
-    if "child_id" in rows:
-        rows = rows.assign(
-            name=[" ".join(str(p) for p in (f, s) if p is not None and p == p) for f, s in
-                  zip(rows["forename"], rows["surname"], strict=True)],
-            href=[f"/child?ref={records.record_ref(c)}" for c in rows["child_id"]],
-            birth_date=rows["birth_date"].map(lambda d: d.isoformat() if d else ""),
-        ).drop(columns=["child_id", "forename", "surname"])
-    out: list[dict] = rows.to_dict("records")
-    return out
 
 
 def _status(page: records.Page) -> str:
@@ -226,7 +213,7 @@ def _filter_model(model: object) -> tuple[dict[str, object], dict[str, object]]:
         if column in ("name", "la_child_id"):
             search[column] = value  # anything but text is refused by data_access (InvalidRequest)
         elif column in ("sex", "locality"):
-            filters[column] = value.strip().upper() if isinstance(value, str) else value
+            filters[column] = code_of(column, value)
     return search, filters
 
 

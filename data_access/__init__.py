@@ -9,7 +9,21 @@ catches one thing. Dashboards import this facade and nothing else from the data 
 
 from __future__ import annotations
 
-from data_access import accounts, approvals, benchmarks, policy, records, saved_views, setpassword
+from data_access import (
+    access_log,
+    accounts,
+    approvals,
+    benchmarks,
+    consent,
+    extracts,
+    policy,
+    records,
+    retention,
+    sar,
+    sar_pack,
+    saved_views,
+    setpassword,
+)
 from data_access.accounts import create_account, ensure_demo_accounts
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.visual import Visual
@@ -35,11 +49,13 @@ from data_access.stores import (
 )
 from data_access.views import (
     PageData,
+    care_leavers_page,
     children_in_need_page,
     export_image,
     export_page_pdf,
     export_visual,
     interventions_page,
+    looked_after_page,
     overview_page,
     send_page,
     service_users_page,
@@ -57,10 +73,11 @@ __all__ = [
     "Stores", "open_stores", "bind", "unbind", "bound", "current", "as_of", "analytics_available",
     "reopen_analytics", "store_facts", "store_layout_problem", "refusals_audited", "record_failed_request",
     "find_login", "user_banner", "known_teams", "parse_filters",
-    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "policy", "records", "saved_views",
-    "setpassword", "codes",
+    "access_log",
+    "create_account", "ensure_demo_accounts", "accounts", "approvals", "benchmarks", "extracts", "policy", "records",
+    "retention", "saved_views", "setpassword", "codes", "sar", "sar_pack", "consent",
     "PageData", "children_in_need_page", "export_visual", "interventions_page", "overview_page",
     "export_image", "export_page_pdf", "send_page", "service_users_page", "slicer_options", "trend_measures",
-    "trends_page", "view_state", "PROTECTED_NOTE",
+    "trends_page", "view_state", "PROTECTED_NOTE", "looked_after_page", "care_leavers_page",
     "Kpi", "Visual",  # the types PageData carries, for the renderers' annotations
 ]

@@ -23,7 +23,8 @@ LONDON = ZoneInfo("Europe/London")
 PROTECTED_NOTE = ("Figures are protected: small numbers may be adjusted and counts of 1 to 5 are shown as c, "
                   "so totals may not add up exactly.")
 PAGE_TITLES = {"overview": "Overview", "service_users": "Service users", "children_in_need": "Children in need",
-               "interventions": "Interventions", "send": "SEND", "trends": "Trends"}
+               "interventions": "Interventions", "send": "SEND", "trends": "Trends",
+               "looked_after": "Children looked after", "care_leavers": "Care leavers"}
 _SLICERS: tuple[tuple[str, str, Mapping[str, object]], ...] = (
     ("service", "Service", codes.SERVICE), ("locality", "Locality", codes.LOCALITY),
     ("age_band", "Age", codes.AGE_BAND), ("sex", "Sex", codes.SEX),

@@ -38,6 +38,8 @@ SELECTABLE: dict[str, Mapping[str, object]] = {
     "closure_reason": codes.REASON_FOR_CLOSURE, "category": codes.CATEGORY_OF_ABUSE,
     "intervention_type": codes.INTERVENTION_TYPE, "outcome": codes.INTERVENTION_OUTCOME,
     "request_outcome": codes.EHC_REQUEST_OUTCOME, "setting": codes.SEN_SETTING, "team": {}, "time": {},
+    "legal_status": codes.LEGAL_STATUS, "placement_group": dict.fromkeys(codes.PLACEMENT_GROUP.values(), ""),
+    "in_touch": codes.IN_TOUCH, "activity": codes.ACTIVITY,
 }
 _VISUAL = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")

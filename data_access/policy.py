@@ -27,6 +27,7 @@ class Purpose(StrEnum):
     STATUTORY_RETURN = "statutory_return"
     SERVICE_PLANNING = "service_planning"
     VITAL_INTERESTS = "vital_interests"  # break-glass only
+    LEGAL_CLAIMS = "legal_claims"  # information governance: archived records for a legal claim
 
 
 PURPOSE_LABEL = {
@@ -36,6 +37,7 @@ PURPOSE_LABEL = {
     Purpose.STATUTORY_RETURN: "Statutory return (CIN census, SEN2)",
     Purpose.SERVICE_PLANNING: "Service planning and commissioning",
     Purpose.VITAL_INTERESTS: "Emergency: protecting a child's vital interests (break-glass)",
+    Purpose.LEGAL_CLAIMS: "Establishing, exercising or defending legal claims (UK GDPR Art 17(3)(e), 9(2)(f))",
 }
 
 
@@ -79,7 +81,7 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("analyst", "Performance analyst", Scope.ALL, True, RowLevel.PSEUDONYMISED, Scope.ALL,
          (Purpose.STATUTORY_RETURN, Purpose.SERVICE_PLANNING), False),
     Role("ig_officer", "Information governance officer", Scope.NONE, False, RowLevel.IDENTIFIABLE,
-         Scope.NAMED_CHILD, (Purpose.SUBJECT_ACCESS_REQUEST,), True, audit_trail=True),
+         Scope.NAMED_CHILD, (Purpose.SUBJECT_ACCESS_REQUEST, Purpose.LEGAL_CLAIMS), True, audit_trail=True),
     Role("admin", "User administrator", Scope.NONE, False, RowLevel.NONE, Scope.NONE, (), False,
          user_admin=True),
 )}
@@ -94,10 +96,12 @@ BASES_FOR_PURPOSE: dict[Purpose, frozenset[str]] = {
     Purpose.STATUTORY_RETURN: frozenset({"legal_obligation", "public_task"}),
     Purpose.SERVICE_PLANNING: frozenset({"legal_obligation", "public_task"}),
     Purpose.VITAL_INTERESTS: frozenset(codes.LAWFUL_BASIS),
+    Purpose.LEGAL_CLAIMS: frozenset(codes.LAWFUL_BASIS),  # a claim concerns the record however it was held
 }
 
-# Purposes under which a retained record past its retention date may still be read.
-PURPOSES_PAST_RETENTION = frozenset({Purpose.SUBJECT_ACCESS_REQUEST})
+# Purposes under which a record past its retention date, or archived (``data_access.retention``), may
+# still be read: subject access, and legal claims (Art 17(3)(e)). A destroyed record: none.
+PURPOSES_PAST_RETENTION = frozenset({Purpose.SUBJECT_ACCESS_REQUEST, Purpose.LEGAL_CLAIMS})
 
 
 class Principal(Protocol):
@@ -146,7 +150,7 @@ def aggregate_services(user: Principal | None) -> tuple[str, ...] | None:
 # health; factors identified at assessment are health and family circumstances; a SEN primary need is
 # health). Filtering, selecting (cross-filtering) or drilling through by one of them reveals the
 # category of every child it lists.
-SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors", "primary_need"})
+SPECIAL_CATEGORY_VISUALS = frozenset({"by_ethnicity", "by_disability", "factors", "primary_need", "health_checks"})
 # Slicers and selection dimensions that are special category data: "need" is a CIN primary need (N1-N9;
 # N2 is the child's disability or illness) or a SEN primary need (health).
 SPECIAL_CATEGORY_DIMS = frozenset({"need"})
@@ -222,6 +226,15 @@ def grant_needs_approval(role: str) -> bool:
 # Who may approve another person's request: an information governance officer or a second
 # user administrator, never the requester and never the account the request is about.
 APPROVER_ROLES = frozenset({"ig_officer", "admin"})
+
+
+def ensure_information_governance(user: Principal | None) -> Role:
+    """Raise AccessDenied unless the user is an information governance officer (the audit trail, the
+    retention steps, pseudonymised extracts for external recipients)."""
+    role = role_of(user)
+    if not role.audit_trail:
+        raise AccessDenied("Only information governance officers may do this.")
+    return role
 
 
 def ensure_approver(user: Principal | None) -> Role:

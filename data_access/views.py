@@ -16,10 +16,12 @@ import sqlalchemy as sa
 
 from data_access import export, export_context, page_pdf, policy
 from data_access.aggregates import (
+    care_leavers,
     children_in_need,
     interventions,
     leadership,
     limits,
+    looked_after,
     periods,
     send,
     service_users,
@@ -36,7 +38,8 @@ from data_access.refusals import guarded
 from data_access.stores import current, store_facts
 from model import codes
 
-PAGES = ("overview", "service_users", "children_in_need", "interventions", "send", "trends")
+PAGES = ("overview", "service_users", "children_in_need", "interventions", "send", "trends", "looked_after",
+         "care_leavers")
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,19 @@ def send_page(*, user: Principal | None, filters: Mapping[str, object] | None) -
     return _page("send", user, filters, send.page)
 
 
+def looked_after_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Children looked after (SSDA903): rate per 10,000, starts and ceased, legal status, placements, distance,
+    stability, missing incidents; health and dental checks only for special-category aggregates. Access as
+    ``children_in_need_page`` (children's social care)."""
+    return _page("looked_after", user, filters, looked_after.page)
+
+
+def care_leavers_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
+    """Care leavers (SSDA903 OC3): in touch, in EET and in suitable accommodation at 17-18 and 19-21.
+    Access as ``children_in_need_page`` (children's social care)."""
+    return _page("care_leavers", user, filters, care_leavers.page)
+
+
 def trends_page(*, user: Principal | None, filters: Mapping[str, object] | None) -> PageData:
     """Trends: one measure (``filters['measure']``) over months, quarters or years (calendar, census
     or financial), with drill-down. Raises InvalidFilter for a measure the page does not have;
@@ -279,4 +295,5 @@ def _exported(user: Principal | None, page: object, visual: object, filters: Map
 PAGE_FUNCTIONS: dict[str, Callable[..., PageData]] = {
     "overview": overview_page, "service_users": service_users_page, "children_in_need": children_in_need_page,
     "interventions": interventions_page, "send": send_page, "trends": trends_page,
+    "looked_after": looked_after_page, "care_leavers": care_leavers_page,
 }

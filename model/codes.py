@@ -6,6 +6,29 @@ Filters arriving from the page are validated against these lists (see data_acces
 
 from __future__ import annotations
 
+from model.codes_903 import (  # noqa: F401  (re-exported: codes.LEGAL_STATUS and so on; years in codes_903)
+    ACCOMMODATION,
+    ACTIVITY,
+    CATEGORY_OF_NEED,
+    EET_ACTIVITY,
+    IN_TOUCH,
+    LEGAL_STATUS,
+    LEGAL_STATUS_OF_ADOPTERS,
+    MISSING_TYPE,
+    NUMBER_OF_ADOPTERS,
+    PLACEMENT_GROUP,
+    PLACEMENT_PROVIDER,
+    PLACEMENT_TYPE,
+    PREVIOUS_PERMANENCE,
+    REASON_EPISODE_CEASED,
+    REASON_NEW_EPISODE,
+    REASON_PLACE_CHANGE,
+    REASON_PLACED_CEASED,
+    REVIEW_PARTICIPATION,
+    SDQ_REASON,
+    SEX_OF_ADOPTERS,
+)
+
 SEX = {"M": "Male", "F": "Female", "U": "Unknown / unborn"}
 # Pre-2024 CIN census GenderCurrent codes, mapped to Sex on load.
 GENDER_CURRENT_TO_SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
@@ -121,6 +144,7 @@ INTERVENTION_TYPE = {
     "FGC": ("FS", "Family group conference"),
     "SBR": ("SB", "Short breaks: residential"),
     "SBC": ("SB", "Short breaks: community"),
+    "LAC": ("CSC", "Looked after (a period of care, from the SSDA903 return)"),
 }
 
 INTERVENTION_OUTCOME = {

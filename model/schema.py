@@ -1,10 +1,11 @@
 """The analytics store: the statistical model of children, episodes, plans and involvements.
 
 Mirrors the CIN census (children, CINdetails, assessments, S47, CIN and CP plans), SEN2 (requests,
-assessments, named plans, SEN need, placements) and the Standard Safeguarding Dataset (teams,
-professionals, involvements/allocations). Column comments name the source item. Identifiers are
-surrogate integers assigned at load (``child_id`` is opaque; ``la_child_id`` and ``upn`` are the
-statutory identifiers and never leave data_access except to users entitled to identifiable rows).
+assessments, named plans, SEN need, placements), the SSDA903 return (``model.schema_903``) and the
+Standard Safeguarding Dataset (teams, professionals, involvements/allocations). Column comments name
+the source item. Identifiers are surrogate integers assigned at load (``child_id`` is opaque;
+``la_child_id`` and ``upn`` are the statutory identifiers and never leave data_access except to users
+entitled to identifiable rows).
 
 Columns marked *derived* are computed at refresh time (they depend only on the data), so each
 request does not recompute them. Among them, fact tables carry copies of their child's slicer
@@ -17,25 +18,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from model.schema_903 import CLA_INDEXES, CLA_TABLES, cla_periods
+from model.schema_parts import child_copies, fk_column, id_column, metadata
 
-
-def _id(name: str) -> sa.Column:
-    return sa.Column(name, sa.Integer, primary_key=True, autoincrement=False)
-
-
-def _fk(name: str, target: str, nullable: bool = False) -> sa.Column:
-    # Foreign keys are documented rather than enforced: the store is bulk-loaded and read-only,
-    # and DuckDB's FK checks would make a refresh much slower for no safety gain there.
-    return sa.Column(name, sa.Integer, nullable=nullable, comment=f"-> {target}")
-
-
-def _child_copies() -> tuple[sa.Column, ...]:
-    """Derived copies of the child's slicer attributes (CHILD_COPIES): slicers filter a fact's own rows."""
-    return (sa.Column("child_sex", sa.String(1), nullable=True, comment="derived: children.sex"),
-            sa.Column("child_locality", sa.String(16), nullable=True, comment="derived: children.locality"),
-            sa.Column("child_birth_date", sa.Date, nullable=True, comment="derived: children.birth_date"),
-            sa.Column("child_rkey", sa.SmallInteger, nullable=True, comment="derived: children.rkey"))
+_id, _fk, _child_copies = id_column, fk_column, child_copies
 
 
 def _episode_copies() -> tuple[sa.Column, ...]:
@@ -264,6 +250,7 @@ involvements = sa.Table(
     sa.Column("outcome", sa.String(4), nullable=True, comment="codes.INTERVENTION_OUTCOME"),
     _fk("episode_id", "cin_episodes", nullable=True),
     _fk("ehc_plan_id", "ehc_plans", nullable=True),
+    _fk("cla_period_id", cla_periods.name, nullable=True),  # a looked-after involvement (SSDA903)
     # The processing record (Art 30 record of processing, per involvement).
     sa.Column("lawful_basis", sa.String(20), nullable=False, comment="codes.LAWFUL_BASIS (Art 6)"),
     sa.Column("art9_condition", sa.String(32), nullable=True, comment="codes.ART9_CONDITION"),
@@ -301,7 +288,7 @@ open_spells = sa.Table(
 CHILD_TABLES = (
     children, child_disabilities, cin_episodes, assessments, assessment_factors, section47, cin_plans,
     cp_plans, cp_reviews, ehc_requests, ehc_assessments, ehc_plans, sen_needs, sen_placements,
-    involvements, allocations,
+    *CLA_TABLES, involvements, allocations,
 )
 # Every row carries its record key (model.recordkeys, from the table and its primary key), so any
 # count can be protected by the cell-key method: a figure's adjustment comes from the keys of the
@@ -329,11 +316,11 @@ DERIVED_TABLES = (open_spells,)  # computed from them at refresh
 ANY_SERVICE = "*"
 # The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
 # bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
-STORE_LAYOUT = "3"  # 2: child and episode copies on fact tables, open_spells; 3: record keys
+STORE_LAYOUT = "4"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),
     ("cp_plans", "child_id"), ("ehc_plans", "child_id"), ("involvements", "child_id"),
     ("involvements", "team_id"), ("allocations", "child_id"), ("allocations", "worker_id"),
-    ("allocations", "team_id"),
+    ("allocations", "team_id"), *CLA_INDEXES,
 )

@@ -53,9 +53,14 @@ class Settings:
     break_glass_hours: int = 4  # lifetime of a grant
     break_glass_limit: int = 3  # grants per user in any 24 hours; past it, refused and IG alerted
     break_glass_review_days: int = 5  # an unreviewed grant older than this is overdue
+    # The IG access log's pattern flags (data_access.access_log.patterns).
+    ig_working_hours: str = "08:00-18:00"  # Europe/London, Monday to Friday except bank holidays
+    ig_outside_caseload_children: int = 5  # children read outside one's caseload in a searched period: flagged
+    ig_break_glass_baseline_days: int = 90  # a user's usual break-glass rate is measured over this many days
     set_password_hours: int = 72  # lifetime of a one-time set-password link
     pseudonymised_k: int = 5  # every combination of quasi-identifiers in analysts' rows covers >= k children
     pseudonym_key: bytes = field(default=b"", repr=False)
+    extract_key: bytes = field(default=b"", repr=False)  # derives each external recipient's pseudonym key
     record_key_secret: bytes = field(default=b"", repr=False)  # record keys of council data (cell-key protection)
     secret_key: str = field(default="", repr=False)
     # The audit trail's HMAC key and signed checkpoints: both kept outside the app store.
@@ -104,9 +109,13 @@ class Settings:
             break_glass_hours=int(env.get("CSI_BREAK_GLASS_HOURS") or 4),
             break_glass_limit=int(env.get("CSI_BREAK_GLASS_LIMIT") or 3),
             break_glass_review_days=int(env.get("CSI_BREAK_GLASS_REVIEW_DAYS") or 5),
+            ig_working_hours=env.get("CSI_IG_WORKING_HOURS") or "08:00-18:00",
+            ig_outside_caseload_children=max(1, int(env.get("CSI_IG_OUTSIDE_CASELOAD") or 5)),
+            ig_break_glass_baseline_days=max(1, int(env.get("CSI_IG_BREAK_GLASS_BASELINE_DAYS") or 90)),
             set_password_hours=int(env.get("CSI_SET_PASSWORD_HOURS") or 72),
             pseudonymised_k=max(2, int(env.get("CSI_PSEUDONYMISED_K") or 5)),
             pseudonym_key=_kept_secret(data_dir, "pseudonym_key", env.get("CSI_PSEUDONYM_KEY")).encode(),
+            extract_key=_kept_secret(data_dir, "extract_key", env.get("CSI_EXTRACT_KEY")).encode(),
             record_key_secret=_kept_secret(data_dir, "record_key", env.get("CSI_RECORD_KEY")).encode(),
             secret_key=_kept_secret(data_dir, "secret_key", env.get("CSI_SECRET_KEY")),
             audit_key=_kept_secret(data_dir, "audit_key", env.get("CSI_AUDIT_KEY")).encode(),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from model import schema, workdays
-from refresh import database
+from refresh import database, derive_903
 from refresh.frames import add_years, as_dates, nullable_ints
 
 REREFERRAL_DAYS = 365
@@ -102,6 +102,7 @@ def derive_all(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     out["ehc_requests"] = ehc_request_timeliness(out["ehc_requests"])
     out["ehc_assessments"] = ehc_assessment_timeliness(out["ehc_assessments"], out["ehc_requests"])
     out["ehc_plans"] = plan_primary_need(out["ehc_plans"], out["sen_needs"])
+    out = derive_903.derive(out)  # the 903 tables (empty when not supplied): periods of care and the rest
     parents = {"children": database.child_copies(out["children"]),
                "cin_episodes": database.episode_copies(out["cin_episodes"])}
     for table in schema.CHILD_SLICED:  # child_* and episode_* copies (schema.CHILD_COPIES, EPISODE_COPIES)

@@ -138,6 +138,7 @@ PAGES: dict[str, Callable[..., data_access.PageData]] = {
     "overview": data_access.overview_page, "service_users": data_access.service_users_page,
     "children_in_need": data_access.children_in_need_page, "interventions": data_access.interventions_page,
     "send": data_access.send_page, "trends": data_access.trends_page,
+    "looked_after": data_access.looked_after_page,
 }
 
 
@@ -203,6 +204,15 @@ SPECS: dict[str, Spec] = {
     "inv.open": _spec("involvements", "involvement_id", "start_date:end_date", service=None),
     "inv.open_children": _spec("involvements", "child_id", "start_date:end_date", service=None),
     "inv.open_pairs": _spec("involvements", "child_id", "start_date:end_date", service=None),  # per service
+    # Children looked after (SSDA903): periods of care, the children in an episode on the day, missing incidents.
+    "cla.started": _spec("cla_periods", "cla_period_id", "start_date"),
+    "cla.ceased": _spec("cla_periods", "cla_period_id", "end_date"),
+    "cla.open_children": _spec("cla_periods", "child_id", "start_date:end_date"),
+    "cla_episodes.open_children": _spec("cla_episodes", "child_id", "start_date:end_date"),
+    "missing.incidents": _spec("cla_missing", "cla_missing_id", "start_date"),
+    "missing.m": _spec("cla_missing", "cla_missing_id", "start_date", "t.missing_type = 'M'"),
+    "missing.a": _spec("cla_missing", "cla_missing_id", "start_date", "t.missing_type = 'A'"),
+    "missing.children": _spec("cla_missing", "child_id", "start_date"),
 }
 _EPISODE = {"referral_source": "t.episode_referral_source", "closure_reason": "t.episode_closure_reason",
             "team": "t.episode_team_id"}
@@ -216,6 +226,8 @@ DIMS: dict[str, dict[str, str]] = {
     "ehc_assessments": {},
     "involvements": {"intervention_type": "t.intervention_type", "outcome": "t.outcome", "service": "t.service",
                      "team": "t.team_id"},
+    "cla_periods": {}, "cla_missing": {},
+    "cla_episodes": {"legal_status": "t.legal_status", "placement_group": "t.placement_group"},
 }
 CHILD_DIMS = ("locality", "sex", "age_band")
 AGE_BOUNDS = {"0-4": (0, 5), "5-9": (5, 10), "10-15": (10, 16), "16-17": (16, 18), "18+": (18, 200)}
@@ -433,6 +445,12 @@ PROBES = (
     Probe("trends", "trend", "count", "eha.issued", MONTH, measure="ehc_20_weeks_all"),
     Probe("trends", "trend", "numerator", "eha.in20", MONTH, measure="ehc_20_weeks_all"),
     Probe("trends", "trend", "count", "inv.started", MONTH, measure="involvements_started"),
+    Probe("looked_after", "cla_time", "starts", "cla.started", MONTH),
+    Probe("looked_after", "cla_time", "ceased", "cla.ceased", MONTH),
+    Probe("looked_after", "legal_status", "children", "cla_episodes.open_children", "t.legal_status"),
+    Probe("looked_after", "placement_type", "children", "cla_episodes.open_children", "t.placement_group"),
+    Probe("looked_after", "missing_time", "M", "missing.m", MONTH),
+    Probe("looked_after", "missing_time", "A", "missing.a", MONTH),
 )
 
 
@@ -463,6 +481,8 @@ CARD_PROBES = (
             ("open", "value", "inv.open")),
     *_cards("service_users", ("open", "value", "inv.open_children"), ("started", "value", "inv.started"),
             ("ended", "value", "inv.ended")),
+    *_cards("looked_after", ("cla_rate", "value", "cla.open_children"), ("cla_starts", "value", "cla.started"),
+            ("cla_ceased", "value", "cla.ceased"), ("cla_missing", "numerator", "missing.children")),
 )
 # Charts whose bars a selection turns into the card counting the same records (card vs chart).
 SELECTABLE = (
@@ -478,6 +498,7 @@ SELECTABLE = (
     ("service_users", "by_age", "children", "age_band", "open"),
     ("service_users", "by_sex", "children", "sex", "open"),
     ("service_users", "by_locality", "children", "locality", "open"),
+    ("looked_after", "cla_time", "starts", "time", "cla_starts"),
     ("service_users", "by_service", "children", "service", "open"),
 )
 
@@ -814,7 +835,8 @@ class Attacker:
             return None
         column = 2 + list(visual.values).index(probe.column)
         shown: dict[str, object] = {}
-        for row in table[1:]:
+        first = table.index([]) + 2 if [] in table else 1  # after the export's "about" block and the header row
+        for row in table[first:]:
             code = TOTAL if row[0] == "" and row[1] == "Total" else row[0]
             shown[code] = _parse(row[column])
         return self._cells(probe, filters, data, shown, "export")

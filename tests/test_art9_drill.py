@@ -21,7 +21,8 @@ PURPOSE = {"caseworker": "direct_work", "team_manager": "supervision"}
 DEMO = {"leadership": "demo-leader", "service_manager": "demo-manager", "team_manager": "demo-teammanager",
         "caseworker": "demo-caseworker", "analyst": "demo-analyst", "ig_officer": "demo-ig", "admin": "demo-admin"}
 SPECIAL = sorted(policy.SPECIAL_CATEGORY_VISUALS)
-PAGE_OF = {"by_ethnicity": "service_users", "by_disability": "service_users", "factors": "children_in_need"}
+PAGE_OF = {"by_ethnicity": "service_users", "by_disability": "service_users", "factors": "children_in_need",
+           "health_checks": "looked_after"}
 # SEN primary need (health) is on the SEND page, outside the demo team manager's services: its drill-through
 # is covered in test_art9_health.py.
 assert set(PAGE_OF) | {"primary_need"} == set(SPECIAL)
@@ -77,7 +78,7 @@ def test_drill_through_by_special_category_follows_the_role(app_users, role: str
             records.child_records(user=user, purpose=purpose, drill=target)
         assert _refusals(DEMO[role])[0]["resource"] == "drill_through"
         return
-    if visual == "factors":  # factors at assessment are counted per assessment: not a drillable chart
+    if visual in ("factors", "health_checks"):  # counted per assessment / per check: not drillable charts
         with pytest.raises(InvalidFilter):
             records.child_records(user=user, purpose=purpose, drill=target)
         return

@@ -17,8 +17,7 @@ def login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-de
 
 
 def choose_purpose(page, label: str) -> None:  # type: ignore[no-untyped-def]
-    page.click("#records-purpose")
-    page.get_by_role("option", name=label).click()
+    page.select_option("#records-purpose", label=label)
     page.click("#records-purpose-set")
     page.wait_for_selector("text=Every record you open is recorded")
 

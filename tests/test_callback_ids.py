@@ -53,7 +53,8 @@ def _rendered(application: dash.Dash) -> list[Any]:
     out = []
     fetch = {"overview": data_access.overview_page, "service_users": data_access.service_users_page,
              "children_in_need": data_access.children_in_need_page, "interventions": data_access.interventions_page,
-             "send": data_access.send_page, "trends": data_access.trends_page}
+             "send": data_access.send_page, "trends": data_access.trends_page,
+             "looked_after": data_access.looked_after_page, "care_leavers": data_access.care_leavers_page}
     for page in dash.page_registry.values():
         spec = getattr(importlib.import_module(page["module"]), "SPEC", None)
         if spec is not None:

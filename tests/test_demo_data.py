@@ -78,7 +78,7 @@ def test_every_table_has_exactly_the_schema_columns(frames) -> None:  # type: ig
                 assert values.dtype == "datetime64[s]", f"{table.name}.{column.name}"
             elif kind == "Boolean":
                 assert values.dtype in (bool, "boolean"), f"{table.name}.{column.name}"
-            elif kind == "String":
+            elif kind == "String" and values.notna().any():  # (a 903 table is empty until the demo fills it)
                 assert values.dropna().str.len().max() <= column.type.length, f"{table.name}.{column.name}"
         keys = [c.name for c in table.primary_key.columns]
         assert not frame.duplicated(keys).any(), f"{table.name} primary key"
@@ -405,7 +405,7 @@ def test_ehc_records_hang_together(frames) -> None:  # type: ignore[no-untyped-d
 
 def test_one_involvement_per_cin_episode_and_per_ehc_plan(frames) -> None:  # type: ignore[no-untyped-def]
     inv, ep = frames["involvements"], frames["cin_episodes"]
-    csc = inv[inv["service"] == "CSC"]
+    csc = inv[(inv["service"] == "CSC") & (inv["intervention_type"] != "LAC")]  # LAC: a period of care (903)
     assert csc["episode_id"].notna().all() and csc["episode_id"].is_unique
     assert set(csc["episode_id"]) == set(ep["episode_id"])
     merged = csc.merge(ep, on="episode_id", suffixes=("", "_ep"))

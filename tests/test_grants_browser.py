@@ -27,10 +27,9 @@ def _sign_out(page: Any, base: str) -> None:
     page.wait_for_url(base + "/login")
 
 
-def _choose(page: Any, dropdown: str, text: str, option: str) -> None:
-    page.click(dropdown)
-    page.keyboard.type(text)
-    page.get_by_role("option", name=option).click()
+def _choose(page: Any, select: str, _text: str, option: str) -> None:
+    expect(page.locator(f"{select} option", has_text=option)).to_have_count(1)  # filled by its callback
+    page.select_option(select, label=option)
 
 
 def test_admin_requests_ig_approves_new_user_sets_password_and_signs_in(dash_app, live_server, page, browser) -> None:  # type: ignore[no-untyped-def]

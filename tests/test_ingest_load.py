@@ -133,7 +133,8 @@ def test_a_refused_file_changes_nothing_and_writes_its_findings(config: ingest.I
     assert report.refused and report.results[0].status == "refused"
     assert store_counts(config.analytics_url) == before and ingest.ledger_counts(config) == ledger
     written = read_csv(config.report_dir / "broken.findings.csv")
-    assert [(f.la_child_id, f.rule) for f in written] == [("CHILDD4", "8866")]
+    assert [(f.la_child_id, f.rule) for f in written if f.is_error] == [("CHILDD4", "8866")]
+    assert {(f.la_child_id, f.rule) for f in written if not f.is_error} == {("", "2887Q"), ("", "2888Q")}  # kept
 
 
 def test_allow_partial_loads_the_valid_children_and_quarantines_the_rest(config: ingest.IngestConfig,
@@ -148,7 +149,7 @@ def test_allow_partial_loads_the_valid_children_and_quarantines_the_rest(config:
     quarantine = pd.read_csv(config.report_dir / "broken.quarantine.csv", dtype=str)
     assert quarantine["la_child_id"].tolist() == ["CHILDB2"] and quarantine["rules"].tolist() == ["8866"]
     held = ingest.load_cin(config.report_dir / "broken.quarantine.xml", config=make_config(tmp_path / "q"))
-    assert held.refused and {f.la_child_id for f in held.findings} == {"CHILDB2"}
+    assert held.refused and {f.la_child_id for f in held.findings if f.is_error} == {"CHILDB2"}
 
 
 def test_a_crash_mid_load_leaves_the_ledger_and_the_served_store_as_they_were(
@@ -290,16 +291,22 @@ def test_fake_census_is_refused_child_by_child_and_loads_nothing(config: ingest.
     result = report.results[0]
     assert report.refused and result.children == 332 and result.quarantined > 300
     assert {"1510", "1530", "8620"} <= {f.rule for f in result.findings}
-    assert all(f.la_child_id.startswith("RND") for f in result.findings if f.element != "Header/Source/LEA")
+    assert all(f.la_child_id.startswith("RND") for f in result.findings if f.la_child_id)
     assert [f.severity for f in result.findings if f.element == "Header/Source/LEA"] == ["query"]  # LEA 975
+    # a mid-year extract (ReferenceDate 2022-07-21) is not a census return: rule 100 refuses it whole
+    assert ("", "100") in {(f.la_child_id, f.rule) for f in result.findings if f.is_error}
     assert not Path(config.analytics_url[len("duckdb:///"):]).exists()
 
 
 @needs_reference
 def test_fake_census_with_allow_partial_loads_the_valid_children(config: ingest.IngestConfig) -> None:
-    report = ingest.load_cin(REFERENCE / "fake_CIN_data.xml", config=config, allow_partial=True)
+    census = config.report_dir.parent / "fake_CIN_data.xml"  # with the census ReferenceDate (rule 100)
+    census.write_text((REFERENCE / "fake_CIN_data.xml").read_text().replace(
+        "<ReferenceDate>2022-07-21</ReferenceDate>", "<ReferenceDate>2022-03-31</ReferenceDate>"))
+    report = ingest.load_cin(census, config=config, allow_partial=True)
     result = report.results[0]
     assert report.ok and result.loaded == result.children - result.quarantined == report.counts["children"]
+    assert result.loaded > 0
     quarantined = pd.read_csv(config.report_dir / "fake_CIN_data.quarantine.csv")
     assert len(quarantined) == result.quarantined
     assert (config.report_dir / "fake_CIN_data.quarantine.xml").stat().st_size > 0
@@ -342,7 +349,7 @@ def test_status_on_an_empty_data_dir_says_nothing_is_loaded(tmp_path: Path, caps
 
     assert app_cli.main(["load", "status", "--data-dir", str(tmp_path / "empty")]) == 0
     out = capsys.readouterr().out
-    assert "Nothing has been loaded yet" in out and "l_children" in out
+    assert "No loads yet" in out and "Traceback" not in out
     assert not (tmp_path / "empty" / "landing.duckdb").exists()  # looking creates no ledger
     config = make_config(tmp_path / "busy")
     held = landing.open_ledger(config.landing_path)  # a load in progress holds the ledger

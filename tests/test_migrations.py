@@ -20,6 +20,8 @@ from appstore import tables
 PG_SKIP = "CSI_TEST_PG_URL not set (the ./test script starts PostgreSQL)"
 TABLES = {"users", "user_teams", "user_services", "sessions", "break_glass_grants", "audit_events",
           "access_requests", "set_password_tokens", "saved_views",
+          "sar_requests", "consent_withdrawals", "rectification_requests",
+          "retention_runs", "retention_records", "extracts", "extract_requests",
           "audit_head", "alembic_version"}
 
 

@@ -26,7 +26,8 @@ def shell(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     return answer["shell-user"]["children"], [item["props"]["children"]["props"]["href"] for item in links]
 
 
-DASHBOARDS = ["/", "/service-users", "/children-in-need", "/interventions", "/send", "/trends"]
+DASHBOARDS = ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions", "/send",
+              "/trends"]
 AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
 
 
@@ -35,8 +36,8 @@ AGGREGATE_PAGES = [*DASHBOARDS, "/benchmarks", "/saved-views"]
     # a service manager: dashboards for their services, no rows, no administration
     ("demo-manager", AGGREGATE_PAGES),
     # a caseworker in children's social care: no SEND figures; their caseload's rows
-    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/interventions", "/trends", "/records",
-                         "/benchmarks", "/saved-views"]),
+    ("demo-caseworker", ["/", "/service-users", "/children-in-need", "/looked-after", "/care-leavers", "/interventions",
+                         "/trends", "/records", "/benchmarks", "/saved-views"]),
     ("demo-analyst", [*DASHBOARDS, "/records", "/benchmarks", "/saved-views"]),
     ("demo-ig", ["/break-glass-review", "/approvals"]),
     ("demo-admin", ["/admin", "/approvals"]),
@@ -46,6 +47,20 @@ def test_navigation_offers_only_the_pages_the_role_can_use(client, auth, usernam
     auth.login(username)
     _text, hrefs = shell(client)
     assert [h for h in hrefs if not h.startswith("/ig")] == expected  # IG workbench pages are IG's own
+
+
+@pytest.mark.parametrize("username", ["demo-leader", "demo-manager", "demo-caseworker", "demo-analyst",
+                                      "demo-ig", "demo-admin"])
+def test_only_information_governance_sees_the_ig_workbench(client, auth, username: str) -> None:  # type: ignore[no-untyped-def]
+    auth.login(username)
+    _text, hrefs = shell(client)
+    ig = [h for h in hrefs if h.startswith("/ig/")]
+    if username != "demo-ig":
+        assert ig == []
+        return
+    assert hrefs[:2] == ["/ig/access-log", "/ig/audit-chain"]  # the access log first: IG's landing page
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/ig/access-log"
 
 
 @pytest.mark.parametrize(("username", "landing"), [
@@ -94,7 +109,7 @@ def test_the_navigation_collapses_on_a_narrow_screen(dash_app, live_server, brow
         page.fill("#username", "demo-ig")
         page.fill("#password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(base + "/break-glass-review")  # IG lands on an IG page, not the Overview
+        page.wait_for_url(base + "/ig/access-log")  # IG lands on its access log, not the Overview
         approvals = page.locator("#shell-nav a[href='/approvals']")
         expect(approvals).to_have_count(1)
         expect(approvals).to_be_hidden()  # collapsed behind the toggler

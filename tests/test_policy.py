@@ -27,7 +27,7 @@ EXPECTED_PURPOSES = {
     "team_manager": {Purpose.SUPERVISION},
     "caseworker": {Purpose.DIRECT_WORK},
     "analyst": {Purpose.STATUTORY_RETURN, Purpose.SERVICE_PLANNING},
-    "ig_officer": {Purpose.SUBJECT_ACCESS_REQUEST},
+    "ig_officer": {Purpose.SUBJECT_ACCESS_REQUEST, Purpose.LEGAL_CLAIMS},
     "admin": set(),
 }
 EXPECTED_AGGREGATES = {"leadership": True, "service_manager": True, "team_manager": True, "caseworker": True,

@@ -29,12 +29,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 # --- (a) the Records grid --------------------------------------------------------------------------
 
 def test_grid_rows_carry_the_name_as_text_and_the_link_apart(dash_app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from dashboards import _grid
     from dashboards import records as page
 
-    monkeypatch.setattr(page.records, "record_ref", lambda c: f"REF{c}")
+    monkeypatch.setattr(_grid.records, "record_ref", lambda c: f"REF{c}")
     rows = pd.DataFrame({"child_id": [1, 2, 3], "forename": [HOSTILE[0], HOSTILE[1], None],
                          "surname": ["Smith", "Jones", None], "birth_date": [None, None, None]})
-    out = page._grid_rows(rows)
+    out = _grid.grid_rows(rows)
     assert [r["name"] for r in out] == [f"{HOSTILE[0]} Smith", f"{HOSTILE[1]} Jones", ""]
     assert [r["href"] for r in out] == ["/child?ref=REF1", "/child?ref=REF2", "/child?ref=REF3"]
     name = next(c for c in page.IDENTIFIABLE_COLUMNS if c["field"] == "name")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from data_access.aggregates import _facts_903
 from data_access.aggregates.scope import restrict_children
 from data_access.filters import Filters
 from model import codes, schema
@@ -29,14 +30,18 @@ Cond = sa.ColumnElement[bool]
 Rule = Callable[[str], Cond | None]  # code -> condition; None: the dimension does not apply
 
 FACT_SERVICE = {"episodes": "CSC", "assessments": "CSC", "s47": "CSC", "cin_plans": "CSC", "cp_plans": "CSC",
-                "requests": "SEND", "ehc_assessments": "SEND", "plans": "SEND", "placements": "SEND"}
+                "requests": "SEND", "ehc_assessments": "SEND", "plans": "SEND", "placements": "SEND",
+                **dict.fromkeys(_facts_903.CLA_FACTS, "CSC")}
 FACT_TABLE = {"episodes": E, "assessments": A, "s47": S47, "cin_plans": CINP, "cp_plans": CP,
-              "requests": REQ, "ehc_assessments": EHA, "plans": EHP, "placements": PL, "involvements": INV}
+              "requests": REQ, "ehc_assessments": EHA, "plans": EHP, "placements": PL, "involvements": INV,
+              **_facts_903.CLA_FACTS}
 CHILD_DIMS = ("locality", "sex", "age_band")
 DIM_LABEL = {"service": "service", "team": "team", "need": "need", "referral_source": "referral source",
              "closure_reason": "closure reason", "category": "category of abuse",
              "intervention_type": "intervention type", "outcome": "outcome", "request_outcome": "request outcome",
-             "setting": "placement", "locality": "locality", "sex": "sex", "age_band": "age band", "time": "time"}
+             "setting": "placement", "locality": "locality", "sex": "sex", "age_band": "age band", "time": "time",
+             "legal_status": "legal status", "placement_group": "placement type", "in_touch": "contact",
+             "activity": "activity"}
 
 
 def _in(column: sa.ColumnElement, select: sa.Select) -> Cond:
@@ -168,6 +173,8 @@ def conditions(fact: str, filters: Filters, day: dt.date, *, services: tuple[str
             conds.append(INV.c.service.in_(services))
     elif FACT_SERVICE[fact] == "SEND":
         rules = _send_rules(table)
+    elif fact in _facts_903.CLA_FACTS:
+        rules = _facts_903.rules(table)
     else:
         rules = _episode_rules(table)
     for dim, value in dims.items():

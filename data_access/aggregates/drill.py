@@ -16,14 +16,23 @@ from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
 
-from data_access.aggregates import children_in_need, interventions, leadership, send, service_users, trends
+from data_access.aggregates import (
+    care_leavers,
+    children_in_need,
+    interventions,
+    leadership,
+    looked_after,
+    send,
+    service_users,
+    trends,
+)
 from data_access.aggregates.context import Context, Grouped
 from data_access.filters import InvalidFilter
 
 QUERIES: Mapping[str, Callable[[Context], dict[str, Grouped]]] = {
     "overview": leadership.queries, "service_users": service_users.queries,
     "children_in_need": children_in_need.queries, "interventions": interventions.queries, "send": send.queries,
-    "trends": trends.queries,
+    "trends": trends.queries, "looked_after": looked_after.queries, "care_leavers": care_leavers.queries,
 }
 TIME_CODE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$")
 

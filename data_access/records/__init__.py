@@ -12,18 +12,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from appstore import audit
-from data_access import policy
+from data_access import consent, policy
 from data_access.errors import InvalidRequest, Refused
 from data_access.filters import Filters
 from data_access.policy import AccessDenied, Purpose
-from data_access.records.break_glass import (
-    break_glass_review_list,
-    live_break_glass_children,
-    open_break_glass,
-    review_break_glass,
-)
+from data_access.records.break_glass import live_break_glass_children, open_break_glass
+from data_access.records.care import CareHistory
 from data_access.records.detail import ChildRecord
 from data_access.records.detail import child_record as _child_record
+from data_access.records.glass_review import (
+    break_glass_review_history,
+    break_glass_review_list,
+    review_break_glass,
+)
 from data_access.records.listing import (
     Page,
     identifiable_page,
@@ -38,12 +39,15 @@ from data_access.records.through import counts as drill_counts
 from data_access.records.through import resolve as resolve_drill
 from data_access.reference import parse_filters
 from data_access.refusals import record_refusal
+from data_access.retention_state import withheld_children
 from data_access.stores import as_of, current, record_event
 
 __all__ = ["child_records", "child_record", "open_break_glass", "live_break_glass_children",
-           "break_glass_review_list", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
+           "break_glass_review_list",
+           "break_glass_review_history", "review_break_glass", "declare_purpose", "permitted_purposes", "record_ref",
            "ref_to_child",
-           "InvalidRequest", "Page", "ChildRecord", "DrillCounts", "may_drill_through", "check_drill_through"]
+           "InvalidRequest", "Page", "ChildRecord", "CareHistory", "DrillCounts", "may_drill_through",
+           "check_drill_through"]
 
 
 def may_drill_through(user: policy.Principal | None) -> bool:
@@ -54,9 +58,13 @@ def may_drill_through(user: policy.Principal | None) -> bool:
 def _access(user: policy.Principal | None, purpose: object, named_child: int | None = None) -> Access:
     settings = current().settings
     grants = live_break_glass_children(user) if purpose == Purpose.VITAL_INTERESTS else ()
-    return check_access(user, purpose if isinstance(purpose, str) else None, day=as_of(),
-                        grace_days=settings.caseworker_grace_days, named_child=named_child,
-                        break_glass_children=grants)
+    day = as_of()
+    access = check_access(user, purpose if isinstance(purpose, str) else None, day=day,
+                          grace_days=settings.caseworker_grace_days, named_child=named_child,
+                          break_glass_children=grants, consent_withdrawn=consent.withdrawn_involvements(purpose, day))
+    only = grants if access.purpose is Purpose.VITAL_INTERESTS else \
+        (access.named_child,) if access.named_child is not None else None
+    return replace(access, withheld=withheld_children(access.purpose, access.day, only=only))
 
 
 def _audit(event: audit.AuditEvent) -> None:

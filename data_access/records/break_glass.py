@@ -6,15 +6,13 @@ keyboard mash, fewer than four real words) is refused. A grant covers one child 
 ``Settings.break_glass_hours`` (4). A user may open at most ``Settings.break_glass_limit`` (3) grants
 in any 24 hours: a request past it is refused, kept as a ``refused_limit`` row (never live) and
 audited as ``break_glass_limit``, so information governance sees it. Every grant and every refused
-request waits on the IG review list until reviewed (``review_break_glass``); one older than
-``Settings.break_glass_review_days`` (5) is marked overdue.
+request waits on the IG review list until reviewed (``glass_review``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -137,52 +135,3 @@ def open_break_glass(*, user: policy.Principal | None, child_id: object, justifi
         child_ids=requested, reason="break-glass: flagged for IG review",
         detail={"expires_at": tables.iso_utc(expires), "reason_code": reason}))
     return expires
-
-
-def _ensure_reviewer(user: policy.Principal | None, resource: str) -> None:
-    if not policy.can(policy.role_of, user) or not policy.role_of(user).audit_trail:
-        record_refusal(user, resource, AccessDenied("not an IG officer"))
-        raise AccessDenied("Only information governance officers review emergency access.")
-
-
-def break_glass_review_list(*, user: policy.Principal | None) -> list[dict[str, Any]]:
-    """Grants and limit-refused requests not yet reviewed, newest first (IG officers only; raises
-    AccessDenied otherwise). Each: grant_id, username, child_id, status (granted / refused_limit),
-    reason_code, reason (its label), justification, granted_at, expires_at, overdue (unreviewed for
-    longer than ``Settings.break_glass_review_days``)."""
-    _ensure_reviewer(user, "break_glass_review")
-    g, u = tables.break_glass_grants.c, tables.users.c
-    due = tables.iso_utc(now() - dt.timedelta(days=current().settings.break_glass_review_days))
-    with current().app.connect() as conn:
-        rows = conn.execute(sa.select(g.grant_id, u.username, g.child_id, g.status, g.reason_code, g.justification,
-                                      g.granted_at, g.expires_at).join(tables.users, u.user_id == g.user_id)
-                            .where(g.reviewed_at.is_(None)).order_by(g.granted_at.desc(), g.grant_id.desc())).all()
-    return [{**r._asdict(), "reason": codes.label(codes.BREAK_GLASS_REASON, r.reason_code),
-             "overdue": r.granted_at < due} for r in rows]
-
-
-def review_break_glass(*, user: policy.Principal | None, grant_id: object, outcome: object, note: object = "") -> None:
-    """Record the IG review of one grant (or refused request): ``outcome`` a code of
-    ``codes.BREAK_GLASS_REVIEW_OUTCOME``. Raises AccessDenied for other roles, InvalidRequest for an
-    unknown or already reviewed grant or outcome. Audited."""
-    _ensure_reviewer(user, "break_glass_review")
-    assert user is not None
-    g = tables.break_glass_grants.c
-    try:
-        if not isinstance(outcome, str) or outcome not in codes.BREAK_GLASS_REVIEW_OUTCOME:
-            raise InvalidRequest("Choose the outcome of the review from the list.")
-        if isinstance(grant_id, bool) or not isinstance(grant_id, int):
-            raise InvalidRequest("Field 'grant_id' must be a grant number.")
-        with tables.write_transaction(current().app) as conn:
-            done = conn.execute(tables.break_glass_grants.update()
-                                .where(g.grant_id == grant_id, g.reviewed_at.is_(None))
-                                .values(reviewed_by=user.user_id, reviewed_at=tables.iso_utc(now()),
-                                        review_outcome=outcome, review_note=str(note or "")[:2000])).rowcount
-        if done != 1:
-            raise InvalidRequest("There is no unreviewed emergency access grant with that number.")
-    except Refused as exc:
-        record_refusal(user, "break_glass_review", exc)
-        raise
-    record_event(audit.AuditEvent(
-        action=audit.AuditAction.BREAK_GLASS_REVIEW, outcome="success", resource="break_glass",
-        username=user.username, user_id=user.user_id, detail={"grant_id": grant_id, "outcome": outcome}))

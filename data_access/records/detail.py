@@ -6,12 +6,13 @@ guessed child id outside the user's scope is refused exactly as an unrelated chi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from data_access.policy import AccessDenied
+from data_access.records.care import CareHistory, care_history
 from data_access.records.listing import WITHHELD
 from data_access.records.scope import Access, scope_subquery
 from model import codes, schema
@@ -28,6 +29,7 @@ class ChildRecord:
     allocations: list[dict[str, Any]]
     lawful_basis: str
     fields: tuple[str, ...]
+    care: CareHistory = field(default_factory=CareHistory)  # children looked after (SSDA903)
 
 
 DETAIL_FIELDS = ("la_child_id", "upn", "forename", "surname", "birth_date", "sex", "postcode", "locality",
@@ -50,7 +52,8 @@ def child_record(conn: sa.Connection, access: Access, child_id: int) -> ChildRec
     else:
         row.update(ethnicity=WITHHELD, religion=WITHHELD, disabilities=WITHHELD)
     return ChildRecord(child_id, row, _timeline(conn, child_id, special), _involvements(conn, child_id),
-                       _allocations(conn, child_id), hit.lawful_basis, DETAIL_FIELDS + ("timeline",))
+                       _allocations(conn, child_id), hit.lawful_basis, DETAIL_FIELDS + ("timeline", "care_history"),
+                       care_history(conn, child_id, special=special))
 
 
 def _events(conn: sa.Connection, query: sa.Select, event: str, detail: Any = None) -> list[dict[str, Any]]:

@@ -11,6 +11,8 @@ import pandas as pd
 from model import schema
 from refresh import database, derive
 from refresh.demo import (
+    looked_after,
+    looked_after_frames,
     people,
     processing,
     send,
@@ -33,7 +35,8 @@ from refresh.demo._core import (
 )
 
 DEFAULT_SEED = 20250331
-GENERATION_STEPS = ("SEND", "social care", "services", "children", "workforce", "tables", "derived columns")
+GENERATION_STEPS = ("SEND", "social care", "services", "children", "workforce", "tables", "looked after",
+                    "derived columns")
 POPULATION = {2023: 70_105, 2024: 71_124}  # Dudley, aged 0-17, ONS mid-year
 POPULATION_DRIFT = (40, 170)  # a year, before 2023 and after 2024
 
@@ -116,6 +119,10 @@ def _generate(seed: int, scale: float, as_of: dt.date | None,
                   dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), cal.history_start.isoformat()]},
         dtype="str")
     tick("tables")
+    care = looked_after.simulate(rng_for(seed, "903"), cal, ep)
+    frames.update(looked_after_frames.frames(rng_for(seed, "903 tables"), cal, care, id_of, frames["children"],
+                                             frames["involvements"]))
+    tick("looked after")
     frames = derive.derive_all(frames)
     tick("derived columns")
     return {t.name: frames[t.name][schema.loaded_columns(t)].reset_index(drop=True)

@@ -1,7 +1,8 @@
-"""Load a council's own data (CIN census XML, SEN2 CSV, interventions CSV/XLSX) into the analytics store.
+"""Load a council's own data (CIN census XML, SEN2 CSV, SSDA903 CSV, interventions CSV/XLSX) into the analytics store.
 
     load_cin(path, config=..., allow_partial=False) -> LoadReport
     load_sen2(paths, config=..., allow_partial=False, reference_date=None) -> LoadReport
+    load_903(paths, config=..., allow_partial=False, year=None) -> LoadReport
     load_interventions(path, config=..., allow_partial=False, column_map=None, sheet=None) -> LoadReport
     load_population(path, config=...) -> LoadReport
     refresh(config=..., use_sources_file=True) -> LoadReport
@@ -19,12 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from refresh.ingest.findings import Finding, Severity
-from refresh.ingest.load import IngestError, LoadReport, SourceResult, ledger_counts, run
+from refresh.ingest.load import IngestError, LoadReport, SourceResult, ledger_counts, load_history, run
 from refresh.ingest.sources import IngestConfig, SourceSpec, read_sources_file
 
 __all__ = [
     "Finding", "IngestConfig", "IngestError", "LoadReport", "Severity", "SourceResult", "SourceSpec",
-    "ledger_counts", "load_cin", "load_interventions", "load_population", "load_sen2", "refresh", "run",
+    "ledger_counts", "load_903", "load_cin", "load_history", "load_interventions", "load_population", "load_sen2",
+    "refresh", "run",
 ]
 
 
@@ -38,6 +40,14 @@ def load_sen2(paths: Sequence[Path], *, config: IngestConfig, allow_partial: boo
     """Validate and load a SEN2 person-level export: a directory of module CSVs, or the files."""
     options: dict[str, object] = {"reference_date": reference_date.isoformat()} if reference_date else {}
     return run(config, [SourceSpec("sen2", tuple(map(Path, paths)), allow_partial, options)], progress=progress)
+
+
+def load_903(paths: Sequence[Path], *, config: IngestConfig, allow_partial: bool = False, year: int | None = None,
+             progress: bool = False) -> LoadReport:
+    """Validate and load an SSDA903 return: a directory of module CSVs, or the files (``year``: the
+    collection year named by its end, e.g. 2024 for 2023-24; default from the file names or dates)."""
+    options: dict[str, object] = {"year": year} if year else {}
+    return run(config, [SourceSpec("903", tuple(map(Path, paths)), allow_partial, options)], progress=progress)
 
 
 def load_interventions(path: Path, *, config: IngestConfig, allow_partial: bool = False,

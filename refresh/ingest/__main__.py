@@ -1,4 +1,4 @@
-"""python -m refresh.ingest {cin,sen2,interventions,population,refresh,status} ... (see --help).
+"""python -m refresh.ingest {cin,sen2,903,interventions,population,refresh,status} ... (see --help).
 
 Exit status: 0 loaded (possibly with children quarantined under --allow-partial), 1 refused
 (errors found: nothing was changed), 2 the load could not run (missing file, ledger busy).
@@ -45,12 +45,16 @@ def parser() -> argparse.ArgumentParser:
     sen2 = sub.add_parser("sen2", parents=[common], help="load a SEN2 export (directory or module CSVs)")
     sen2.add_argument("paths", nargs="+", type=Path)
     sen2.add_argument("--reference-date", type=dt.date.fromisoformat)
+    ssda = sub.add_parser("903", parents=[common], help="load an SSDA903 return (directory or module CSVs)")
+    ssda.add_argument("paths", nargs="+", type=Path)
+    ssda.add_argument("--year", type=int, help="collection year, named by its end (2024 = 2023-24; default: from "
+                                                "the file names, else the latest episode date)")
     inter = sub.add_parser("interventions", parents=[common], help="load an interventions CSV or XLSX")
     inter.add_argument("paths", nargs="+", type=Path)
     inter.add_argument("--map", action="append", default=[], metavar="THEIRS=OURS",
                        help="their column name for one of ours (repeatable; see docs/ingest.md)")
     inter.add_argument("--sheet", help="worksheet name (XLSX; default the first)")
-    for p in (cin, sen2, inter):
+    for p in (cin, sen2, ssda, inter):
         p.add_argument("--allow-partial", action="store_true",
                        help="load the valid children and quarantine the rest (default: refuse the file)")
     pop = sub.add_parser("population", parents=[common], help="load population estimates (year, children_0_17)")
@@ -58,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     ref = sub.add_parser("refresh", parents=[common], help="reload configured sources and rebuild the store")
     ref.add_argument("--sources", type=Path, help="sources file (default: DATA_DIR/sources.toml)")
     ref.add_argument("--no-sources", action="store_true", help="rebuild from the ledger only")
-    sub.add_parser("status", parents=[common], help="rows held in the ledger")
+    sub.add_parser("status", parents=[common], help="the loads made (every return) and the rows held in the ledger")
     return top
 
 
@@ -79,6 +83,9 @@ def _specs(args: argparse.Namespace) -> list[ingest.SourceSpec]:
     if args.command == "sen2":
         options: dict[str, object] = {"reference_date": args.reference_date} if args.reference_date else {}
         return [ingest.SourceSpec("sen2", tuple(args.paths), args.allow_partial, options)]
+    if args.command == "903":
+        return [ingest.SourceSpec("903", tuple(args.paths), args.allow_partial,
+                                  {"year": args.year} if args.year else {})]
     if args.command == "interventions":
         column_map = dict(item.split("=", 1) for item in args.map)
         return [ingest.SourceSpec("interventions", (p,), args.allow_partial, {"columns": column_map,
@@ -113,10 +120,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = parser().parse_args(argv)
     config = config_from(args)
     try:
+        if args.command == "status" and not config.landing_path.exists():
+            print(f"No loads yet: there is no ledger at {config.landing_path}.", file=out)
+            return 0
         if args.command == "status":
+            loads = [[str(v) if v is not None else "" for v in row] for row in ingest.load_history(config)]
+            print(format_table(loads, ["load", "kind", "name", "reference date", "loaded at", "children", "loaded",
+                                       "quarantined", "status"]) + "\n", file=out)
             counts = ingest.ledger_counts(config)
-            if not config.landing_path.exists():
-                print(f"Nothing has been loaded yet: there is no ledger at {config.landing_path}.", file=out)
             print(format_table([[k, f"{v:,}"] for k, v in counts.items()], ["ledger table", "rows"]), file=out)
             return 0
         if args.command == "refresh":

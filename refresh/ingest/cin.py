@@ -22,7 +22,6 @@ from model import la_codes
 from refresh.ingest import cin_rules
 from refresh.ingest.batch import Batch, Rows
 from refresh.ingest.cin_file import CensusFile
-from refresh.ingest.cin_rules import Period
 from refresh.ingest.findings import Finding, error, query, severity_of
 
 CIN_TABLES = ("l_children", "l_disabilities", "l_episodes", "l_assessments", "l_factors", "l_section47",
@@ -81,14 +80,14 @@ def read_cin(path: Path, *, on_chunk: Callable[[bytes], None] | None = None,
     rows = Rows()
     ids: list[tuple[str | None, str | None]] = []
     keys: list[str] = []
-    period: Period | None = None
+    checker: cin_rules.Checker | None = None
     for child in census.children():
-        if period is None and census.header.reference_date:
-            period = Period.ending(census.header.reference_date)
+        if checker is None and census.header.reference_date:
+            checker = cin_rules.Checker(census.header)
         la_id = child.la_child_id
         findings += [_finding(name, la_id, p) for p in child.problems]
-        if period is not None:
-            findings += [_finding(name, la_id, p) for p in cin_rules.check_child(child.data, period)]
+        if checker is not None:
+            findings += [_finding(name, la_id, p) for p in checker.child(child.data)]
         ids.append((child.data.get("ChildIdentifiers", {}).get("LAchildID"),
                     child.data.get("ChildIdentifiers", {}).get("UPN")))
         keys.append(la_id)
@@ -96,6 +95,8 @@ def read_cin(path: Path, *, on_chunk: Callable[[bytes], None] | None = None,
         if on_child:
             on_child()
     findings += [_finding(name, keys[pos], p) for pos, p in cin_rules.duplicates(ids)]
+    if checker is not None:  # return-level rules: no child (an error refuses the file, a query does not)
+        findings += [_finding(name, "", p) for p in checker.file_problems()]
     findings += _file_problems(name, census, len(keys))
     findings += [error(name, keys[s.child] if s.child is not None else None, s.path, "", s.message)
                  for s in census.strays]

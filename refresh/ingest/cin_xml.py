@@ -24,6 +24,7 @@ UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7")
 OLD_FACTORS = {"18A": "8945Q", "19A": "8950Q"}  # accepted with a query from 2024-25
 PP_OUTCOME = ("A", "B", "C")
 YES, NO = frozenset({"1", "true"}), frozenset({"0", "false"})
+INVALID = "_invalid"  # key of the tags present in a block with a value the schema refuses (dropped)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Block:
 
 
 DATE, TEXT = Item("date"), Item("text")
-REVIEWS = Block({"CPPreviewDate": Item("date", required=True, repeat=True)})
+# An empty or invalid review date is query 8842Q (the plan loads without that review).
+REVIEWS = Block({"CPPreviewDate": Item("date", required=True, repeat=True, rule="8842Q")})
 FACTORS = Block({"AssessmentFactors": Item("code", required=True, repeat=True, rule="8617", missing_rule="",
                                            codes=set(codes.ASSESSMENT_FACTOR) | set(OLD_FACTORS))})
 PRE_PROCEEDINGS = Block({
@@ -75,7 +77,7 @@ EPISODE = Block({
     "Section47": Block({"S47ActualStartDate": Item("date", required=True, rule="8615"),
                         "InitialCPCtarget": DATE, "DateOfInitialCPC": DATE,
                         "ICPCnotRequired": Item("bool", required=True)}, repeat=True),
-    "ReferralNFA": Item("bool", required=True),
+    "ReferralNFA": Item("bool", required=True, rule="8568"),
     "ChildProtectionPlans": Block({
         "CPPstartDate": Item("date", required=True, rule="8720"),
         "CPPendDate": DATE,
@@ -193,6 +195,7 @@ def _read_block(elem: ET.Element, block: Block, path: str, problems: list[tuple[
             value, why = _value(spec, text)
             if why is not None:
                 problems.append((f"{path}/{tag}", spec.rule, f"<{tag}>: {why}"))
+                out.setdefault(INVALID, []).append(tag)  # present, so "missing" rules do not fire
                 continue
         if spec.repeat:
             out.setdefault(tag, []).append(value)

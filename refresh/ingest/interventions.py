@@ -41,7 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "postcode": ("post code",),
 }
 REQUIRED = ("la_child_id", "service", "intervention_type", "start_date", "lawful_basis")
-STATUTORY = {("CSC", "CIN"), ("CSC", "CP")}  # these come from the CIN census, not from this file
+STATUTORY = {("CSC", "CIN"), ("CSC", "CP"), ("CSC", "LAC")}  # from the CIN census and 903, not this file
 INTERVENTION_TABLES = ("l_children", "l_involvements", "l_allocations", "l_teams", "l_workers")
 CHILD_COLUMNS = ("la_child_id", "upn", "forename", "surname", "birth_date", "sex", "ethnicity", "postcode")
 
@@ -78,7 +78,8 @@ def read_interventions(path: Path, known: Known, *, column_map: Mapping[str, str
             c._bad("intervention_type", "",
                    f"Row {number}: intervention type {itype} does not belong to service {service}")
         if (service, itype) in STATUTORY:
-            c._bad("intervention_type", "", f"Row {number}: CIN and CP involvements come from the CIN census file")
+            c._bad("intervention_type", "", f"Row {number}: CIN, CP and looked-after (LAC) involvements come from "
+                                            "the CIN census and 903 files")
         start = c.date("start_date", required=True, what="Start date")
         end = c.date("end_date", what="End date")
         if start and end and end < start:

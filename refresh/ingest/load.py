@@ -33,6 +33,7 @@ from refresh.ingest.findings import Finding, Severity, write_csv
 from refresh.ingest.interventions import read_interventions, read_population
 from refresh.ingest.sen2 import read_sen2
 from refresh.ingest.sources import IngestConfig, SourceSpec
+from refresh.ingest.ssda903 import Stored, read_903
 
 
 class IngestError(RuntimeError):
@@ -127,6 +128,9 @@ def _read(spec: SourceSpec, con: duckdb.DuckDBPyConnection, progress: bool) -> I
     elif spec.kind == "sen2":
         when = spec.options.get("reference_date")
         yield read_sen2(spec.paths, _known(con), reference_date=dt.date.fromisoformat(str(when)) if when else None)
+    elif spec.kind == "903":
+        year = spec.options.get("year")
+        yield read_903(spec.paths, stored=Stored.from_ledger(con), year=int(str(year)) if year else None)
     elif spec.kind == "interventions":
         for path in spec.paths:
             columns = spec.options.get("columns")
@@ -242,6 +246,25 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: IngestConfig, progress: boo
     return {name: len(frame) for name, frame in frames.items()}
 
 
+def _read_only(config: IngestConfig) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(config.landing_path), read_only=True)
+    except duckdb.Error as exc:
+        raise IngestError(f"The ledger {config.landing_path} cannot be read: {exc}") from exc
+
+
+def load_history(config: IngestConfig) -> list[tuple[object, ...]]:
+    """Every load recorded in the ledger (id, kind, name, reference date, when, children, loaded,
+    quarantined, status), oldest first (read-only look; ``load status``). IngestError when unreadable."""
+    con = _read_only(config)
+    try:
+        return [tuple(r) for r in con.execute(
+            "SELECT source_id, kind, name, reference_date, loaded_at, children, loaded, quarantined, status "
+            "FROM sources WHERE source_id > 0 ORDER BY source_id").fetchall()]
+    finally:
+        con.close()
+
+
 def ledger_counts(config: IngestConfig) -> dict[str, int]:
     """Rows per ledger table (read-only look; for reports and tests): all 0 before the first load.
 
@@ -249,10 +272,7 @@ def ledger_counts(config: IngestConfig) -> dict[str, int]:
     """
     if not config.landing_path.exists():
         return dict.fromkeys((*landing.TABLES, "child_keys", "sources"), 0)
-    try:
-        con = duckdb.connect(str(config.landing_path), read_only=True)
-    except duckdb.Error as exc:
-        raise IngestError(f"The ledger {config.landing_path} cannot be read: {exc}") from exc
+    con = _read_only(config)
     try:
         return landing.counts(con)
     finally:

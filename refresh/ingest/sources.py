@@ -6,7 +6,7 @@
 reloads before rebuilding::
 
     [[source]]
-    kind = "cin"            # cin | sen2 | interventions | population
+    kind = "cin"            # cin | sen2 | 903 | interventions | population
     path = "/data/exports/cin_census_2025.xml"
     allow_partial = false
 
@@ -32,9 +32,9 @@ from model.codes import CSC_OUTCOME, EHC_OUTCOME
 from model.recordkeys import SYNTHETIC_SECRET
 from model.settings import Settings
 from refresh import database, derive
-from refresh.ingest import landing
+from refresh.ingest import landing, ssda903_store
 
-KINDS = ("cin", "sen2", "interventions", "population")
+KINDS = ("cin", "sen2", "903", "interventions", "population")
 CSC_TEAM, SEND_TEAM = "CSC-UNALLOCATED", "SEND-UNALLOCATED"
 DEFAULT_TEAMS = {CSC_TEAM: ("Children's social care (not allocated to a team)", "CSC"),
                  SEND_TEAM: ("SEND (not allocated to a team)", "SEND")}
@@ -204,7 +204,8 @@ def _involvements(led: dict[str, pd.DataFrame], keys: pd.DataFrame, built: dict[
         "episode_id": None, "ehc_plan_id": req["plan_id"], "lawful_basis": "legal_obligation",
         "art9_condition": "health_social_care"})
     other = led["l_involvements"].merge(keys, on="la_child_id").assign(episode_id=None, ehc_plan_id=None)
-    frames = [f for f in (census, send, other.drop(columns="la_child_id")) if not f.empty]
+    lac = ssda903_store.involvements(built["cla_periods"], config.csc_team)  # one per period of care
+    frames = [f for f in (census, send, lac, other.drop(columns="la_child_id")) if not f.empty]
     inv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(_cols(schema.involvements)))
     inv = _ids(inv.assign(start_date=pd.to_datetime(inv["start_date"]).astype("datetime64[s]")), "involvement_id",
                ["start_date", "child_id", "service", "intervention_type"])
@@ -250,6 +251,7 @@ def build_frames(con: duckdb.DuckDBPyConnection, config: IngestConfig) -> dict[s
     }
     frames |= _census(led, keys, config.csc_team)
     frames |= _send(led, keys)
+    frames |= ssda903_store.frames(led, keys)
     frames["involvements"], frames["allocations"] = _involvements(led, keys, frames, config)
     frames |= _reference(led, frames["involvements"], frames["allocations"], config)
     frames["population"] = _population(led["l_population"], frames, config)
