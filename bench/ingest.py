@@ -1,18 +1,24 @@
 """Time loading a CIN census file of N children (default 100,000): validate, merge, rebuild, swap.
 
-    .venv/bin/python bench/ingest.py [--children 100000] [--keep DIR]
+    .venv/bin/python bench/ingest.py [--children 100000] [--partial 10000,50000,100000] [--junk-mib 150]
+                                     [--keep DIR]
 
 Writes a synthetic, valid 2024-25 census file (UPNs with correct check letters, dates in order and
 in the census year), then runs ``python -m refresh.ingest cin`` on it in a child process twice
-(first load into an empty ledger, then the same file again) and prints wall time, children per
-second and the child process's peak resident memory.
+(first load into an empty ledger, then the same file again: a reload with no change). With
+``--partial`` it also loads, with ``--allow-partial`` into an empty ledger, files in which 90% of
+the children carry one error each (so the quarantine reports hold most of the file); time per child
+should stay flat as N grows. ``--junk-mib`` loads a file made mostly of elements the schema does
+not have: it must be refused, with memory bounded. Each line prints wall time, children per
+second, microseconds per child and that child process's own peak resident memory (``wait4``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import resource
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,33 +111,104 @@ def write_census(path: Path, children: int, seed: int = 1) -> None:
         out.write("</Children></Message>\n")
 
 
-def timed_load(path: Path, data_dir: Path) -> tuple[float, int, int]:
-    """(seconds, exit status, peak RSS in MB) of one load in a child process."""
+BROKEN = (  # (valid text, broken text): one child-level error each, so a partial load quarantines the child
+    ("<ReferralSource>", "<ReferralSource>9Z"),                      # 8866 invalid referral source
+    ("<Ethnicity>", "<Ethnicity>ZZZ"),                              # 4220 invalid ethnicity
+    ("<ReferralNFA>false</ReferralNFA>", "<ReferralNFA>maybe</ReferralNFA>"),  # not a yes/no value
+    ("<Sex>", "<Sex>Q"),                                            # 4180 invalid sex
+)
+
+
+def write_partial(source: Path, target: Path, share: float = 0.9, seed: int = 2) -> int:
+    """A copy of ``source`` in which ``share`` of the children carry an error; returns how many."""
+    rng = np.random.default_rng(seed)
+    broken = 0
+    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as out:
+        for line in src:
+            if line.startswith("<Child>") and rng.random() < share:
+                good, bad = BROKEN[broken % len(BROKEN)]
+                line = line.replace(good, bad, 1)
+                broken += 1
+            out.write(line)
+    return broken
+
+
+def write_junk(path: Path, mib: int, children: int = 20) -> None:
+    """A census file of ``children`` valid children followed by ``mib`` MiB of elements the schema does not have."""
+    census = path.with_suffix(".base.xml")
+    write_census(census, children)
+    text = census.read_text(encoding="utf-8")
+    census.unlink()
+    junk = "<Note><Text>x</Text></Note>\n"  # small elements: the most of them per MiB
+    with path.open("w", encoding="utf-8") as out:
+        out.write(text.replace("</Children></Message>\n", ""))
+        for _ in range(mib * (1 << 20) // len(junk)):
+            out.write(junk)
+        out.write("</Children></Message>\n")
+
+
+def timed_load(path: Path, data_dir: Path, *extra: str) -> tuple[float, float, int, int]:
+    """(wall seconds, CPU seconds, exit status, peak RSS in MB) of one load in a child process of its own.
+
+    CPU time (user + system, all threads) is the fairer figure on a shared machine: wall time grows
+    with whatever else runs there."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "refresh.ingest", "cin", str(path), "--data-dir", str(data_dir),
-                           "--quiet", "--max-rows", "5"], cwd=ROOT, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
-    return seconds, done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        command = [sys.executable, "-m", "refresh.ingest", "cin", str(path), "--data-dir", str(data_dir), "--quiet",
+                   "--max-rows", "5", *extra]
+        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if child.returncode not in (0, 1):
+            out.seek(0), err.seek(0)
+            print(out.read()[-3000:].decode(), err.read()[-3000:].decode(), file=sys.stderr)
+    return seconds, usage.ru_utime + usage.ru_stime, child.returncode, usage.ru_maxrss // 1024
+
+
+def _line(label: str, children: int, seconds: float, cpu: float, status: int, rss: int) -> None:
+    print(f"{label}: {seconds:.1f} s wall, {cpu:.1f} s CPU, {children / seconds:,.0f} children/s, "
+          f"{cpu / children * 1e6:,.0f} us CPU/child, exit {status}, peak RSS {rss:,} MB, load average "
+          f"{os.getloadavg()[0]:.1f}  ({dt.datetime.now():%H:%M:%S})", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--children", type=int, default=100_000)
-    parser.add_argument("--keep", type=Path, help="directory to keep the file, ledger and store in")
+    parser.add_argument("--children", type=int, default=100_000, help="children in the full load (0: skip it)")
+    parser.add_argument("--partial", default="", metavar="N,N,...",
+                        help="also time --allow-partial loads of files of N children, 90%% of them with an error")
+    parser.add_argument("--junk-mib", type=int, default=0, help="also time a file of this many MiB of elements "
+                        "the schema does not have (peak memory; the load must be refused)")
+    parser.add_argument("--keep", type=Path, help="directory to keep the files, ledgers and stores in")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="csi-bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
-    census = work / f"cin_{args.children}.xml"
-    started = time.perf_counter()
-    write_census(census, args.children)
-    print(f"wrote {census} ({census.stat().st_size / 1e6:.0f} MB, {args.children:,} children) "
-          f"in {time.perf_counter() - started:.1f} s")
-    for label in ("first load (empty ledger)", "same file again"):
-        seconds, status, rss = timed_load(census, work / "data")
-        print(f"{label}: {seconds:.1f} s, {args.children / seconds:,.0f} children/s, exit {status}, "
-              f"peak RSS {rss:,} MB  ({dt.datetime.now():%H:%M:%S})")
+    sizes = [int(n) for n in args.partial.split(",") if n.strip()]
+    made: dict[int, Path] = {}
+    for n in sorted({args.children, *sizes} - {0}):
+        made[n] = work / f"cin_{n}.xml"
+        started = time.perf_counter()
+        write_census(made[n], n)
+        print(f"wrote {made[n]} ({made[n].stat().st_size / 1e6:.0f} MB, {n:,} children) "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+    if args.children:
+        data = work / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        for label in ("full load (empty ledger)", "reload (same file again)"):
+            _line(f"{label}, {args.children:,} children", args.children, *timed_load(made[args.children], data))
+    for n in sizes:
+        broken = work / f"cin_{n}_partial.xml"
+        bad = write_partial(made[n], broken)
+        data = work / f"data_partial_{n}"
+        shutil.rmtree(data, ignore_errors=True)
+        _line(f"partial load, {n:,} children ({bad:,} with errors)", n, *timed_load(broken, data, "--allow-partial"))
+    if args.junk_mib:
+        junk = work / f"junk_{args.junk_mib}.xml"
+        write_junk(junk, args.junk_mib)
+        seconds, cpu, status, rss = timed_load(junk, work / "data_junk")
+        print(f"junk file, {junk.stat().st_size / (1 << 20):,.0f} MiB of elements the schema does not have: "
+              f"{seconds:.1f} s wall, {cpu:.1f} s CPU, exit {status} ({'refused' if status == 1 else 'NOT refused'}), "
+              f"peak RSS {rss:,} MB", flush=True)
     return 0
 
 

@@ -14,7 +14,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from model.la_codes import CURRENT_CODES, name_of
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _council(code: str | None) -> str:
+    """CSI_LA_CODE: empty, or a current council's code in DfE's list of LA codes (model/la_codes.csv)."""
+    code = (code or "").strip()
+    if code and code not in CURRENT_CODES:
+        known = name_of(code)
+        raise ValueError(f"CSI_LA_CODE '{code}' is not a current council's code in DfE's list of LA codes"
+                         + (f" ({known})" if known else "") + ": see model/la_codes.csv")
+    return code
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -89,7 +101,7 @@ class Settings:
             demo=_flag(env.get("CSI_DEMO"), False),
             demo_scale=float(env.get("CSI_DEMO_SCALE") or 1.0),
             demo_seed=int(env.get("CSI_DEMO_SEED") or 20250331),
-            la_code=(env.get("CSI_LA_CODE") or "").strip(),
+            la_code=_council(env.get("CSI_LA_CODE")),
             suppression_threshold=int(env.get("CSI_SUPPRESSION_THRESHOLD") or 5),
             min_view_children=int(env.get("CSI_MIN_VIEW_CHILDREN") or 20),
             special_category_max_slicers=int(env.get("CSI_SPECIAL_CATEGORY_MAX_SLICERS") or 1),

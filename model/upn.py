@@ -3,25 +3,21 @@
 A UPN is 13 characters: a check letter, the 3-digit LA number the UPN was issued by, 8 digits, and
 a final digit (permanent UPN) or letter (temporary UPN). The check letter is worked out from
 characters 2-13 with weights 2-13; the sum modulo 23 indexes ``UPN_LETTERS``. A letter in position
-13 counts as its index in the same list (A=0, B=1, ... Z=22). I, O and S are never used.
+13 counts as its index in the same list (A=0, B=1, ... Z=22). I, O and S are never used. The LA
+numbers come from DfE's list of LA codes (``model.la_codes``, shipped as ``model/la_codes.csv``).
 """
 
 from __future__ import annotations
 
 import re
 
+from model.la_codes import UPN_LA_CODES
+
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # the 23 check letters (no I, O or S)
 FORMAT = re.compile(r"[A-Za-z]\d{11}[0-9A-Za-z]")
 
-# Post-1998 LA numbers and DfE pseudo-LA codes that may appear in characters 2-4 (rule 1530).
-_LA_RANGES = (
-    (1, 5), (201, 213), (301, 320), (330, 336), (340, 344), (350, 359), (370, 373), (380, 384), (390, 394),
-    (420, 420), (660, 681), (701, 708), (800, 803), (805, 808), (810, 813), (815, 816), (820, 823),
-    (825, 826), (830, 831), (835, 841), (845, 846), (850, 852), (855, 857), (860, 861), (865, 896),
-    (908, 909), (916, 916), (919, 919), (921, 921), (925, 926), (928, 929), (931, 931), (933, 933),
-    (935, 938), (940, 941),
-)
-LA_CODES = frozenset(f"{n:03d}" for lo, hi in _LA_RANGES for n in range(lo, hi + 1))
+# LA numbers that may appear in characters 2-4 (rule 1530): DfE's list, model/la_codes.csv.
+LA_CODES = UPN_LA_CODES
 
 
 def check_letter(upn: str) -> str | None:
@@ -48,7 +44,8 @@ def problems(upn: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     upper = upn.upper()
     if upper[1:4] not in LA_CODES:
-        found.append(("1530", f"UPN '{upn}': characters 2-4 ({upper[1:4]}) are not a recognised LA number"))
+        found.append(("1530", f"UPN '{upn}': characters 2-4 ({upper[1:4]}) are not an LA number in DfE's list "
+                      "of LA codes"))
     if upper[12].isalpha() and upper[12] not in UPN_LETTERS:
         found.append(("1550", f"UPN '{upn}': the 13th character '{upper[12]}' is not an allowed letter"))
         return found

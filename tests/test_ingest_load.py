@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from model import schema, workdays
 from refresh import database, ingest
 from refresh.ingest import __main__ as cli
 from refresh.ingest import landing
-from refresh.ingest.findings import read_csv
+from refresh.ingest.findings import Finding, read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 Y2025, Y2026 = FIXTURES / "cin_2025.xml", FIXTURES / "cin_2026.xml"
@@ -291,6 +292,7 @@ def test_fake_census_is_refused_child_by_child_and_loads_nothing(config: ingest.
     assert report.refused and result.children == 332 and result.quarantined > 300
     assert {"1510", "1530", "8620"} <= {f.rule for f in result.findings}
     assert all(f.la_child_id.startswith("RND") for f in result.findings if f.la_child_id)
+    assert [f.severity for f in result.findings if f.element == "Header/Source/LEA"] == ["query"]  # LEA 975
     # a mid-year extract (ReferenceDate 2022-07-21) is not a census return: rule 100 refuses it whole
     assert ("", "100") in {(f.la_child_id, f.rule) for f in result.findings if f.is_error}
     assert not Path(config.analytics_url[len("duckdb:///"):]).exists()
@@ -340,3 +342,46 @@ def test_reports_and_ledger_can_live_elsewhere(tmp_path: Path) -> None:
     report = ingest.load_cin(tmp_path / "c.xml", config=config)
     assert report.ok and store_rows(config.analytics_url, "store_metadata", "key").set_index("key").loc[
         "as_of", "value"] == "2025-01-31"
+
+
+def test_status_on_an_empty_data_dir_says_nothing_is_loaded(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import cli as app_cli
+
+    assert app_cli.main(["load", "status", "--data-dir", str(tmp_path / "empty")]) == 0
+    out = capsys.readouterr().out
+    assert "No loads yet" in out and "Traceback" not in out
+    assert not (tmp_path / "empty" / "landing.duckdb").exists()  # looking creates no ledger
+    config = make_config(tmp_path / "busy")
+    held = landing.open_ledger(config.landing_path)  # a load in progress holds the ledger
+    try:
+        assert cli.main(["status", "--landing", str(config.landing_path), "--data-dir", str(tmp_path)]) == 2
+    finally:
+        held.close()
+    assert "cannot be read" in capsys.readouterr().err
+
+
+class _CountedFindings(list[Finding]):
+    """A findings list that counts how often it is read through."""
+
+    passes = 0
+
+    def __iter__(self) -> Iterator[Finding]:
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_the_quarantine_report_reads_the_findings_once_however_many_children(tmp_path: Path) -> None:
+    from refresh.ingest.batch import Batch
+    from refresh.ingest.findings import error, query
+    from refresh.ingest.load import _quarantine_csv
+
+    children = [f"C{i:05d}" for i in range(2_000)]
+    findings = _CountedFindings([error("f.xml", c, "Sex", "4180", f"bad sex {c}") for c in children]
+                                + [error("f.xml", c, "UPN", "1510", "bad UPN") for c in children[::2]]
+                                + [query("f.xml", c, "PersonBirthDate", "8775Q", "old") for c in children[::3]])
+    batch = Batch(kind="cin", name="f.xml", rows={}, findings=findings, children=len(children))
+    path = _quarantine_csv(batch, set(children), tmp_path)
+    assert findings.passes <= 2  # was one pass per quarantined child: quadratic in a mostly broken file
+    written = pd.read_csv(path, dtype=str).set_index("la_child_id")
+    assert len(written) == 2_000 and written.loc["C00000", "rules"] == "1510 4180"
+    assert written.loc["C00001", "rules"] == "4180" and written.loc["C00000", "errors"] == "2"

@@ -95,3 +95,53 @@ def test_sen2_joins_census_children_by_upn_and_loads_plans(tmp_path: Path) -> No
     assert plan[0][0] == "ASD" and str(plan[0][1]) == "2024-12-02"
     assert send == [(2, 1)]
     assert assessed[0][0] == pytest.approx(18.57, abs=0.01) and assessed[0][1] is True
+
+
+def with_second_placement(tmp_path: Path, rank: str) -> Path:
+    """The fixture export with a second placement on the same plan, starting the same day as the first."""
+    target = export_with(tmp_path, "placementdetail")
+    path = next(target.glob("*_placementdetail.csv"))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    second = frame.iloc[0].copy()
+    second["placementdetailtableid"], second["urn"], second["placementrank"] = "PD2", "654321", rank
+    pd.concat([frame, second.to_frame().T], ignore_index=True).to_csv(path, index=False)
+    return target
+
+
+def test_a_dual_placement_starting_the_same_day_is_kept_beside_the_main_one(tmp_path: Path) -> None:
+    export = with_second_placement(tmp_path, "2")
+    batch = read_sen2([export], KNOWN_B2)
+    assert batch.findings == []
+    placed = batch.rows["l_sen_placements"].sort_values("rank")
+    assert placed[["urn", "setting", "rank"]].values.tolist() == [["123456", "MS", 1], ["654321", "MS", 2]]
+    config = ingest.IngestConfig(analytics_url=f"duckdb:///{tmp_path / 'a.duckdb'}",
+                                 landing_path=tmp_path / "l.duckdb", report_dir=tmp_path / "r")
+    report = ingest.run(config, [ingest.SourceSpec("cin", (CIN,)), ingest.SourceSpec("sen2", (export,))])
+    assert report.ok and report.counts["sen_placements"] == 2
+    again = ingest.run(config, [ingest.SourceSpec("sen2", (export,))])  # a reload changes nothing
+    assert again.ok and again.counts["sen_placements"] == 2
+
+
+def test_two_placements_of_the_same_rank_starting_the_same_day_are_reported(tmp_path: Path) -> None:
+    findings = read_sen2([with_second_placement(tmp_path, "1")], KNOWN_B2).findings
+    assert [(f.la_child_id, f.element, f.is_error) for f in findings] == [("CHILDB2", "placementrank", True)]
+    assert "rank 1" in findings[0].message
+
+
+def test_a_ledger_from_before_ranks_were_kept_gets_rank_1_for_its_placements(tmp_path: Path) -> None:
+    import duckdb
+
+    from refresh.ingest import landing
+
+    old = duckdb.connect(str(tmp_path / "l.duckdb"))
+    old.execute('CREATE TABLE l_sen_placements (la_child_id VARCHAR, received_date DATE, urn VARCHAR, '
+                'setting VARCHAR, start_date DATE, end_date DATE, source_id INTEGER)')
+    old.execute("INSERT INTO l_sen_placements VALUES ('CHILDB2', '2024-02-01', '123456', 'MS', '2024-09-01', NULL, 1)")
+    old.close()
+    con = landing.open_ledger(tmp_path / "l.duckdb")
+    try:
+        assert landing.read_table(con, "l_sen_placements")["rank"].tolist() == [1]
+        con.execute("INSERT INTO l_sen_placements (la_child_id, rank) VALUES ('X', NULL)")  # no default left
+        assert con.execute("SELECT rank FROM l_sen_placements WHERE la_child_id = 'X'").fetchall() == [(None,)]
+    finally:
+        con.close()

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from model import la_codes
 from refresh.ingest import cin_rules
 from refresh.ingest.batch import Batch, Rows
-from refresh.ingest.cin_xml import CensusFile
-from refresh.ingest.findings import Finding, error, severity_of
+from refresh.ingest.cin_file import CensusFile
+from refresh.ingest.findings import Finding, error, query, severity_of
 
 CIN_TABLES = ("l_children", "l_disabilities", "l_episodes", "l_assessments", "l_factors", "l_section47",
               "l_cin_plans", "l_cp_plans", "l_cp_reviews")
@@ -97,6 +98,11 @@ def read_cin(path: Path, *, on_chunk: Callable[[bytes], None] | None = None,
     if checker is not None:  # return-level rules: no child (an error refuses the file, a query does not)
         findings += [_finding(name, "", p) for p in checker.file_problems()]
     findings += _file_problems(name, census, len(keys))
+    findings += [error(name, keys[s.child] if s.child is not None else None, s.path, "", s.message)
+                 for s in census.strays]
+    if census.more_strays:
+        findings.append(error(name, None, "Message", "", f"{census.more_strays:,} more elements the CIN census "
+                              "schema does not allow, in places not listed"))
     frames = rows.frames(CIN_TABLES, {"l_children": CHILD_COLUMNS})
     assessed = frames["l_assessments"][["la_child_id", "referral_date", "start_date"]]
     scopes = {"l_disabilities": frames["l_children"][["la_child_id"]],
@@ -123,6 +129,11 @@ def _file_problems(name: str, census: CensusFile, children: int) -> list[Finding
     if census.header.collection not in (None, "CIN"):
         found.append(error(name, None, "Header/CollectionDetails/Collection", "",
                            f"The collection is '{census.header.collection}', not CIN"))
+    lea = census.header.lea
+    if lea is not None and lea not in la_codes.CURRENT_CODES:
+        known = la_codes.name_of(lea)
+        found.append(query(name, None, "Header/Source/LEA", "", f"The header's LEA '{lea}' is not the code of a "
+                           "council in DfE's list of LA codes" + (f" ({known})" if known else "")))
     if not census.error and children == 0:
         found.append(error(name, None, "Children", "", "The file holds no <Child> records"))
     return found

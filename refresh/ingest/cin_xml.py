@@ -1,9 +1,9 @@
 """Stream-read a CIN census XML file (2022 to 2026 shapes) into typed child records.
 
-The file is read with ``iterparse`` one ``<Child>`` at a time and each element is dropped once
-converted, so memory stays flat however large the file. The schema's structure is declared below
-(``CHILD``): required elements, repeats, value types and code lists as in the DfE XSDs 2024-2026,
-plus ``GenderCurrent`` (2022-2024 shape, mapped to ``Sex``) and the 2026-27 pre-proceedings block.
+``cin_file.CensusFile`` streams the file and hands each ``<Child>`` element to ``read_child``. The
+schema's structure is declared below (``MESSAGE``, ``CHILD``): required elements, repeats, value
+types and code lists as in the DfE XSDs 2024-2026, plus ``GenderCurrent`` (2022-2024 shape, mapped
+to ``Sex``) and the 2026-27 pre-proceedings block.
 Anything the XSD would reject becomes a finding with the DfE rule code where one exists.
 
 Accepted beyond the XSD (as the DfE validator and liia-tools do): yes/no values ``true``/``false``
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from model import codes
 
@@ -132,66 +131,80 @@ class RawChild:
 
 
 def _value(item: Item, text: str) -> tuple[Any, str | None]:
-    """(typed value, None) or (None, reason it is not valid)."""
-    if item.kind == "text":
+    """(typed value, None) or (None, reason it is not valid). Most common kinds first: this runs per element."""
+    kind = item.kind
+    if kind == "date":
+        if len(text) == 10:
+            try:
+                return dt.date.fromisoformat(text), None
+            except ValueError:
+                pass
+        return None, f"'{text}' is not a date in the form YYYY-MM-DD"
+    if kind == "code":
+        if text in item.codes:
+            return text, None
+        return None, f"'{text}' is not a valid code"
+    if kind == "text":
         return text, None
-    if item.kind == "date":
-        try:
-            if len(text) != 10:
-                raise ValueError(text)
-            return dt.date.fromisoformat(text), None
-        except ValueError:
-            return None, f"'{text}' is not a date in the form YYYY-MM-DD"
-    if item.kind == "bool":
+    if kind == "bool":
         lowered = text.lower()
         if lowered in YES or lowered in NO:
             return lowered in YES, None
         return None, f"'{text}' is not a yes/no value (1, 0, true or false)"
-    if item.kind == "int":
-        if text.lstrip("-").isdigit() and int(text) >= 0:
-            return int(text), None
-        return None, f"'{text}' is not a whole number of 0 or more"
-    if text in item.codes:
-        return text, None
-    return None, f"'{text}' is not a valid code"
+    if text.lstrip("-").isdigit() and int(text) >= 0:
+        return int(text), None
+    return None, f"'{text}' is not a whole number of 0 or more"
 
 
 def _missing_rule(item: Item) -> str:
     return item.rule if item.missing_rule is None else item.missing_rule
 
 
+def _required(block: Block) -> tuple[tuple[str, Item | Block], ...]:
+    """The block's required items (worked out once per block)."""
+    found = _REQUIRED.get(id(block))
+    if found is None:
+        found = _REQUIRED[id(block)] = tuple((t, s) for t, s in block.items.items() if s.required)
+    return found
+
+
+_REQUIRED: dict[int, tuple[tuple[str, Item | Block], ...]] = {}
+
+
 def _read_block(elem: ET.Element, block: Block, path: str, problems: list[tuple[str, str, str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for sub in elem:
+    items = block.items
+    for sub in elem:  # runs for every element of every child: messages are only built for problems
         tag = sub.tag
-        where = f"{path}/{tag}"
-        if sub.tail and sub.tail.strip():
-            problems.append((where, "", f"Unexpected text '{sub.tail.strip()[:40]}' after <{tag}>"))
-        spec = block.items.get(tag)
+        tail = sub.tail
+        if tail and not tail.isspace():
+            problems.append((f"{path}/{tag}", "", f"Unexpected text '{tail.strip()[:40]}' after <{tag}>"))
+        spec = items.get(tag)
         if spec is None:
-            problems.append((where, "", f"<{tag}> is not an element the census schema allows in <{path}>"))
+            problems.append((f"{path}/{tag}", "", f"<{tag}> is not an element the census schema allows in <{path}>"))
             continue
         if isinstance(spec, Block):
             value: Any = _read_block(sub, spec, tag, problems)
         else:
-            text = (sub.text or "").strip()
+            text = sub.text
+            text = text.strip() if text else ""
             if not text:
                 if spec.required:
-                    problems.append((where, _missing_rule(spec), f"<{tag}> is empty"))
+                    problems.append((f"{path}/{tag}", _missing_rule(spec), f"<{tag}> is empty"))
                 continue
             value, why = _value(spec, text)
             if why is not None:
-                problems.append((where, spec.rule, f"<{tag}>: {why}"))
+                problems.append((f"{path}/{tag}", spec.rule, f"<{tag}>: {why}"))
                 out.setdefault(INVALID, []).append(tag)  # present, so "missing" rules do not fire
                 continue
         if spec.repeat:
             out.setdefault(tag, []).append(value)
         elif tag in out:
-            problems.append((where, "", f"<{tag}> appears more than once in <{path}>"))
+            problems.append((f"{path}/{tag}", "", f"<{tag}> appears more than once in <{path}>"))
         else:
             out[tag] = value
-    for tag, spec in block.items.items():
-        if spec.required and tag not in out and not any(p[0] == f"{path}/{tag}" for p in problems):
+    for tag, spec in _required(block):
+        if tag not in out and not any(p[0] == f"{path}/{tag}" for p in problems):
             rule = _missing_rule(spec) if isinstance(spec, Item) else spec.rule
             problems.append((f"{path}/{tag}", rule, f"<{tag}> is missing: the census schema requires it"))
     return out
@@ -212,89 +225,8 @@ def read_child(elem: ET.Element, position: int) -> RawChild:
     return child
 
 
-def _header(elem: ET.Element) -> Header:
-    details = elem.find("CollectionDetails")
-    source = elem.find("Source")
-    header = Header()
-    if details is not None:
-        header.collection = (details.findtext("Collection") or "").strip() or None
-        year = (details.findtext("Year") or "").strip()
-        header.year = int(year) if year.isdigit() else None
-        try:
-            header.reference_date = dt.date.fromisoformat((details.findtext("ReferenceDate") or "").strip())
-        except ValueError:
-            header.reference_date = None
-    if source is not None:
-        header.lea = (source.findtext("LEA") or "").strip() or None
-    return header
-
-
-class _Tapped:
-    """A binary file wrapper handing every chunk read to ``on_chunk`` (progress bar, checksum)."""
-
-    def __init__(self, fh: IO[bytes], on_chunk: Callable[[bytes], None]) -> None:
-        self._fh, self._on_chunk = fh, on_chunk
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._fh.read(size)
-        self._on_chunk(chunk)
-        return chunk
-
-
-class CensusFile:
-    """A census file read lazily: ``children()`` yields each child; ``header`` is set once read.
-
-    ``error`` holds a message when the file is not a well-formed CIN census message.
-    """
-
-    def __init__(self, path: Path, on_chunk: Callable[[bytes], None] | None = None) -> None:
-        self.path = path
-        self.header = Header()
-        self.header_seen = False
-        self.error: str | None = None
-        self._on_chunk = on_chunk or (lambda _chunk: None)
-
-    def children(self) -> Iterator[RawChild]:
-        position = 0
-        with self.path.open("rb") as raw:
-            stream = _Tapped(raw, self._on_chunk)
-            elem: ET.Element | None = None
-            try:
-                # Only "end" events (half the work of start+end): a <Child> is complete when it ends.
-                for _event, elem in ET.iterparse(stream, events=("end",)):
-                    if elem.tag == "Child":
-                        yield read_child(elem, position)
-                        position += 1
-                        elem.clear()  # keep memory flat: an emptied element costs a few bytes
-                    elif elem.tag == "Header":
-                        self.header, self.header_seen = _header(elem), True
-            except ET.ParseError as exc:
-                self.error = f"The file is not well-formed XML ({exc}); nothing after that point could be read"
-                return
-            if elem is not None and elem.tag != "Message":
-                self.error = f"The root element is <{elem.tag}>, not <Message>: this is not a CIN census file"
-
-    def copy_children(self, positions: set[int], target: Path) -> Path:
-        """Write the children at ``positions`` (0-based, in file order) to a census file at ``target``."""
-        import os
-
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out, self.path.open("rb") as raw:
-            out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n')
-            position, depth, opened = 0, 0, False
-            for event, elem in ET.iterparse(raw, events=("start", "end")):
-                depth += 1 if event == "start" else -1
-                if event == "end" and elem.tag == "Header" and depth == 1:
-                    elem.tail = "\n"
-                    out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
-                elif event == "end" and elem.tag == "Child" and depth == 2:
-                    if position in positions:
-                        if not opened:
-                            out.write(b"<Children>\n")
-                            opened = True
-                        elem.tail = "\n"
-                        out.write(ET.tostring(elem, encoding="utf-8", xml_declaration=False))
-                    position += 1
-                    elem.clear()
-            out.write(b"</Children>\n</Message>\n" if opened else b"<Children/>\n</Message>\n")
-        return target
+SOURCE = Block({tag: TEXT for tag in ("SourceLevel", "LEA", "SoftwareCode", "Release", "SerialNo", "DateTime")},
+               repeat=True)
+HEADER = Block({"CollectionDetails": Block({"Collection": TEXT, "Year": TEXT, "ReferenceDate": TEXT}),
+                "Source": SOURCE})
+MESSAGE = Block({"Header": HEADER, "Children": Block({"Child": CHILD})})  # the whole file, as in the XSDs

@@ -69,8 +69,9 @@ TABLES: dict[str, Table] = {
     "l_ehc_plans": _t(REQUEST_KEY, "la_child_id", "received_date:date", "start_date:date", "ceased_date:date",
                       "cease_reason", "last_review_date:date"),
     "l_sen_needs": _t(REQUEST_KEY + ("rank",), "la_child_id", "received_date:date", "need", "rank:int"),
-    "l_sen_placements": _t(REQUEST_KEY + ("start_date", "setting"), "la_child_id", "received_date:date", "urn",
-                           "setting", "start_date:date", "end_date:date"),
+    # rank: SEN2 placement rank (1 the main placement, 2 a dual placement); both may start the same day
+    "l_sen_placements": _t(REQUEST_KEY + ("start_date", "rank"), "la_child_id", "received_date:date", "urn",
+                           "setting", "start_date:date", "end_date:date", "rank:int"),
     "l_involvements": _t(INVOLVEMENT_KEY, "la_child_id", "service", "intervention_type", "start_date:date",
                          "team_id", "worker_id", "end_date:date", "outcome", "lawful_basis", "art9_condition",
                          "consent_purpose", "consent_given_date:date", "consent_withdrawn_date:date"),
@@ -147,7 +148,24 @@ def open_ledger(path: Path) -> duckdb.DuckDBPyConnection:
     for name, spec in TABLES.items():
         cols = ", ".join(f'"{c}" {_SQL_TYPES[k]}' for c, k in spec.columns)
         con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({cols}, source_id INTEGER)')
+    _add_new_columns(con)
     return con
+
+
+_NEW_COLUMN_DEFAULTS = {("l_sen_placements", "rank"): 1}  # before ranks were kept, every placement was one row
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A ledger written by an earlier version gets the columns added since, filled with their defaults."""
+    have = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    for name, spec in TABLES.items():
+        for column, kind in spec.columns:
+            if (name, column) not in have:
+                default = _NEW_COLUMN_DEFAULTS.get((name, column))
+                con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {_SQL_TYPES[kind]}'
+                            + (f" DEFAULT {int(default)}" if default is not None else ""))
+                if default is not None:
+                    con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" DROP DEFAULT')
 
 
 def first(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:

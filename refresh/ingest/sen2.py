@@ -256,10 +256,24 @@ def _setting(c: Cells) -> str | None:
     return c.text("settingcategory", codes=codes.SEN_SETTING, what="Setting category") or "NR"
 
 
+def _rank(c: Cells, request: str, start: dt.date | None, seen: set[tuple[str, dt.date | None, int]]) -> int:
+    """The placement's SEN2 rank (1 main, 2 dual; 1 when not given); a second of the same rank starting the
+    same day on the same plan is an error (both would be one placement)."""
+    rank = c.integer("placementrank", what="Placement rank") or 1
+    if rank not in (1, 2):
+        c._bad("placementrank", "", f"Placement rank {rank} is not 1 (main placement) or 2 (dual placement)")
+    elif (request, start, rank) in seen:
+        c._bad("placementrank", "", f"Two placements of rank {rank} start on {start} on the same plan: a dual "
+                                    "placement has rank 2")
+    seen.add((request, start, rank))
+    return rank
+
+
 def _placements(r: _Reader, plan_request: dict[str, str], active: dict[str, str], requests: Requests,
                 spans: dict[str, tuple[dt.date | None, dt.date | None]]) -> None:
-    """Placement details; a plan with none gets its named (rank 1) placement for the life of the plan."""
+    """Placement details (main and dual, by rank); a plan with none gets its named placements for its life."""
     placed: set[str] = set()
+    seen: set[tuple[str, dt.date | None, int]] = set()
     for _table_id, child, c in r.rows_of("placementdetail"):
         request = active.get(c.row.get("activeplanstableid", ""), "")
         start = c.date("entrydate", required=True, what="Placement start date")
@@ -267,15 +281,17 @@ def _placements(r: _Reader, plan_request: dict[str, str], active: dict[str, str]
         if start and end and end < start:
             c._bad("leavingdate", "", f"The placement ends {end}, before it starts ({start})")
         placed.add(request)
+        rank = _rank(c, request, start, seen)
         r.rows.add("l_sen_placements", child, requests.get(request, (child, None))[1],
-                   c.text("urn") or c.text("ukprn"), _setting(c), start, end)
+                   c.text("urn") or c.text("ukprn"), _setting(c), start, end, rank)
     for _table_id, child, c in r.rows_of("plandetail"):
         request = plan_request.get(c.row.get("namedplantableid", ""), "")
         start, ceased = spans.get(request, (None, None))
-        if request in placed or start is None or c.row.get("placementrank", "1") not in ("", "1"):
+        if request in placed or start is None:
             continue
+        rank = _rank(c, request, start, seen)
         r.rows.add("l_sen_placements", child, requests.get(request, (child, None))[1],
-                   c.text("urn") or c.text("ukprn"), _setting(c), start, ceased)
+                   c.text("urn") or c.text("ukprn"), _setting(c), start, ceased, rank)
 
 
 def read_sen2(paths: Sequence[Path], known: Known, *, reference_date: dt.date | None = None) -> Batch:

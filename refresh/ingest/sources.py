@@ -175,7 +175,7 @@ def _send(led: dict[str, pd.DataFrame], keys: pd.DataFrame) -> dict[str, pd.Data
     out["sen_needs"] = led["l_sen_needs"].merge(pkey, on=["la_child_id", "received_date"]).assign(
         rank=lambda f: f["rank"].astype(np.int64))
     out["sen_placements"] = _ids(led["l_sen_placements"].merge(pkey, on=["la_child_id", "received_date"]),
-                                 "placement_id", ["plan_id", "start_date", "setting"])
+                                 "placement_id", ["plan_id", "start_date", "rank", "setting"])
     return out
 
 
