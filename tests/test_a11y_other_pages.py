@@ -20,6 +20,7 @@ PAGES = [  # (user, path, a selector that is there once the page's callbacks hav
     ("demo-leader", "/benchmarks", "#bm-summary"),
     ("demo-leader", "/saved-views", "#sv-table"),
     ("demo-ig", "/break-glass-review", "#bgr-queue"),
+    ("demo-analyst", "/extract-requests", "#xr-list table"),
 ]
 
 
