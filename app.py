@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State
 from flask import Flask, Response, g, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +34,7 @@ from auth import (
     init_auth,
     parse_group_map,
 )
+from dashboards import _shell as shell
 from dashboards._requests import install_callback_checks
 from model.settings import Settings
 
@@ -89,11 +89,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title="Children's Services Insight", update_title=None,  # type: ignore[arg-type]  # Dash annotates str; None is documented
         csrf_token_name=csrf_cookie_name(settings.https),  # the cookie auth sets at sign-in
     )
-    app.layout = _shell
+    app.layout = shell.layout
     # On the app, not with @dash.callback at import: a global callback goes only to the first app
     # that serves a request in the process, so a second app (tests) would lack it.
     app.callback(output={"user": Output("shell-user", "children"), "nav": Output("shell-nav", "children")},
-                 inputs={"pathname": Input("shell-url", "pathname")})(shell_for_user)
+                 inputs={"pathname": Input("shell-url", "pathname")})(shell.for_user)
     app.clientside_callback(ClientsideFunction("csi", "toggleNav"), Output("shell-collapse", "is_open"),
                             Input("shell-toggler", "n_clicks"), State("shell-collapse", "is_open"))
     _land_by_role(server)
@@ -223,53 +223,6 @@ def _auth_config(settings: Settings, *, script_hashes: Callable[[], Sequence[str
                       oidc=oidc, script_hashes=script_hashes)
 
 
-def _shell() -> html.Div:
-    """The page frame; no data. The links are filled per user by ``shell_for_user`` (a callback)."""
-    return html.Div([
-        html.A("Skip to main content", href="#main", className="skip-link"),
-        dcc.Location(id="shell-url"),
-        dbc.Navbar(dbc.Container([
-            dbc.NavbarBrand("Children's Services Insight", href="/"),
-            _toggler(),
-            dbc.Collapse([
-                dbc.Nav(id="shell-nav", navbar=True, className="me-auto"),
-                html.Span(id="shell-user", className="csi-user me-3"),
-                html.A("Sign out", href="/logout", className="nav-link csi-user"),
-            ], id="shell-collapse", is_open=False, navbar=True),
-        ], fluid=True), className="csi-navbar", dark=True, expand="lg"),
-        html.Main(dash.page_container, id="main", className="csi-page", tabIndex="-1"),
-    ])
-
-
-def _toggler() -> html.Button:
-    """The narrow-screen navigation button (a named button: dbc.NavbarToggler takes no aria-label)."""
-    attributes: dict[str, object] = {"aria-label": "Show or hide the navigation", "aria-controls": "shell-collapse"}
-    return html.Button(html.Span(className="navbar-toggler-icon"), id="shell-toggler", n_clicks=0, type="button",
-                       className="navbar-toggler", **attributes)  # type: ignore[arg-type]  # aria-* are valid props
-
-
-def _pages_for(user: data_access.policy.Principal | None) -> list[dict[str, object]]:
-    """The navigation pages ``user``'s role may use, in page order (from each page's ``access``)."""
-    pages = sorted((p for p in dash.page_registry.values() if p.get("nav", True)),
-                   key=lambda p: (p.get("order") if isinstance(p.get("order"), int | float) else 999, p["name"]))
-    return [p for p in pages if data_access.policy.may_open_page(user, str(p.get("access", "")))]
-
-
-def landing_path(user: data_access.policy.Principal | None) -> str:
-    """Where ``user`` lands after signing in: the first page their role may use ("/" when none)."""
-    pages = _pages_for(user)
-    return str(pages[0]["relative_path"]) if pages else "/"
-
-
-def shell_for_user(pathname: str | None) -> dict[str, object]:
-    """The header's user text and the navigation links the signed-in user's role may use."""
-    from dashboards._session import header_text
-
-    user = current_app_user()
-    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact")) for p in _pages_for(user)]
-    return {"user": header_text(user), "nav": links}
-
-
 def _open_shared_views(server: Flask) -> None:
     """``/view/<token>``: a shared saved view, opened with the signed-in user's own access (behind login)."""
     @server.get("/view/<token>")
@@ -291,7 +244,7 @@ def _land_by_role(server: Flask) -> None:
         user = current_app_user()
         if user is None or data_access.policy.may_open_page(user, "aggregates"):
             return None
-        target = landing_path(user)
+        target = shell.landing_path(user)
         return redirect(target) if target != "/" else None  # type: ignore[return-value]  # werkzeug's Response
 
 
