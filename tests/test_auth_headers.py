@@ -24,7 +24,7 @@ def _directives(csp: str) -> dict[str, list[str]]:
 def _responses(client, auth):  # type: ignore[no-untyped-def]
     login_page = client.get("/login")
     auth.login("demo-admin")
-    dashboard = client.get("/")
+    dashboard = client.get("/admin")  # a Dash page the administrator uses ("/" sends them here)
     update = client.post("/_dash-update-component", json=SHOW_PICK,
                          headers={"X-CSRFToken": client.get_cookie("_csrf_token").value})
     assert (login_page.status_code, dashboard.status_code, update.status_code) == (200, 200, 200)
@@ -54,7 +54,7 @@ def test_the_dash_page_carries_only_inline_scripts_the_csp_allows(dash_app, clie
     import re
 
     auth.login("demo-admin")
-    page = client.get("/")
+    page = client.get("/admin")
     allowed = _directives(page.headers["Content-Security-Policy"])["script-src"]
     html = re.sub(r"<!--.*?-->", "", page.get_data(as_text=True), flags=re.S)  # e.g. Dash's IE warning
     inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", html, re.S)
