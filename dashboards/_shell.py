@@ -1,7 +1,7 @@
 """The page frame every page sits in: skip link, navbar (collapsing on narrow screens), user, sign out.
 
 No data: the links the signed-in user's role may use are filled by ``for_user`` (a callback), from each
-page's declared ``access`` (``data_access.policy.may_open_page``); ``landing_path`` is where a role
+page's declared ``access`` (``policy.may_open_page``); ``landing_path`` is where a role
 without dashboards lands.
 """
 
@@ -11,10 +11,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-import data_access
 from auth import current_app_user
 from dashboards._session import header_text
-from data_access.policy import Principal
+from data_access import policy
 
 
 def layout() -> html.Div:
@@ -42,14 +41,14 @@ def _toggler() -> html.Button:
                        className="navbar-toggler", **attributes)  # type: ignore[arg-type]  # aria-* are valid props
 
 
-def _pages_for(user: Principal | None) -> list[dict[str, object]]:
+def _pages_for(user: policy.Principal | None) -> list[dict[str, object]]:
     """The navigation pages ``user``'s role may use, in page order (from each page's ``access``)."""
     pages = sorted((p for p in dash.page_registry.values() if p.get("nav", True)),
                    key=lambda p: (p.get("order") if isinstance(p.get("order"), int | float) else 999, p["name"]))
-    return [p for p in pages if data_access.policy.may_open_page(user, str(p.get("access", "")))]
+    return [p for p in pages if policy.may_open_page(user, str(p.get("access", "")))]
 
 
-def landing_path(user: Principal | None) -> str:
+def landing_path(user: policy.Principal | None) -> str:
     """Where ``user`` lands after signing in: the first page their role may use ("/" when none)."""
     pages = _pages_for(user)
     return str(pages[0]["relative_path"]) if pages else "/"
