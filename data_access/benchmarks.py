@@ -83,6 +83,12 @@ def _neighbours() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 @functools.cache
+def _names() -> dict[str, str]:
+    """LA code -> council name (built once, not per card)."""
+    return {code: name for code, (name, _codes) in _neighbours().items()}
+
+
+@functools.cache
 def _figures() -> dict[str, tuple[str, dict[str, tuple[str, float]]]]:
     """measure -> (year, {LA code: (name, value)}), from the shipped CSV."""
     out: dict[str, tuple[str, dict[str, tuple[str, float]]]] = {}
@@ -114,7 +120,7 @@ def benchmark(measure: str, code: str) -> Benchmark | None:
         return None
     label, unit, kind = LABELS[measure]
     year, values = _figures()[measure]
-    names = {c: n for c, (n, _) in _neighbours().items()}
+    names = _names()
     neighbours = tuple((names.get(c, c), values[c][1] if c in values else None) for c in _neighbours()[code][1])
     england = values.get(ENGLAND_CODE)
     own = values.get(code)

@@ -232,19 +232,7 @@ def export_visual(*, user: Principal | None, page: str, visual: str, filters: Ma
     Access exactly as the page itself (the page's data function runs with the same user and
     filters); raises InvalidFilter for an unknown page, chart or format. Records an EXPORT audit
     event on success and an ACCESS_REFUSED event on refusal."""
-    raw = dict(filters or {})
-    try:
-        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not isinstance(visual, str) or \
-                not isinstance(fmt, str) or fmt not in ("csv", "xlsx"):
-            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
-        data = PAGE_FUNCTIONS[page](user=user, filters=raw)
-        chosen = data.visuals.get(visual)
-        if chosen is None or not chosen.available:
-            raise InvalidFilter(f"There is no chart {str(visual)[:30]!r} to export on this page.")
-    except Refused as exc:
-        export.record(user, page=page, visual=visual, fmt=fmt, filters={}, outcome="refused",
-                      reason=f"{type(exc).__name__}: {exc}"[:300])
-        raise
+    data, chosen = _exported(user, page, visual, filters, fmt, ("csv", "xlsx"))
     lines = _context(data, f"{export_context.PAGE_TITLES[page]}: {chosen.title}", user)
     content = export.to_csv(data, chosen, lines) if fmt == "csv" else export.to_xlsx(data, chosen, lines)
     export.record(user, page=page, visual=visual, fmt=fmt, filters=data.filters.to_dict(), rows=len(chosen.frame))
@@ -260,7 +248,7 @@ def export_image(*, user: Principal | None, page: str, visual: str, filters: Map
     """Audit a chart saved as PNG (drawn in the browser from what the page shows) and return the lines
     its caption must carry (title, period, filters, data date, protection). Access exactly as the page
     itself; raises AccessDenied / InvalidFilter (audited) otherwise, so nothing is exported then."""
-    data, chosen = _exported(user, page, visual, filters, "png")
+    data, chosen = _exported(user, page, visual, filters, "png", ("png",))
     lines = _context(data, f"{export_context.PAGE_TITLES[page]}: {chosen.title}", user)
     export.record(user, page=page, visual=visual, fmt="png", filters=data.filters.to_dict())
     return [value if label == "Title" else f"{label}: {value}" for label, value in lines]
@@ -269,24 +257,27 @@ def export_image(*, user: Principal | None, page: str, visual: str, filters: Map
 def export_page_pdf(*, user: Principal | None, page: str, filters: Mapping[str, object] | None) -> export.ExportFile:
     """The whole page as a PDF built on the server (``page_pdf``), stating its context. Access exactly as
     the page itself; records an EXPORT event, or ACCESS_REFUSED on refusal."""
-    data, _ = _exported(user, page, None, filters, "pdf")
+    data = _exported(user, page, None, filters, "pdf", ("pdf",))[0]
     content = page_pdf.page_pdf(data, _context(data, export_context.PAGE_TITLES[page], user))
     export.record(user, page=page, visual="page", fmt="pdf", filters=data.filters.to_dict())
     return export.ExportFile(export.filename(page, "page", "pdf", data.as_of), export.FORMATS["pdf"], content)
 
 
 def _exported(user: Principal | None, page: object, visual: object, filters: Mapping[str, object] | None,
-              fmt: str) -> tuple[PageData, Visual]:
-    """The page's data for an image or PDF export, and the chart (``visual`` None: the page); audited refusal."""
+              fmt: object, formats: tuple[str, ...]) -> tuple[PageData, Visual]:
+    """The page's data for an export in one of ``formats``, and the chart ``visual`` (None: the whole page,
+    whose first chart is returned); InvalidFilter for an unknown page, chart or format, every refusal audited."""
     try:
-        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not (visual is None or isinstance(visual, str)):
-            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {fmt}.")
+        whole_page = visual is None and formats == ("pdf",)  # only the page PDF exports no one chart
+        if not isinstance(page, str) or page not in PAGE_FUNCTIONS or not (whole_page or isinstance(visual, str)) \
+                or not isinstance(fmt, str) or fmt not in formats:
+            raise InvalidFilter(f"Unknown export {str(page)[:30]!r} / {str(fmt)[:10]!r}.")
         data = PAGE_FUNCTIONS[page](user=user, filters=dict(filters or {}))
         chosen = data.visuals.get(visual) if isinstance(visual, str) else next(iter(data.visuals.values()), None)
         if chosen is None or (visual is not None and not chosen.available):
             raise InvalidFilter(f"There is no chart {str(visual)[:30]!r} to export on this page.")
     except Refused as exc:
-        export.record(user, page=str(page)[:40], visual=str(visual or "page"), fmt=fmt, filters={}, outcome="refused",
+        export.record(user, page=str(page), visual=str(visual or "page"), fmt=str(fmt), filters={}, outcome="refused",
                       reason=f"{type(exc).__name__}: {exc}"[:300])
         raise
     return data, chosen
