@@ -144,7 +144,15 @@ def wsgi() -> Flask:
     Called once in each server worker (never preloaded: DuckDB connections must not cross a fork).
     A worker that exits normally signs a last audit checkpoint.
     """
-    server = create_app().server
+    app = create_app()
+    server = app.server
+    # Dash sets up on its first request (before_request), marking itself set up before it has listed
+    # the component scripts it serves; a worker's threads answering a new browser's first burst of
+    # script requests then refused some ("not a registered library") and the page never drew. So a
+    # worker sets Dash up before it serves anything. Here, not in create_app: the setup takes the
+    # process's @callback registrations, which belong to the one app a worker serves.
+    with server.test_request_context("/"):
+        app._setup_server()  # noqa: SLF001  (Dash's own first-request hook, run once, early)
     atexit.register(_final_checkpoint, server.extensions[STORES])
     return server
 

@@ -241,3 +241,20 @@ def test_demo_accounts_another_process_created_count_as_done(configured, monkeyp
         == sorted(DEMO_ACCOUNTS)
     monkeypatch.setattr(users, "find_login", lambda engine, username: None)  # "not there yet" every time
     assert data_access.ensure_demo_accounts(password_hash=lambda: "$argon2id$v=19$m=8,t=1,p=1$x$y") == []
+
+
+def test_a_worker_lists_dashs_scripts_before_its_first_request(tmp_path: Path, demo_store: Path) -> None:
+    """Each worker (``app:wsgi()``) has Dash set up before it serves anything: Dash marks itself set up
+    on a first request before listing the scripts it serves, so a new browser's burst of parallel
+    script requests to a fresh worker was refused ("not a registered library") and the page never
+    drew. Run in a child process: setting Dash up takes the process's page callbacks."""
+    probe = ("import gc, dash, app\n"
+             "server = app.wsgi()\n"
+             "(dash_app,) = [o for o in gc.get_objects() if isinstance(o, dash.Dash)]\n"
+             "print(sorted(dash_app.registered_paths))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=app_env(tmp_path / "data", demo_store),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.strip().splitlines()[-1]
+    for library in ("dash", "dash_bootstrap_components", "plotly"):
+        assert f"'{library}'" in listed, listed
