@@ -1,13 +1,14 @@
-"""The shape every aggregate page shares: a skeleton layout and four thin callbacks.
+"""The shape every aggregate page shares: a skeleton layout and three thin callbacks.
 
-1. ``sync``: URL, slicers, chart clicks, table buttons and drill controls -> the page's view state
-   (``dcc.Store``: filter state only), validated by ``data_access.view_state``.
-2. A clientside callback writes that state to the URL (``history.pushState``), so a view can be
+1. ``view``: URL, slicers, chart clicks, table buttons and drill controls -> the page's view state
+   (``dcc.Store``: filter state only), validated by ``data_access.view_state``, and in the same
+   answer what that state shows (``_rendering.view``: one data_access page call -> cards, figures,
+   summaries, and the tables whose view is open; ``show_tables`` fills one when it is opened).
+   One round trip per change, not two.
+2. A clientside callback writes the state to the URL (``history.pushState``), so a view can be
    bookmarked, shared and reopened; back/forward re-render the page from the URL.
-3. ``render`` (``_rendering``): state -> one data_access page call -> cards, figures, summaries, and
-   the tables whose view is open (``show_tables`` fills one when it is opened).
-4. ``export``: a chart's data as CSV/XLSX (``dcc.Download``), or an audited PNG/PDF in the browser.
-Each callback gets the user with ``current_app_user()`` and makes one data_access call.
+3. ``export``: a chart's data as CSV/XLSX (``dcc.Download``), or an audited PNG/PDF in the browser.
+Each callback gets the user with ``current_app_user()`` and makes its data_access calls.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
     """Register the page's callbacks; ``fetch`` is its data_access page function."""
     p = spec.prefix
     register_options(p, spec.services, need=bool(spec.need), measure=spec.measure, mode_options=_drill.mode_options)
-    _register_sync(spec)
+    _register_view(spec, fetch)
     _drill.register(p, spec.page, fetch)
     clientside_callback(ClientsideFunction("csi", "writeUrl"), Output(fid(p, "urlsink"), "title"),
                         Input(fid(p, "state"), "data"), prevent_initial_call=True)
@@ -105,7 +106,7 @@ def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None
     _saveview.register(p, spec.page)
 
 
-def _register_sync(spec: PageSpec) -> None:
+def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
     p, keys = spec.prefix, [c.key for c in spec.charts]
     graph_ids = [_panels.ids(p, k)["graph"] for k in keys]
     up = {"type": _panels.UP, "page": p, "visual": ALL, "drill": ALL}
@@ -116,7 +117,8 @@ def _register_sync(spec: PageSpec) -> None:
                 "dates_hidden": Output(fid(p, "dates-wrap"), "hidden"),
                 "controls": [Output(fid(p, c), "value") for c in spec.controls],
                 "clicks": [Output(g, "clickData") for g in graph_ids],
-                "alert": Output(fid(p, "alert"), "children"), "goto": Output(fid(p, "goto"), "href")},
+                "alert": Output(fid(p, "alert"), "children"), "goto": Output(fid(p, "goto"), "href"),
+                "view": _rendering.view_outputs(spec)},
         inputs={"search": Input(fid(p, "url"), "search"), "period": Input(fid(p, "period"), "value"),
                 "start": Input(fid(p, "start"), "value"), "end": Input(fid(p, "end"), "value"),
                 "controls": [Input(fid(p, c), "value") for c in spec.controls],
@@ -124,16 +126,16 @@ def _register_sync(spec: PageSpec) -> None:
                 "picks": Input(_panels.pick_id(p), "data"), "ups": Input(up, "n_clicks"),
                 "clear": Input(fid(p, "clear"), "n_clicks")},
         state={"up_values": State(up, "value"), "state": State(fid(p, "state"), "data"),
-               "mode": State(fid(p, "mode"), "value")},
+               "mode": State(fid(p, "mode"), "value"), "open_tables": State(fid(p, "tables"), "data")},
     )
-    def sync(search: object, period: object, start: object, end: object, controls: list, clicks: list,
+    def view(search: object, period: object, start: object, end: object, controls: list, clicks: list,
              picks: object, ups: object, clear: object, up_values: object, state: object,
-             mode: object) -> dict[str, object]:
+             mode: object, open_tables: object) -> dict[str, object]:
         # Every value here may be forged (any JSON): anything of the wrong type counts as absent.
         mode = mode if mode in ("drill", "records") else "filter"
         held = state  # what the store holds (None before the first sync)
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
-        unchanged = _unchanged(spec, len(graph_ids))
+        unchanged = _unchanged(spec, len(graph_ids)) | {"view": _rendering.unchanged(spec)}
         step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
                            period=_text(period), start=_text(start), end=_text(end), clicks=clicks, mode=mode,
                            controls=[_text(v) for v in controls])
@@ -142,9 +144,14 @@ def _register_sync(spec: PageSpec) -> None:
         if step.drill is not None:
             return unchanged | _drill_through(spec, step.state, *step.drill)
         synced = _synced(spec, step.state, len(graph_ids))
-        return _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
-                                             "controls": controls},
-                             clicked=[g == ctx.triggered_id for g in graph_ids])
+        out = _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
+                                            "controls": controls},
+                            clicked=[g == ctx.triggered_id for g in graph_ids])
+        # The page is drawn again only for a new view state (a URL pushed by this page comes back
+        # unchanged), from the state data_access has just validated.
+        out["view"] = _rendering.unchanged(spec) if out["state"] is no_update else \
+            _rendering.view(spec, fetch, synced["state"], open_tables, mode)
+        return out
 
 
 def _only_changes(synced: dict[str, object], *, before: dict[str, object], clicked: list[bool]) -> dict[str, object]:

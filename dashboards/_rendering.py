@@ -1,17 +1,22 @@
-"""An aggregate page's render callbacks: its view state -> one data_access page call -> what it shows.
+"""An aggregate page's view: its (validated) view state -> one data_access page call -> what it shows.
 
-``render`` answers every new view state with the cards, figures, summaries, the card links (records
-mode) and the data tables whose view is open; ``show_tables`` fills a table when its view is opened
-(``assets/csi.js`` keeps the page's list of open tables). Both take the state as any forged JSON:
-``data_access`` validates it and refuses (and audits) what the user may not see.
+``view`` is the render half of the page's one callback (``_page``): a slicer change, a chart click,
+a table button or the URL gives a new view state, and the same request answers with the cards,
+figures, summaries, the card links (records mode) and the data tables whose view is open. One round
+trip per change: before, a sync callback wrote the state to a store and a second request rendered
+it, which cost a person a second wait on every change.
+
+``show_tables`` fills a table when its view is opened (``assets/csi.js`` keeps the page's list of
+open tables). Both take their state as any forged JSON: ``data_access`` validates it and refuses
+(and audits) what the user may not see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dash import Input, Output, State, callback
+from dash import Input, Output, State, callback, no_update
 
 import data_access
 from auth import current_app_user
@@ -23,20 +28,36 @@ if TYPE_CHECKING:
     from dashboards._page import PageSpec
 
 
-def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
-    """The page's render and show_tables callbacks; ``fetch`` is its data_access page function."""
-    p = spec.prefix
+def view_outputs(spec: PageSpec) -> dict[str, Any]:
+    """The outputs the view half of the page's callback writes (grouped as ``render_page`` returns them)."""
+    return outputs(spec) | {"card_links": Output(fid(spec.prefix, "card-links"), "children")}
 
-    @callback(output=outputs(spec) | {"card_links": Output(fid(p, "card-links"), "children")},
-              inputs={"state": Input(fid(p, "state"), "data")},
-              state={"open_tables": State(fid(p, "tables"), "data"), "mode": State(fid(p, "mode"), "value")})
-    def render(state: object, open_tables: object, mode: object) -> dict[str, object]:
-        try:
-            data = _fetched(fetch, state)
-        except data_access.Refused as exc:
-            return render_page(spec, None, str(exc)) | {"card_links": None}
-        return render_page(spec, data, None, shown=_keys(open_tables)) | {
-            "card_links": _drill.card_links(spec.page, data, state, mode)}
+
+def view(spec: PageSpec, fetch: Callable[..., data_access.PageData], state: object, open_tables: object,
+         mode: object) -> dict[str, object]:
+    """What the page shows for the view ``state``, or the refusal data_access gives (it audits it)."""
+    try:
+        data = _fetched(fetch, state)
+    except data_access.Refused as exc:
+        return render_page(spec, None, str(exc)) | {"card_links": None}
+    return render_page(spec, data, None, shown=_keys(open_tables)) | {
+        "card_links": _drill.card_links(spec.page, data, state, mode)}
+
+
+def unchanged(spec: PageSpec) -> dict[str, Any]:
+    """``view_outputs`` with no_update everywhere: the view state did not change."""
+    return _blank(view_outputs(spec))
+
+
+def _blank(group: Any) -> Any:
+    if isinstance(group, dict):
+        return {k: _blank(v) for k, v in group.items()}
+    return no_update
+
+
+def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:
+    """The page's show_tables callback; ``fetch`` is its data_access page function."""
+    p = spec.prefix
 
     @callback(output={c.key: Output(_panels.ids(p, c.key)["table"], "children", allow_duplicate=True)
                       for c in spec.charts},
@@ -61,5 +82,3 @@ def _fetched(fetch: Callable[..., data_access.PageData], state: object) -> data_
 def _keys(value: object) -> set[str]:
     """The chart keys in an (untrusted) list of open table views."""
     return {k for k in value if isinstance(k, str)} if isinstance(value, list) else set()
-
-

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -174,6 +175,37 @@ def post(client: Any, body: object) -> Sent:
 
 def call(client: Any, callback: Mapping[str, Any], inputs: Sequence[object], state: Sequence[object] = ()) -> Sent:
     return post(client, forged_body(callback, inputs, state))
+
+
+def page_views(callbacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The aggregate pages' view callbacks: URL, slicers and clicks in; the state and the KPI cards out."""
+    return [dict(cb) for cb in callbacks
+            if any(isinstance(o["id"], str) and o["id"].endswith("-cards") for o in split_output(cb["output"]))
+            and any(isinstance(i["id"], str) and i["id"].endswith("-url") for i in cb["inputs"])]
+
+
+def view_call(client: Any, callback: Mapping[str, Any], filters: Mapping[str, object], *,
+              open_tables: object = None, via: str = "url") -> Sent:
+    """An aggregate page's view callback asked for the view ``filters`` (a forged view state).
+
+    ``via="url"``: as a link's query string (the URL is the trigger). ``via="state"``: as the page's
+    held state store, with a slicer the filters do not name changed to "All" as the trigger.
+    ``open_tables``: the page's list of open table views (None: none)."""
+    specs = callback["inputs"]
+    ids = [i["id"] if isinstance(i["id"], str) else "" for i in specs]
+    inputs: list[object] = [None] * len(specs)
+    if via == "url":
+        trigger = next(n for n, i in enumerate(ids) if i.endswith("-url"))
+        inputs[trigger] = "?" + urlencode({k: str(v) for k, v in filters.items()})
+    else:
+        trigger = next(n for n, i in enumerate(ids) if i.rsplit("-", 1)[-1] in ("locality", "sex", "age_band")
+                       and i.rsplit("-", 1)[-1] not in filters)
+    state: list[object] = []
+    for spec in callback.get("state") or []:
+        name = spec["id"] if isinstance(spec["id"], str) else ""
+        state.append(dict(filters) if via == "state" and name.endswith("-state") else
+                     (open_tables if name.endswith("-tables") else None))
+    return post(client, forged_body(callback, inputs, state, changed=trigger))
 
 
 def search_refs(request_text: str) -> list[str]:

@@ -396,21 +396,17 @@ ETHNICITY_LABELS = tuple(label for label in codes.ETHNICITY.values()
                          if " " in label or "/" in label or label.endswith("i"))  # distinctive: never other text
 
 
-def _aggregate_renders(world: World, username: str) -> list[dict[str, Any]]:
-    return [cb for cb in world.callbacks[username]
-            if any(isinstance(o["id"], str) and o["id"].endswith("-cards") for o in attack.split_output(cb["output"]))
-            and len(cb["inputs"]) == 1]
+def _aggregate_views(world: World, username: str) -> list[dict[str, Any]]:
+    return attack.page_views(world.callbacks[username])
 
 
-def _every_table(render: dict[str, Any]) -> list[object]:
-    """The render callback's state: every chart's data table open (the tables are rendered too)."""
-    charts = [o["id"].removesuffix("-table") for o in attack.split_output(render["output"])
-              if isinstance(o["id"], str) and o["id"].endswith("-table")]
-    page = next(o["id"].removesuffix("-cards") for o in attack.split_output(render["output"])
-                if isinstance(o["id"], str) and o["id"].endswith("-cards"))
-    keys = [c.removeprefix(f"{page}-") for c in charts]
+def _every_table(view: dict[str, Any]) -> list[str]:
+    """Every chart's key on the page of ``view``: with all of them open, the tables are rendered too."""
+    outs = [o["id"] for o in attack.split_output(view["output"]) if isinstance(o["id"], str)]
+    page = next(o.removesuffix("-cards") for o in outs if o.endswith("-cards"))
+    keys = [o.removeprefix(f"{page}-").removesuffix("-table") for o in outs if o.endswith("-table")]
     assert keys, f"control: {page} has chart tables"
-    return [keys if s["id"].endswith("-tables") else None for s in render.get("state") or []]
+    return keys
 
 
 def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> None:
@@ -419,11 +415,12 @@ def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> N
     role = data_access.policy.ROLES[world.user(username).role]
     assert not role.special_category_aggregates
     client = _client(world, username)
-    renders = _aggregate_renders(world, username)
-    assert renders, "control: the aggregate pages' render callbacks are listed"
+    renders = _aggregate_views(world, username)
+    assert renders, "control: the aggregate pages' view callbacks are listed"
     forged = [{"selection": f"{visual}:sex:F"} for visual in ("by_ethnicity", "by_disability", "factors")]
     sent = [s for s in _sweep(world, username) if s.body["output"] in {cb["output"] for cb in renders}]
-    sent += [attack.call(client, cb, [state], _every_table(cb)) for cb in renders for state in forged]
+    sent += [attack.view_call(client, cb, state, open_tables=_every_table(cb), via=via)
+             for cb in renders for state in forged for via in ("url", "state")]
     shown = [f"{label!r} in {_describe(s)}" for s in sent for label in ETHNICITY_LABELS if label in s.text]
     assert not shown, "\n".join(shown[:10])
     refused = audit.query_events(world.app_engine, action="access_refused", username=username, limit=10_000)
@@ -433,7 +430,7 @@ def test_special_category_breakdowns_never_reach_a_caseworker(world: World) -> N
 def test_a_leader_does_get_the_ethnicity_breakdown(world: World) -> None:
     """The control for the test above: the labels it looks for are what the breakdown shows."""
     client = _client(world, "demo-leader")
-    replies = [attack.call(client, cb, [{}], _every_table(cb)) for cb in _aggregate_renders(world, "demo-leader")]
+    replies = [attack.view_call(client, cb, {}, open_tables=_every_table(cb)) for cb in _aggregate_views(world, "demo-leader")]
     assert any(label in r.text for r in replies for label in ETHNICITY_LABELS)
 
 

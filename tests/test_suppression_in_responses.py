@@ -384,25 +384,14 @@ def manager_client(store: Settings, tmp_path_factory: pytest.TempPathFactory) ->
     yield client, callbacks
 
 
-def _render_callbacks(callbacks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The aggregate pages' render callbacks: they write KPI cards from the page's filter state."""
-    out = []
-    for cb in callbacks:
-        outs = [o["id"] for o in attack.split_output(cb["output"]) if isinstance(o["id"], str)]
-        if any(o.endswith("-cards") for o in outs) and len(cb["inputs"]) == 1:
-            out.append(cb)
-    return out
-
-
 def test_kpi_cards_over_http_show_no_count_from_1_to_5(store: Settings, manager_client: tuple[Any, list]) -> None:
     client, callbacks = manager_client
-    renders = _render_callbacks(callbacks)
-    assert renders, "control: the aggregate pages' render callbacks are listed"
+    renders = attack.page_views(callbacks)
+    assert renders, "control: the aggregate pages' view callbacks are listed"
     threshold, shown, problems = store.suppression_threshold, 0, []
     for cb in renders:
         for filters in combinations(cb["output"], 2)[:5]:
-            state = [[] if "tables" in str(s["id"]) else None for s in cb.get("state") or []]  # tables closed
-            reply = attack.call(client, cb, [_clean(filters)], state)
+            reply = attack.view_call(client, cb, _clean(filters), open_tables=[])  # tables closed
             assert reply.status == 200, f"{cb['output'][:40]} {filters}: {reply.status} {reply.error}"
             for component_id, props in json.loads(reply.text)["response"].items():
                 for key, texts in _cards(props.get("children")):
