@@ -65,6 +65,7 @@ def layout(spec: PageSpec) -> html.Div:
         dcc.Location(id=fid(p, "url"), refresh=False),
         dcc.Location(id=fid(p, "goto"), refresh=True),  # drill-through to the records page
         dcc.Store(id=fid(p, "state"), storage_type="memory"),
+        dcc.Store(id=fid(p, "drawn"), storage_type="memory"),  # digests of what the page shows (_rendering.view)
         dcc.Store(id=_panels.pick_id(p), storage_type="memory"),  # a table row's button (assets/csi.js)
         dcc.Store(id=fid(p, "tables"), storage_type="memory", data=[]),  # charts whose table is open (csi.js)
         dcc.Download(id=fid(p, "download")),
@@ -118,7 +119,7 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
                 "controls": [Output(fid(p, c), "value") for c in spec.controls],
                 "clicks": [Output(g, "clickData") for g in graph_ids],
                 "alert": Output(fid(p, "alert"), "children"), "goto": Output(fid(p, "goto"), "href"),
-                "view": _rendering.view_outputs(spec)},
+                "view": _rendering.view_outputs(spec), "drawn": Output(fid(p, "drawn"), "data")},
         inputs={"search": Input(fid(p, "url"), "search"), "period": Input(fid(p, "period"), "value"),
                 "start": Input(fid(p, "start"), "value"), "end": Input(fid(p, "end"), "value"),
                 "controls": [Input(fid(p, c), "value") for c in spec.controls],
@@ -126,16 +127,17 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
                 "picks": Input(_panels.pick_id(p), "data"), "ups": Input(up, "n_clicks"),
                 "clear": Input(fid(p, "clear"), "n_clicks")},
         state={"up_values": State(up, "value"), "state": State(fid(p, "state"), "data"),
-               "mode": State(fid(p, "mode"), "value"), "open_tables": State(fid(p, "tables"), "data")},
+               "mode": State(fid(p, "mode"), "value"), "open_tables": State(fid(p, "tables"), "data"),
+               "drawn": State(fid(p, "drawn"), "data")},
     )
     def view(search: object, period: object, start: object, end: object, controls: list, clicks: list,
              picks: object, ups: object, clear: object, up_values: object, state: object,
-             mode: object, open_tables: object) -> dict[str, object]:
+             mode: object, open_tables: object, drawn: object) -> dict[str, object]:
         # Every value here may be forged (any JSON): anything of the wrong type counts as absent.
         mode = mode if mode in ("drill", "records") else "filter"
         held = state  # what the store holds (None before the first sync)
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
-        unchanged = _unchanged(spec, len(graph_ids)) | {"view": _rendering.unchanged(spec)}
+        unchanged = _unchanged(spec, len(graph_ids)) | {"view": _rendering.unchanged(spec), "drawn": no_update}
         step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
                            period=_text(period), start=_text(start), end=_text(end), clicks=clicks, mode=mode,
                            controls=[_text(v) for v in controls])
@@ -149,8 +151,9 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
                             clicked=[g == ctx.triggered_id for g in graph_ids])
         # The page is drawn again only for a new view state (a URL pushed by this page comes back
         # unchanged), from the state data_access has just validated.
-        out["view"] = _rendering.unchanged(spec) if out["state"] is no_update else \
-            _rendering.view(spec, fetch, synced["state"], open_tables, mode)
+        if out["state"] is no_update:
+            return out | {"view": _rendering.unchanged(spec), "drawn": no_update}
+        out["view"], out["drawn"] = _rendering.view(spec, fetch, synced["state"], open_tables, mode, drawn)
         return out
 
 

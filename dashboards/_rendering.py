@@ -13,10 +13,12 @@ open tables). Both take their state as any forged JSON: ``data_access`` validate
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dash import Input, Output, State, callback, no_update
+from plotly.io.json import to_json_plotly
 
 import data_access
 from auth import current_app_user
@@ -34,14 +36,35 @@ def view_outputs(spec: PageSpec) -> dict[str, Any]:
 
 
 def view(spec: PageSpec, fetch: Callable[..., data_access.PageData], state: object, open_tables: object,
-         mode: object) -> dict[str, object]:
-    """What the page shows for the view ``state``, or the refusal data_access gives (it audits it)."""
+         mode: object, drawn: object) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the page shows for the view ``state`` (or the refusal data_access gives, and audits), as
+    the outputs that differ from what it drew last, and the digests of what it now shows.
+
+    ``drawn``: the digests of the last view's outputs (the page's ``drawn`` store; forged ones only
+    leave outputs undrawn). An output the page already shows is sent as no_update: every prop a
+    callback sends makes the browser's renderer update and re-render that component, and a slicer
+    change leaves most titles, notes and levels as they were. Closed data tables are left as they
+    are (``show_tables`` fills one when it is opened); the card links are always sent."""
+    keys = _keys(open_tables)
     try:
         data = _fetched(fetch, state)
     except data_access.Refused as exc:
-        return render_page(spec, None, str(exc)) | {"card_links": None}
-    return render_page(spec, data, None, shown=_keys(open_tables)) | {
-        "card_links": _drill.card_links(spec.page, data, state, mode)}
+        out = render_page(spec, None, str(exc)) | {"card_links": None}
+    else:
+        out = render_page(spec, data, None, shown=keys)
+        out["card_links"] = _drill.card_links(spec.page, data, state, mode)
+        charts: Any = out["charts"]
+        for key, chart in charts.items():
+            if key not in keys:
+                chart["table"] = no_update
+    before = {k: v for k, v in drawn.items() if isinstance(k, str)} if isinstance(drawn, dict) else {}
+    digests: dict[str, str] = {}
+    _keep_new(out, view_outputs(spec), "", before, digests)
+    return out, digests
+
+
+# Always sent (or left, for a closed table): other callbacks write them too.
+UNCACHED = frozenset({"card_links", "table"})
 
 
 def unchanged(spec: PageSpec) -> dict[str, Any]:
@@ -53,6 +76,21 @@ def _blank(group: Any) -> Any:
     if isinstance(group, dict):
         return {k: _blank(v) for k, v in group.items()}
     return no_update
+
+
+def _keep_new(values: dict[str, Any], group: dict[str, Any], prefix: str, before: dict[str, str],
+              digests: dict[str, str]) -> None:
+    """Replace in ``values`` (shaped as the output ``group``) each output whose digest is in ``before``."""
+    for key, spec in group.items():
+        if isinstance(spec, dict):
+            _keep_new(values[key], spec, f"{prefix}{key}.", before, digests)
+            continue
+        if key in UNCACHED or values[key] is no_update:
+            continue
+        path = f"{prefix}{key}"
+        digests[path] = hashlib.blake2b(to_json_plotly(values[key]).encode(), digest_size=8).hexdigest()
+        if before.get(path) == digests[path]:
+            values[key] = no_update
 
 
 def register(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -> None:

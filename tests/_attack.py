@@ -185,26 +185,28 @@ def page_views(callbacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def view_call(client: Any, callback: Mapping[str, Any], filters: Mapping[str, object], *,
-              open_tables: object = None, via: str = "url") -> Sent:
+              open_tables: object = None, via: str = "url", drawn: object = None) -> Sent:
     """An aggregate page's view callback asked for the view ``filters`` (a forged view state).
 
     ``via="url"``: as a link's query string (the URL is the trigger). ``via="state"``: as the page's
-    held state store, with a slicer the filters do not name changed to "All" as the trigger.
-    ``open_tables``: the page's list of open table views (None: none)."""
+    held state store, with the period slicer changed as the trigger (the page is drawn only for a
+    state that changed).
+    ``open_tables``: the page's list of open table views (None: none); ``drawn``: the page's store of
+    what it already shows (the digests the last answer gave; None: nothing drawn yet)."""
     specs = callback["inputs"]
     ids = [i["id"] if isinstance(i["id"], str) else "" for i in specs]
     inputs: list[object] = [None] * len(specs)
     if via == "url":
         trigger = next(n for n, i in enumerate(ids) if i.endswith("-url"))
         inputs[trigger] = "?" + urlencode({k: str(v) for k, v in filters.items()})
-    else:
-        trigger = next(n for n, i in enumerate(ids) if i.rsplit("-", 1)[-1] in ("locality", "sex", "age_band")
-                       and i.rsplit("-", 1)[-1] not in filters)
+    else:  # the period set to 3 months (6 if the filters say 3) changes the state, as a slicer would
+        trigger = next(n for n, i in enumerate(ids) if i.endswith("-period"))
+        inputs[trigger] = "m6" if str(filters.get("period_months")) == "3" else "m3"
     state: list[object] = []
     for spec in callback.get("state") or []:
         name = spec["id"] if isinstance(spec["id"], str) else ""
         state.append(dict(filters) if via == "state" and name.endswith("-state") else
-                     (open_tables if name.endswith("-tables") else None))
+                     open_tables if name.endswith("-tables") else drawn if name.endswith("-drawn") else None)
     return post(client, forged_body(callback, inputs, state, changed=trigger))
 
 
