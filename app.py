@@ -34,6 +34,7 @@ from auth import (
     init_auth,
     parse_group_map,
 )
+from dashboards import _plotlyjs as plotlyjs
 from dashboards import _shell as shell
 from dashboards._requests import install_callback_checks
 from model.settings import Settings
@@ -82,13 +83,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "dashboards"),  # type: ignore[arg-type]  # Dash annotates server as bool | Callable[[], Any]; a Flask app is documented
-        assets_folder=str(HERE / "assets"),
+        assets_folder=str(HERE / "assets"), assets_ignore=plotlyjs.ASSETS_IGNORE,
         # Layouts are skeletons and callbacks are registered up front, so Dash need not build a
         # validation layout from every page (which it would ship to every visitor).
         suppress_callback_exceptions=True,
         title="Children's Services Insight", update_title=None,  # type: ignore[arg-type]  # Dash annotates str; None is documented
         csrf_token_name=csrf_cookie_name(settings.https),  # the cookie auth sets at sign-in
     )
+    plotlyjs.use_partial_bundle(app, HERE / "assets")
     app.layout = shell.layout
     # On the app, not with @dash.callback at import: a global callback goes only to the first app
     # that serves a request in the process, so a second app (tests) would lack it.

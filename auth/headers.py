@@ -15,6 +15,11 @@ from flask import Flask, request
 
 # Static files with no data in them: cacheable. Everything else may carry data: no-store.
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+# Dash links each asset with its modification time (``/assets/csi.js?m=1712345678.9``): a changed file
+# gets a new URL, so a browser may keep one for a year without asking again (Flask's own static
+# answers say no-cache: revalidate on every page). Dash's fingerprinted component suites already
+# carry max-age=31536000; an asset linked without ``m`` (the sign-in page's CSS) still revalidates.
+STAMPED_ASSET_CACHE = "public, max-age=31536000, immutable"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -52,7 +57,9 @@ def install_headers(server: Flask, *, https: bool, script_hashes: Callable[[], S
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         if https:
             headers["Strict-Transport-Security"] = HSTS
-        if not request.path.startswith(STATIC_PREFIXES):
+        if request.path.startswith("/assets/") and request.args.get("m") and response.status_code in (200, 304):
+            headers["Cache-Control"] = STAMPED_ASSET_CACHE
+        elif not request.path.startswith(STATIC_PREFIXES):
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
             headers.pop("ETag", None)

@@ -204,7 +204,8 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=2, help="slicer changes per page per round")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages for slicer changes "
+                        "(\"\": sign-in only)")
     parser.add_argument("--trace", type=Path, help="write a performance trace of one change per page here")
     args = parser.parse_args()
     checkouts = dict(args.checkout) or {"this": HERE.parent}
@@ -212,8 +213,9 @@ def main() -> int:
     if not (data_dir / "analytics.duckdb").exists():
         subprocess.run([sys.executable, "app.py", "build-demo", "--scale", f"{args.scale:g}"], cwd=HERE.parent,
                        env={**os.environ, "CSI_DATA_DIR": str(data_dir), "CSI_DEMO": "1"}, check=True)
+    pages = [p for p in args.pages.split(",") if p]
     results = measure(checkouts, data_dir, rounds=args.rounds, signins=args.signins, changes=args.changes,
-                      port=args.port, workers=args.workers, pages=args.pages.split(","), trace=args.trace)
+                      port=args.port, workers=args.workers, pages=pages, trace=args.trace)
     print(f"store: {data_dir / 'analytics.duckdb'}; gunicorn --workers {args.workers}; Chromium {CHROMIUM}; "
           f"{args.rounds} rounds alternating {', '.join(checkouts)}")
     report(results)

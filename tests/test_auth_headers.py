@@ -78,6 +78,19 @@ def test_static_files_may_be_cached_but_nothing_else(client) -> None:  # type: i
     assert client.get("/").headers["Cache-Control"] == "no-store"  # even a redirect to the login page
 
 
+def test_assets_linked_with_their_modification_time_are_kept_for_a_year(client, auth) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    auth.login("demo-leader")
+    stamped = re.findall(r'(?:src|href)="(/assets/[^"]+\?m=[^"]+)"', client.get("/").get_data(as_text=True))
+    assert {u.split("?")[0] for u in stamped} >= {"/assets/csi.js", "/assets/house.css"}
+    for url in stamped:
+        with client.get(url) as response:
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+    with client.get("/assets/house.css") as unstamped:  # as the sign-in page links it: revalidated
+        assert "max-age" not in unstamped.headers.get("Cache-Control", "")
+
+
 def test_forms_may_post_to_the_openid_provider_when_configured(settings) -> None:  # type: ignore[no-untyped-def]
     import app as app_module
 

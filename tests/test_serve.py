@@ -256,5 +256,6 @@ def test_a_worker_lists_dashs_scripts_before_its_first_request(tmp_path: Path, d
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     listed = done.stdout.strip().splitlines()[-1]
-    for library in ("dash", "dash_bootstrap_components", "plotly"):
+    # Not plotly: Plotly.js is the vendored basic bundle on a route of its own (tests/test_plotlyjs.py).
+    for library in ("dash", "dash_bootstrap_components", "dash_ag_grid"):
         assert f"'{library}'" in listed, listed
