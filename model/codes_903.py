@@ -173,8 +173,10 @@ YES_NO = {"0": "No", "1": "Yes"}
 NUMBER_OF_ADOPTERS = {"1": "Single adopter", "2": "Two adopters"}
 SEX_OF_ADOPTERS = {"M1": "Single male", "F1": "Single female", "MM": "Male couple", "FF": "Female couple",
                    "MF": "Mixed-sex couple"}
-LEGAL_STATUS_OF_ADOPTERS = {"L0": "Married couple", "L11": "Civil partners", "L12": "Unmarried couple",
-                            "L2": "Single adopter", "L3": "Other", "L4": "Not known"}
+# As the DfE's validation rules read them (514, 517-520, 524; data-to-insight's csc-validator).
+LEGAL_STATUS_OF_ADOPTERS = {"L0": "Single adopter", "L11": "Married couple (different sex)",
+                            "L12": "Married couple (same sex)", "L2": "Civil partners",
+                            "L3": "Unmarried couple (different sex)", "L4": "Unmarried couple (same sex)"}
 REASON_PLACED_CEASED = {
     "RD1": "The child was placed for adoption", "RD2": "The child's needs changed after the decision",
     "RD3": "The court's decision changed", "RD4": "Any other reason",

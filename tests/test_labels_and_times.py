@@ -38,3 +38,20 @@ def test_the_records_grid_shows_labels_not_codes() -> None:
 ])
 def test_a_typed_filter_may_be_the_label_or_the_code(column: str, typed: object, code: object) -> None:
     assert records_page.code_of(column, typed) == code
+
+
+def test_the_adopters_legal_status_labels_say_what_the_loader_checks() -> None:
+    """LS_ADOPTR's labels agree with the rules the 903 loader applies to SEX_ADOPTR (514, 517-520, 524):
+    L0 was labelled "Married couple" although the rules (and the loader) treat it as a single adopter."""
+    from model.codes_903 import LEGAL_STATUS_OF_ADOPTERS as labels
+    from refresh.ingest.ssda903_family import ADOPTER_SEXES
+
+    assert set(labels) == set(ADOPTER_SEXES)
+    for code, (_rule, sexes, words) in ADOPTER_SEXES.items():
+        label = labels[code].lower()
+        assert ("single" in label) == (set(sexes) <= {"M1", "F1"}), code
+        assert ("unmarried" in label) == ("unmarried" in words), code
+        assert ("married" in label) == ("married" in words), code
+        assert ("civil" in label) == ("civil" in words), code
+        assert ("different sex" in label) == ("different-sex" in words), code
+        assert ("same sex" in label) == ("same-sex" in words), code
