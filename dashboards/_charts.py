@@ -1,8 +1,7 @@
 """Figures and text summaries for a suppressed ``Visual`` (pure: frame in, figure dict out).
 
-Built as the plain figure dict Plotly.js reads (what ``go.Figure(...).to_plotly_json()`` would give,
-with the default template trimmed to the bar traces used): a ``go.Figure`` costs ~10 ms to build
-and serialise (it deep-copies its template twice), the dict next to nothing. Every number drawn,
+Built as the plain figure dict Plotly.js reads: a ``go.Figure`` costs ~10 ms to build and serialise
+(it deep-copies its template twice), the dict next to nothing. Every number drawn,
 hovered or put in ``customdata`` comes from the visual's suppressed frame: a ``c`` is drawn as an
 empty bar labelled "c". The selected category (cross-filter) is outlined and the others faded, and
 the selection is also named in text above the chart, so colour is never the only cue; series differ
@@ -12,13 +11,24 @@ Plotly.js renders a subset of HTML in any text it draws (category labels, hover 
 annotations): ``<a href>`` becomes a live link. Labels come from the council's files (a team's name),
 so every text put into a figure goes through ``plain``, which escapes ``&``, ``<`` and ``>`` (Plotly
 shows the entities as the characters themselves).
+
+Cheap to redraw. A slicer change redraws every chart on the page (``Plotly.react``, one after another
+in one task), so a figure carries only what Plotly needs and nothing that makes it measure or coerce
+more than the look requires (``bench/plotly_react.py`` times it; the settings below were each
+measured there, and the charts drawn with them are pixel-identical to those drawn with plotly.py's
+default template):
+- no ``template``: plotly.py's default one is ~70 layout keys (polar, ternary, scene, geo, colour
+  scales, ...) that Plotly coerces on every draw; the few of its settings these charts show are
+  written out instead (``_look``, ``_BAR_LINE``, ``_PATTERN``, the zero line);
+- ``ticklabeloverflow: "allow"``: labels are never clipped here (the margins fit them, see
+  ``_margins``), and Plotly's default on a linear axis ("hide past div") measures every tick label
+  on every draw to decide what to hide;
+- an axis title only where there is one (the "%" of a percentage): a title ``standoff`` also makes
+  Plotly measure all the axis's tick labels;
+- no ``legend`` settings on a chart without a legend (they are coerced even then).
 """
 
 from __future__ import annotations
-
-import functools
-
-import plotly.io as pio
 
 from dashboards._components import format_value
 from data_access import NOT_APPLICABLE, SUPPRESSED, Visual
@@ -26,6 +36,14 @@ from data_access import NOT_APPLICABLE, SUPPRESSED, Visual
 COLOURS = ["#1f4e79", "#b34700", "#3f7f3f", "#6b4c9a", "#8a5a00", "#2b6f77", "#a4262c"]
 PATTERNS = ["", "/", ".", "x", "-", "|", "+"]
 INK, GRID = "#1d2433", "#e3e7ee"
+# What plotly.py's default template gave these charts and they still show: hover labels aligned left,
+# numeric-looking strings kept as categories, a thin light outline round each bar, its pattern style.
+_BAR_LINE: dict[str, object] = {"color": "#E5ECF6", "width": 0.5}
+_PATTERN: dict[str, object] = {"fillmode": "overlay", "size": 10, "solidity": 0.2}
+
+
+def _look() -> dict[str, object]:
+    return {"hovermode": "closest", "hoverlabel": {"align": "left"}, "autotypenumbers": "strict"}
 
 
 def plain(text: object) -> str:
@@ -54,9 +72,9 @@ def figure(visual: Visual) -> dict:
         shown = cols[column]
         values = [_number(v) for v in shown]
         text = [plain(format_value(v, visual.unit)) for v in shown]
-        marker: dict[str, object] = {"color": COLOURS[i % len(COLOURS)]}
+        marker: dict[str, object] = {"color": COLOURS[i % len(COLOURS)], "line": dict(_BAR_LINE)}
         if i:
-            marker["pattern"] = {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff"}
+            marker["pattern"] = {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff", **_PATTERN}
         if selected is not None:
             marker["opacity"] = [1.0 if code == selected else 0.35 for code in codes]
             marker["line"] = {"color": INK, "width": [3 if code == selected else 0 for code in codes]}
@@ -72,22 +90,26 @@ def figure(visual: Visual) -> dict:
         ))
     height = max(260, 28 * len(labels) + 90) if horizontal else 340
     percent = visual.unit == "percent"
-    value_axis = {"rangemode": "tozero", "gridcolor": GRID, "title": {"text": "%" if percent else ""},
-                  "automargin": False}
-    category_axis: dict[str, object] = {"type": "category", "automargin": False}
+    value_axis: dict[str, object] = {"rangemode": "tozero", "gridcolor": GRID, "zerolinecolor": "#fff",
+                                     "zerolinewidth": 2, "automargin": False, "ticklabeloverflow": "allow"}
+    if percent:
+        value_axis["title"] = {"text": "%", "standoff": 15}
+    category_axis: dict[str, object] = {"type": "category", "automargin": False, "showgrid": False,
+                                        "ticklabeloverflow": "allow"}
     margin = _margins(labels, traces, horizontal=horizontal, percent=percent, stacked=visual.kind == "stack")
     if not horizontal:
         category_axis["tickangle"] = margin.pop("tickangle")
-    return {"data": traces, "layout": {
+    layout = {
         "barmode": "stack" if visual.kind == "stack" else "group", "height": height + margin["b"] - 40,
         "margin": margin, "plot_bgcolor": "#fff", "paper_bgcolor": "#fff",
         "font": {"color": INK}, "showlegend": len(columns) > 1,
-        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-        "clickmode": "event", "dragmode": False,
+        "clickmode": "event", "dragmode": False, **_look(),
         "xaxis": value_axis if horizontal else category_axis,
         "yaxis": {"autorange": "reversed", **category_axis} if horizontal else value_axis,
-        "template": template(),
-    }}
+    }
+    if len(columns) > 1:
+        layout["legend"] = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+    return {"data": traces, "layout": layout}
 
 
 CHAR_PX = 7  # a 12px label's average character width, rounded up
@@ -110,18 +132,12 @@ def _margins(labels: list[str], traces: list[dict], *, horizontal: bool, percent
     return {"l": numbers, "r": 10, "t": legend, "b": bottom, "tickangle": -45 if tilted else 0}
 
 
-@functools.cache
-def template() -> dict:
-    """The default plotly template as go.Figure applies it, trimmed to the bar traces drawn here."""
-    full = pio.templates[pio.templates.default].to_plotly_json()
-    return {"data": {"bar": full.get("data", {}).get("bar", [])}, "layout": full.get("layout", {})}
-
-
 def empty(message: str) -> dict:
     return {"data": [], "layout": {
         "annotations": [{"text": plain(message), "showarrow": False, "font": {"size": 14}}],
         "xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": 160, "plot_bgcolor": "#fff",
-        "paper_bgcolor": "#fff", "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "template": template()}}
+        "paper_bgcolor": "#fff", "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "font": {"color": "#2a3f5f"}}}  # the message's colour as plotly.py's default template had it
 
 
 def summary(visual: Visual, period_label: str) -> str:
