@@ -282,6 +282,8 @@ open_spells = sa.Table(
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=True, comment="NULL: still open"),
     *_child_copies(),
+    sa.Column("prev_end", sa.Date, nullable=True, comment="end of the child's previous spell of this service; "
+                                                            "NULL: the first"),
 )
 
 # Child-level tables in load order (parents first).
@@ -316,7 +318,8 @@ DERIVED_TABLES = (open_spells,)  # computed from them at refresh
 ANY_SERVICE = "*"
 # The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
 # bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
-STORE_LAYOUT = "4"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903
+STORE_LAYOUT = "5"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903;
+# 5: open_spells.prev_end, spells stored by service and latest end first
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),
