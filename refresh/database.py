@@ -199,6 +199,8 @@ def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.D
             parents[name] = child_copies(frame)
         elif name == schema.cin_episodes.name:
             parents[name] = episode_copies(frame)
+        if name in schema.ROW_ORDER:  # stored in this order: DuckDB's zone maps skip row groups outside a range
+            frame = frame.sort_values(list(schema.ROW_ORDER[name]), na_position="last", kind="stable")
         bulk_insert(conn, tables[name], frame)
     derive_open_spells(conn)
     meta = schema.store_metadata
