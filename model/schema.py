@@ -319,10 +319,11 @@ ANY_SERVICE = "*"
 # The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
 # bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
 STORE_LAYOUT = "5"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903;
-# 5: open_spells.prev_end, spells stored by service and latest end first; involvements stored by end date
+# 5: open_spells.prev_end, spells stored by service and latest end first; involvements and CIN episodes
+# stored by end date
 # Rows of these tables are stored in this order (NULLs last): a period's ended, started or open rows
 # then lie in few row groups, and DuckDB reads only those (its zone maps; the figures do not depend on it).
-ROW_ORDER = {"involvements": ("end_date", "start_date")}
+ROW_ORDER = {"involvements": ("end_date", "start_date"), "cin_episodes": ("closure_date", "referral_date")}
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),
