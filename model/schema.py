@@ -274,7 +274,8 @@ allocations = sa.Table(
 # involvements merged into disjoint spells, per service and across all services (service "*"). On any
 # day a child has at most one open spell per service value, so "children open on the day" is a
 # count of rows, with no DISTINCT over millions of involvements (service_users uses it when the
-# page's conditions are only the child's attributes and at most one service).
+# page's conditions are only the child's attributes and at most one service). ``prev_end`` makes
+# "children with an involvement in a period" a count of rows too (aggregates/spells.py).
 open_spells = sa.Table(
     "open_spells", metadata,
     _fk("child_id", "children"),
