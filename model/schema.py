@@ -274,7 +274,8 @@ allocations = sa.Table(
 # involvements merged into disjoint spells, per service and across all services (service "*"). On any
 # day a child has at most one open spell per service value, so "children open on the day" is a
 # count of rows, with no DISTINCT over millions of involvements (service_users uses it when the
-# page's conditions are only the child's attributes and at most one service).
+# page's conditions are only the child's attributes and at most one service). ``prev_end`` makes
+# "children with an involvement in a period" a count of rows too (aggregates/spells.py).
 open_spells = sa.Table(
     "open_spells", metadata,
     _fk("child_id", "children"),
@@ -282,6 +283,8 @@ open_spells = sa.Table(
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=True, comment="NULL: still open"),
     *_child_copies(),
+    sa.Column("prev_end", sa.Date, nullable=True, comment="end of the child's previous spell of this service; "
+                                                            "NULL: the first"),
 )
 
 # Child-level tables in load order (parents first).
@@ -316,7 +319,12 @@ DERIVED_TABLES = (open_spells,)  # computed from them at refresh
 ANY_SERVICE = "*"
 # The analytics store's layout (its tables and columns), recorded in store_metadata by every build:
 # bump it when they change, so an older store is rebuilt (demo) or refused with a clear message.
-STORE_LAYOUT = "4"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903
+STORE_LAYOUT = "5"  # 2: child and episode copies on fact tables, open_spells; 3: record keys; 4: SSDA903;
+# 5: open_spells.prev_end, spells stored by service and latest end first; involvements and CIN episodes
+# stored by end date
+# Rows of these tables are stored in this order (NULLs last): a period's ended, started or open rows
+# then lie in few row groups, and DuckDB reads only those (its zone maps; the figures do not depend on it).
+ROW_ORDER = {"involvements": ("end_date", "start_date"), "cin_episodes": ("closure_date", "referral_date")}
 
 INDEXES = (
     ("cin_episodes", "child_id"), ("cin_episodes", "referral_date"), ("assessments", "child_id"),

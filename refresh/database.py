@@ -199,6 +199,8 @@ def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.D
             parents[name] = child_copies(frame)
         elif name == schema.cin_episodes.name:
             parents[name] = episode_copies(frame)
+        if name in schema.ROW_ORDER:  # stored in this order: DuckDB's zone maps skip row groups outside a range
+            frame = frame.sort_values(list(schema.ROW_ORDER[name]), na_position="last", kind="stable")
         bulk_insert(conn, tables[name], frame)
     derive_open_spells(conn)
     meta = schema.store_metadata
@@ -210,7 +212,10 @@ def _load_all(conn: sa.Connection, frames: Callable[[], Iterator[tuple[str, pd.D
 def derive_open_spells(conn: sa.Connection) -> None:
     """Fill ``open_spells`` from ``involvements`` (gaps and islands, in SQL on every engine): per child
     and service, and per child across services, involvements that overlap or touch are merged, so the
-    spells of one (child, service) are disjoint and a day is inside at most one of them."""
+    spells of one (child, service) are disjoint and a day is inside at most one of them. Each spell
+    also gets the end of the child's previous spell of that service (``prev_end``), and rows go in by
+    service and then latest end first: the spells open on a day, or overlapping a period that ends
+    with the data, are the first rows of their service (DuckDB skips the row groups after them)."""
     inv = schema.involvements.c
     far = sa.literal(dt.date(9999, 12, 31), sa.Date)  # "not ended", comparable and orderable (a bound date)
     ends = sa.func.coalesce(inv.end_date, far)
@@ -228,11 +233,16 @@ def derive_open_spells(conn: sa.Connection) -> None:
                                           order_by=[m.start_date, m.end_date, m.involvement_id], rows=(None, 0))
         numbered = sa.select(marked, spell.label("spell")).subquery("numbered")
         n = numbered.c
-        last = sa.func.max(n.end_date)
-        spells = sa.select(n.child_id, n.service, sa.func.min(n.start_date), sa.case((last == far, None), else_=last),
-                           *(sa.func.max(n[c.name]) for c in copies)).group_by(n.child_id, n.service, n.spell)
-        conn.execute(schema.open_spells.insert().from_select(
-            ["child_id", "service", "start_date", "end_date", *(c.name for c in copies)], spells))
+        names = ["child_id", "service", "start_date", "end_date", *(c.name for c in copies)]
+        merged = sa.select(n.child_id, n.service, sa.func.min(n.start_date).label("start_date"),
+                           sa.func.max(n.end_date).label("end_date"),
+                           *(sa.func.max(n[c.name]).label(c.name) for c in copies)
+                           ).group_by(n.child_id, n.service, n.spell).subquery("merged")
+        s = merged.c
+        prev_end = sa.func.lag(s.end_date).over(partition_by=[s.child_id, s.service], order_by=s.start_date)
+        spells = sa.select(s.child_id, s.service, s.start_date, sa.case((s.end_date == far, None), else_=s.end_date),
+                           *(s[c.name] for c in copies), prev_end).order_by(s.service, s.end_date.desc(), s.start_date)
+        conn.execute(schema.open_spells.insert().from_select([*names, "prev_end"], spells))
 
 
 def _build_duckdb(path: Path, load: Callable[[sa.Connection], None]) -> None:

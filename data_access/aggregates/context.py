@@ -34,7 +34,8 @@ class Measure:
     (``rkey``: each row is a unit, e.g. a referral; ``child_rkey`` where each row is one child, e.g. an
     open spell). ``children``: the distinct children (``child`` column) among them, keyed by the
     child's key: ``sum(DISTINCT child * 4096 + child_rkey)`` is congruent to the sum of the distinct
-    children's keys mod 4096, as each child has one key."""
+    children's keys mod 4096, as each child has one key; the count is ``count(DISTINCT`` of the same
+    expression, so the engine finds the distinct children once for both."""
 
     cond: sa.ColumnElement[bool] | None = None
     key: str = "rkey"
@@ -42,9 +43,13 @@ class Measure:
 
     def sql(self, source: sa.FromClause) -> tuple[sa.ColumnElement, sa.ColumnElement]:
         if self.child is not None:
-            n: sa.ColumnElement = sa.func.count(sa.distinct(self.child))
-            k: sa.ColumnElement = sa.func.sum(sa.distinct(sa.cast(self.child, sa.BigInteger) * KEY_SPACE +
-                                                          source.c.child_rkey))
+            # One DISTINCT expression for both (the engine dedups once, not twice): a child has one key,
+            # so its distinct values are the distinct children. A child without a key (not in
+            # ``children``) still counts and adds 0 (mod 4096) to the key sum, as before.
+            unit = sa.distinct(sa.cast(self.child, sa.BigInteger) * sa.literal_column(str(KEY_SPACE))
+                               + sa.func.coalesce(source.c.child_rkey, sa.literal_column("0")))
+            n: sa.ColumnElement = sa.func.count(unit)
+            k: sa.ColumnElement = sa.func.sum(unit)
         else:
             n, k = sa.func.count(), sa.func.sum(source.c[self.key])
         if self.cond is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from data_access import policy, protection
+from data_access.aggregates import spells
 from data_access.aggregates._facts import INV, conditions
 from data_access.aggregates.context import Grouped, children
 from data_access.aggregates.scope import Period
@@ -39,6 +40,9 @@ def base_query(filters: Filters, period: Period, *, services: tuple[str, ...] | 
     the user's services), to ride along in the page's statement; None for the whole area."""
     if slicers(filters) == 0:
         return None
+    service = spells.spell_service(filters, None, services)
+    if service is not None:  # one row per child: no DISTINCT over the involvements
+        return spells.children_in_period(filters, period, service)
     scoped = conditions("involvements", filters, period.end, services=services)
     overlapping = [INV.c.start_date <= period.end,
                    sa.or_(INV.c.end_date.is_(None), INV.c.end_date > period.start)]

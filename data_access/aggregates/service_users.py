@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from data_access import protection
 from data_access.aggregates import periods
-from data_access.aggregates._facts import Scoped, child_slicers, slicer_dims
+from data_access.aggregates._facts import Scoped, child_slicers
 from data_access.aggregates.context import (
     Context,
     Grouped,
@@ -33,6 +33,7 @@ from data_access.aggregates.context import (
 )
 from data_access.aggregates.kpi import Kpi
 from data_access.aggregates.scope import Period, age_band_of, open_on, restrict_children
+from data_access.aggregates.spells import spell_service
 from data_access.aggregates.visual import Visual, columns, series, unavailable
 from model import codes, schema
 
@@ -56,19 +57,8 @@ DEMOGRAPHIC = {"by_age": ("age_band", "Children open by age band", codes.AGE_BAN
 
 
 def _spell_service(ctx: Context, visual: str | None) -> str | None:
-    """The ``open_spells`` service value whose open spells are exactly this chart's open children
-    ("*": any service), or None when the chart's conditions need the involvements themselves (a
-    team, need or other involvement-level slicer or selection, or several but not all services)."""
-    dims = slicer_dims(ctx.filters, visual)
-    if dims is None or dims.keys() - {"service"}:
-        return None
-    service = dims.get("service")
-    if ctx.services is not None:
-        if service is None and len(ctx.services) == 1:
-            service = ctx.services[0]
-        elif service is None or service not in ctx.services:
-            return None
-    return service or schema.ANY_SERVICE
+    """The ``open_spells`` service value for chart ``visual`` (``spells.spell_service``), or None."""
+    return spell_service(ctx.filters, visual, ctx.services)
 
 
 def _open_set(ctx: Context, visual: str | None, name: str) -> tuple[sa.CTE, sa.CTE, Scoped]:
