@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                                                          max_hours=settings.session_max_hours),
               count_failures=functools.partial(appstore.sessions.sign_in_failures, stores.app), on_event=on_auth_event,
               provision_sso_user=data_access.accounts.provision_sso_user,
-              set_password=(data_access.setpassword.check_link, data_access.setpassword.use_link))
+              set_password=(data_access.setpassword.check_link, data_access.setpassword.use_link),
+              store_rehash=data_access.accounts.store_rehash)
 
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "dashboards"),  # type: ignore[arg-type]  # Dash annotates server as bool | Callable[[], Any]; a Flask app is documented

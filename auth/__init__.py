@@ -36,11 +36,13 @@ __all__ = ["init_auth", "current_app_user", "csrf_token", "csrf_cookie_name", "h
 def init_auth(server: Flask, config: AuthConfig, *, find_login: Callable[[str], tuple[Any, str | None] | None],
               sessions: SessionStore, count_failures: CountFailures, on_event: OnEvent,
               provision_sso_user: Callable[..., Any] | None = None,
-              set_password: tuple[Check, Use] | None = None) -> LoginManager:
+              set_password: tuple[Check, Use] | None = None,
+              store_rehash: Callable[[str, str], None] | None = None) -> LoginManager:
     """Install sign-in, sign-out, single sign-on, the login guard and security headers on ``server``.
 
     Call before creating the Dash app on ``server``, so the guard runs before Dash's own hooks.
     ``set_password``: ``(check, use)`` for the one-time set-password links (``auth.set_password``).
+    ``store_rehash(username, hash)``: keeps a password's new hash when its stored one has old parameters.
     """
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -55,7 +57,8 @@ def init_auth(server: Flask, config: AuthConfig, *, find_login: Callable[[str], 
     manager.session_protection = "strong"
     manager.user_loader(lambda token: load_user(sessions, token))
     server.register_blueprint(make_blueprint(config, find_login=find_login, store=sessions,
-                                             count_failures=count_failures, on_event=on_event))
+                                             count_failures=count_failures, on_event=on_event,
+                                             store_rehash=store_rehash))
     if set_password is not None:
         server.register_blueprint(make_set_password_blueprint(check=set_password[0], use=set_password[1]))
     if config.oidc is not None:

@@ -16,7 +16,7 @@ from jinja2 import Environment
 
 from auth.config import AuthConfig
 from auth.csrf import check_form_token, csrf_token, delete_cookie
-from auth.passwords import verify_password
+from auth.passwords import needs_rehash, rehash, verify_password
 from auth.sessions import SessionStore, end_session, start_session
 from auth.throttle import CountFailures
 
@@ -87,8 +87,12 @@ def render_login(config: AuthConfig, *, error: str | None = None, status: int = 
 
 
 def make_blueprint(config: AuthConfig, *, find_login: Callable[[str], tuple[Any, str | None] | None],
-                   store: SessionStore, count_failures: CountFailures, on_event: OnEvent) -> Blueprint:
-    """Routes /login and /logout; every outcome is audited through ``on_event``."""
+                   store: SessionStore, count_failures: CountFailures, on_event: OnEvent,
+                   store_rehash: Callable[[str, str], None] | None = None) -> Blueprint:
+    """Routes /login and /logout; every outcome is audited through ``on_event``.
+
+    ``store_rehash(username, hash)``: keeps a new hash of a password just verified whose stored hash
+    has older parameters (its sessions stay: the password is the same)."""
     bp = Blueprint("auth", __name__)
 
     @bp.get("/login")
@@ -118,6 +122,8 @@ def make_blueprint(config: AuthConfig, *, find_login: Callable[[str], tuple[Any,
             on_event("login_failed", "failure", username=username or None, user_id=None,
                      reason=PASSWORD_NOT_ACCEPTED, method="password")
             return render_login(config, error=GENERIC_ERROR, status=401)
+        if store_rehash is not None and password_hash is not None and needs_rehash(password_hash):
+            store_rehash(record.username, rehash(password))  # same password, today's hash parameters
         start_session(store, record)
         on_event("login", "success", username=record.username, user_id=record.user_id, method="password")
         return redirect(safe_next(request.args.get("next")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import extract_parameters
+from argon2 import PasswordHasher, extract_parameters
 
 from auth.passwords import (
     COMMON_PASSWORDS_FILE,
@@ -11,9 +11,15 @@ from auth.passwords import (
     MIN_LENGTH,
     common_passwords,
     hash_password,
+    needs_rehash,
     password_problem,
     verify_password,
 )
+
+try:
+    from _stores import Login  # type: ignore[import-not-found]
+except ImportError:
+    from ._stores import Login  # type: ignore[no-redef]
 
 
 @pytest.mark.parametrize("password", [
@@ -63,7 +69,9 @@ def test_the_common_password_list_is_shipped_with_its_source_and_licence() -> No
 def test_argon2id_parameters_meet_asvs() -> None:
     parameters = extract_parameters(hash_password("a sufficiently long passphrase"))
     assert parameters.type.name == "ID"
-    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2  # ASVS 5.0 appendix C
+    # ASVS 5.0 appendix C: m >= 19 MiB with t >= 2, or m >= 46 MiB with t >= 1 (p = 1)
+    assert (parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2) or \
+        (parameters.memory_cost >= 46 * 1024 and parameters.time_cost >= 1)
     assert (MIN_LENGTH, MAX_LENGTH) == (12, 128)
 
 
@@ -74,3 +82,38 @@ def test_verification() -> None:
     assert not verify_password(None, "anything at all")  # no hash (SSO user, unknown user): never matches
     assert not verify_password("not-a-hash", "anything at all")
     assert not verify_password(stored, "x" * 100_000)  # long input is cut, not hashed in full
+
+
+OLD_HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)  # the parameters before
+
+
+def test_a_hash_with_old_parameters_still_verifies_and_is_due_a_rehash() -> None:
+    old = OLD_HASHER.hash("a sufficiently long passphrase")
+    assert verify_password(old, "a sufficiently long passphrase")
+    assert needs_rehash(old)
+    assert not needs_rehash(hash_password("a sufficiently long passphrase"))
+    assert not needs_rehash("not-a-hash")
+
+
+def test_signing_in_remakes_an_old_hash_and_keeps_the_session(dash_app, client) -> None:  # type: ignore[no-untyped-def]
+    """A user whose stored hash has the old parameters signs in: the stored hash is remade with
+    today's (same password), their other sessions survive, and a wrong password changes nothing."""
+    import data_access
+    from appstore import users
+
+    app_engine = data_access.current().app
+    other = dash_app.server.test_client()
+    assert Login(other).login("demo-manager").status_code == 302  # a session from before the rehash
+    users.set_password_hash(app_engine, username="demo-manager",
+                            password_hash=OLD_HASHER.hash("insight-demo-password"), revoke_sessions=False)
+
+    assert Login(client).login("demo-manager", password="not the password at all").status_code == 401
+    stale = users.find_login(app_engine, "demo-manager")
+    assert stale is not None and stale[1] is not None and needs_rehash(stale[1]), "a refusal rehashed"
+
+    assert Login(client).login("demo-manager").status_code == 302
+    after = users.find_login(app_engine, "demo-manager")
+    assert after is not None and after[1] is not None
+    assert not needs_rehash(after[1]) and verify_password(after[1], "insight-demo-password")
+    assert extract_parameters(after[1]).time_cost == 1
+    assert other.get("/_dash-layout").status_code == 200, "the earlier session was ended by a rehash"
