@@ -16,6 +16,8 @@ Dash's own entry for the full bundle is dropped, so nothing serves it any more.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 import warnings
 from pathlib import Path
@@ -52,9 +54,16 @@ def use_partial_bundle(app: dash.Dash, assets_folder: Path) -> None:
     dcc._js_dist[:] = [r for r in dcc._js_dist if r.get("namespace") != "plotly"]  # noqa: SLF001  (Dash's own list)
     prefix = app.config.routes_pathname_prefix
 
+    # Read once: sent from memory, so no open file is left behind when a browser drops the request
+    # half-way or gets a 304 (an unclosed file handle per such request otherwise).
+    content = bundle.read_bytes()
+    etag = hashlib.sha256(content).hexdigest()[:32]
+    modified = bundle.stat().st_mtime
+
     def plotly_js() -> Response:
         # Unfingerprinted URL: the browser revalidates (ETag, Last-Modified) and gets a 304 when unchanged.
-        return send_file(bundle, mimetype="text/javascript", max_age=None, conditional=True, etag=True)
+        return send_file(io.BytesIO(content), mimetype="text/javascript", max_age=None, conditional=True,
+                         etag=etag, last_modified=modified)
 
     app.server.add_url_rule(prefix + RENDERER_URL, "csi_plotly_js", plotly_js)
 
