@@ -182,8 +182,11 @@ def list_users(engine: sa.Engine) -> list[AppUser]:
 
 def _change(engine: sa.Engine, username: str, values: dict[str, Any], *,
             team_ids: tuple[str, ...] | None = None, services: tuple[str, ...] | None = None,
-            revoke: bool = True) -> AppUser:
-    """Apply a change; bump session_version when ``revoke`` and something actually changed."""
+            revoke: bool = True, if_hash: str | None = None) -> AppUser:
+    """Apply a change; bump session_version when ``revoke`` and something actually changed.
+
+    ``if_hash``: change nothing unless the stored password hash is still this one (checked under the
+    row lock), so a rehash never overwrites a password changed since it was verified."""
     with write_transaction(engine) as conn:
         # Row lock on PostgreSQL (SQLite already holds the write lock): concurrent admins queue.
         conn.execute(sa.select(users.c.user_id).where(users.c.username == username).with_for_update())
@@ -191,6 +194,8 @@ def _change(engine: sa.Engine, username: str, values: dict[str, Any], *,
         if not found:
             raise UnknownUser(f"no user named {username!r}")
         before, before_hash = found[0]
+        if if_hash is not None and before_hash != if_hash:
+            return before
         current = {**before.__dict__, "password_hash": before_hash}
         changed = any(current[k] != v for k, v in values.items())
         changed |= team_ids is not None and team_ids != before.team_ids
@@ -222,13 +227,14 @@ def set_role(engine: sa.Engine, *, username: str, role: str, team_ids: Iterable[
 
 
 def set_password_hash(engine: sa.Engine, *, username: str, password_hash: str | None,
-                      revoke_sessions: bool = True) -> AppUser:
+                      revoke_sessions: bool = True, replacing: str | None = None) -> AppUser:
     """Store a new argon2 hash (None: SSO only); by default revokes every session (ASVS 7.4.3).
 
-    Pass ``revoke_sessions=False`` for a transparent rehash at login (same password, new parameters).
+    Pass ``revoke_sessions=False`` for a transparent rehash at login (same password, new parameters),
+    with ``replacing``: the hash just verified (nothing is stored if the password changed meanwhile).
     """
     return _change(engine, username, {"password_hash": _password_hash(password_hash)},
-                   revoke=revoke_sessions)
+                   revoke=revoke_sessions, if_hash=replacing)
 
 
 def revoke_sessions(engine: sa.Engine, *, username: str) -> AppUser:

@@ -37,12 +37,13 @@ def init_auth(server: Flask, config: AuthConfig, *, find_login: Callable[[str], 
               sessions: SessionStore, count_failures: CountFailures, on_event: OnEvent,
               provision_sso_user: Callable[..., Any] | None = None,
               set_password: tuple[Check, Use] | None = None,
-              store_rehash: Callable[[str, str], None] | None = None) -> LoginManager:
+              store_rehash: Callable[[str, str, str], None] | None = None) -> LoginManager:
     """Install sign-in, sign-out, single sign-on, the login guard and security headers on ``server``.
 
     Call before creating the Dash app on ``server``, so the guard runs before Dash's own hooks.
     ``set_password``: ``(check, use)`` for the one-time set-password links (``auth.set_password``).
-    ``store_rehash(username, hash)``: keeps a password's new hash when its stored one has old parameters.
+    ``store_rehash(username, verified, hash)``: keeps a password's new hash when the stored one it was
+    verified against has old parameters.
     """
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,

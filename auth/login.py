@@ -88,11 +88,11 @@ def render_login(config: AuthConfig, *, error: str | None = None, status: int = 
 
 def make_blueprint(config: AuthConfig, *, find_login: Callable[[str], tuple[Any, str | None] | None],
                    store: SessionStore, count_failures: CountFailures, on_event: OnEvent,
-                   store_rehash: Callable[[str, str], None] | None = None) -> Blueprint:
+                   store_rehash: Callable[[str, str, str], None] | None = None) -> Blueprint:
     """Routes /login and /logout; every outcome is audited through ``on_event``.
 
-    ``store_rehash(username, hash)``: keeps a new hash of a password just verified whose stored hash
-    has older parameters (its sessions stay: the password is the same)."""
+    ``store_rehash(username, verified, hash)``: keeps a new hash of a password just verified against
+    ``verified``, a stored hash with older parameters (its sessions stay: the password is the same)."""
     bp = Blueprint("auth", __name__)
 
     @bp.get("/login")
@@ -123,7 +123,7 @@ def make_blueprint(config: AuthConfig, *, find_login: Callable[[str], tuple[Any,
                      reason=PASSWORD_NOT_ACCEPTED, method="password")
             return render_login(config, error=GENERIC_ERROR, status=401)
         if store_rehash is not None and password_hash is not None and needs_rehash(password_hash):
-            store_rehash(record.username, rehash(password))  # same password, today's hash parameters
+            store_rehash(record.username, password_hash, rehash(password))  # same password, today's parameters
         start_session(store, record)
         on_event("login", "success", username=record.username, user_id=record.user_id, method="password")
         return redirect(safe_next(request.args.get("next")))

@@ -137,14 +137,13 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
         mode = mode if mode in ("drill", "records") else "filter"
         held = state  # what the store holds (None before the first sync)
         state = {k: v for k, v in state.items() if isinstance(v, str | int)} if isinstance(state, dict) else {}
-        unchanged = _unchanged(spec, len(graph_ids)) | {"view": _rendering.unchanged(spec), "drawn": no_update}
         step = _next_state(spec, keys, graph_ids, state, ctx.triggered_id, search=_text(search) or "",
                            period=_text(period), start=_text(start), end=_text(end), clicks=clicks, mode=mode,
                            controls=[_text(v) for v in controls])
         if step.dates_only:  # custom period: show the date pickers, and wait for both dates
-            return unchanged | {"dates_hidden": False, "clicks": [no_update] * len(graph_ids)}
+            return _unchanged(spec, len(graph_ids)) | {"dates_hidden": False, "clicks": [no_update] * len(graph_ids)}
         if step.drill is not None:
-            return unchanged | _drill_through(spec, step.state, *step.drill)
+            return _unchanged(spec, len(graph_ids)) | _drill_through(spec, step.state, *step.drill)
         synced = _synced(spec, step.state, len(graph_ids))
         out = _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
                                             "controls": controls},
@@ -239,7 +238,8 @@ def _chart_click(state: dict, visual: str, click: object, mode: str) -> _Step:
 def _unchanged(spec: PageSpec, graphs: int) -> dict[str, object]:
     return {"state": no_update, "period": no_update, "start": no_update, "end": no_update,
             "dates_hidden": no_update, "controls": [no_update] * len(spec.controls), "clicks": [None] * graphs,
-            "alert": no_update, "goto": no_update}
+            "alert": no_update, "goto": no_update,
+            "view": _rendering.unchanged(spec), "drawn": no_update}
 
 
 def _synced(spec: PageSpec, state: dict, graphs: int) -> dict[str, object]:

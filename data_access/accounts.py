@@ -240,10 +240,11 @@ def provision_sso_user(*, username: str, display_name: str | None, role: str, te
     return user
 
 
-def store_rehash(username: str, password_hash: str) -> None:
-    """Keep ``username``'s password hash remade with today's parameters at sign-in (auth verified
-    the password just now). Sessions stay: the password has not changed."""
-    users.set_password_hash(current().app, username=username, password_hash=password_hash, revoke_sessions=False)
+def store_rehash(username: str, verified: str, password_hash: str) -> None:
+    """Keep ``username``'s password hash remade with today's parameters at sign-in (auth verified the
+    password against ``verified`` just now), unless the password changed since. Sessions stay."""
+    users.set_password_hash(current().app, username=username, password_hash=password_hash, revoke_sessions=False,
+                            replacing=verified)
 
 
 def ensure_demo_accounts(*, password_hash: Callable[[], str]) -> list[str]:

@@ -117,3 +117,16 @@ def test_signing_in_remakes_an_old_hash_and_keeps_the_session(dash_app, client) 
     assert not needs_rehash(after[1]) and verify_password(after[1], "insight-demo-password")
     assert extract_parameters(after[1]).time_cost == 1
     assert other.get("/_dash-layout").status_code == 200, "the earlier session was ended by a rehash"
+
+
+def test_a_rehash_never_overwrites_a_password_changed_since_it_was_verified(dash_app) -> None:  # type: ignore[no-untyped-def]
+    import data_access
+    from appstore import users
+
+    app_engine = data_access.current().app
+    verified = OLD_HASHER.hash("insight-demo-password")
+    changed = hash_password("a new passphrase chosen meanwhile")
+    users.set_password_hash(app_engine, username="demo-manager", password_hash=changed, revoke_sessions=False)
+    data_access.accounts.store_rehash("demo-manager", verified, hash_password("insight-demo-password"))
+    found = users.find_login(app_engine, "demo-manager")
+    assert found is not None and found[1] == changed
