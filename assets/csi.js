@@ -48,7 +48,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         var foot = 16 + wrapped.length * lineH;
         // SVG first (a data: URL), then PNG through a canvas: the CSP allows data: images but not
         // the blob: images Plotly.downloadImage would load.
-        window.Plotly.toImage(plot, {format: "svg", width: W, height: H}).then(function (svgUrl) {
+        var drawn = window.csiCharts ? window.csiCharts.ready(plot) : Promise.resolve(plot);  // csi-charts.js
+        drawn.then(function () {
+          return window.Plotly.toImage(plot, {format: "svg", width: W, height: H});
+        }).then(function (svgUrl) {
           var img = new Image();
           img.onload = function () {
             var canvas = document.createElement("canvas");

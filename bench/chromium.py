@@ -17,7 +17,9 @@ Measured (``bench/_browser.py`` says how "settled" is seen in the page):
 - sign-in, returning: the same after signing out, in the same context (scripts cached);
 - a slicer change on each aggregate page (age band, to a value not yet seen by that server, so the
   server's page cache never answers), from the change until every callback has answered and the
-  page has settled.
+  page has settled; with ``--charts-in-view``, also scrolled down to the page's charts (a chart
+  out of view draws when it comes into view, ``assets/csi-charts.js``, so at the top of a page
+  only the charts on screen draw; scrolled down, those there do).
 Beside each median: the callbacks the action ran, their server-side time (request sent -> first
 byte of the answer, summed; from Resource Timing) and the time until the last answer arrived; what
 remains is the browser's own work. ``--trace DIR`` also writes a Chromium performance trace
@@ -92,7 +94,7 @@ def _context(browser: Any) -> Any:
 
 
 def one_round(browser: Any, base: str, *, signins: int, changes: int, pages: list[str],
-              trace: Path | None) -> dict[str, list[Timing]]:
+              trace: Path | None, charts_in_view: bool = False) -> dict[str, list[Timing]]:
     """Timings of one server's lifetime: ``signins`` fresh and returning sign-ins, ``changes`` per page."""
     out: dict[str, list[Timing]] = {"sign-in, new browser": [], "sign-in, returning": []}
     for _ in range(signins):
@@ -116,12 +118,18 @@ def one_round(browser: Any, base: str, *, signins: int, changes: int, pages: lis
             timings.append(change_select(page, f"#{prefix}-age_band", AGE_BANDS[i % len(AGE_BANDS)]))
             if trace is not None and i == changes - 1:
                 browser.stop_tracing()
+        if charts_in_view:  # the same, scrolled down to the charts (the slicer changed from a script)
+            page.evaluate("() => document.querySelector('.panels').scrollIntoView()")
+            timings = out.setdefault(f"  scrolled to charts, {name}", [])
+            for i in range(changes, 2 * changes):
+                timings.append(change_select(page, f"#{prefix}-age_band", AGE_BANDS[i % len(AGE_BANDS)]))
     context.close()
     return out
 
 
 def measure(checkouts: dict[str, Path], data_dir: Path, *, rounds: int, signins: int, changes: int, port: int,
-            workers: int, pages: list[str], trace: Path | None) -> dict[str, dict[str, list[Timing]]]:
+            workers: int, pages: list[str], trace: Path | None,
+            charts_in_view: bool = False) -> dict[str, dict[str, list[Timing]]]:
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict[str, list[Timing]]] = {label: {} for label in checkouts}
@@ -137,7 +145,7 @@ def measure(checkouts: dict[str, Path], data_dir: Path, *, rounds: int, signins:
                     if traced is not None:
                         traced.mkdir(parents=True, exist_ok=True)
                     got = one_round(browser, server.base, signins=signins, changes=changes, pages=pages,
-                                    trace=traced)
+                                    trace=traced, charts_in_view=charts_in_view)
                 finally:
                     server.stop()
                 for key, timings in got.items():
@@ -181,7 +189,7 @@ def report(results: dict[str, dict[str, list[Timing]]]) -> None:
             line += f"{_median(results[label][key], 'settle_ms') / _median(results[first][key], 'settle_ms'):>14.2f}"
         print(line)
     for label in labels:
-        slicers = [k for k in results[label] if k.startswith("slicer")]
+        slicers = [k for k in results[label] if k.startswith(("slicer", "  scrolled"))]
         worst = max(_median(results[label][k], "settle_ms") for k in slicers) if slicers else float("nan")
         signin = _median(results[label]["sign-in, returning"], "settle_ms")
         print(f"{label}: slowest slicer median {worst:.0f} ms (target <= 300); sign-in returning {signin:.0f} ms, "
@@ -206,6 +214,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages for slicer changes "
                         "(\"\": sign-in only)")
+    parser.add_argument("--charts-in-view", action="store_true",
+                        help="also time each page's changes scrolled down to its charts (drawn at once when in view)")
     parser.add_argument("--trace", type=Path, help="write a performance trace of one change per page here")
     args = parser.parse_args()
     checkouts = dict(args.checkout) or {"this": HERE.parent}
@@ -215,7 +225,8 @@ def main() -> int:
                        env={**os.environ, "CSI_DATA_DIR": str(data_dir), "CSI_DEMO": "1"}, check=True)
     pages = [p for p in args.pages.split(",") if p]
     results = measure(checkouts, data_dir, rounds=args.rounds, signins=args.signins, changes=args.changes,
-                      port=args.port, workers=args.workers, pages=pages, trace=args.trace)
+                      port=args.port, workers=args.workers, pages=pages, trace=args.trace,
+                      charts_in_view=args.charts_in_view)
     print(f"store: {data_dir / 'analytics.duckdb'}; gunicorn --workers {args.workers}; Chromium {CHROMIUM}; "
           f"{args.rounds} rounds alternating {', '.join(checkouts)}")
     report(results)

@@ -17,9 +17,9 @@ from data_access import records
 from model import schema_903
 
 try:
-    from test_browser_dashboards import WAIT, click_bar, sign_in  # type: ignore[import-not-found]
+    from test_browser_dashboards import WAIT, chart_bars, click_bar, sign_in  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
-    from .test_browser_dashboards import WAIT, click_bar, sign_in
+    from .test_browser_dashboards import WAIT, chart_bars, click_bar, sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def test_looked_after_page_cards_cross_filter_url_and_export(dash_app, live_serv
     assert everyone.replace(",", "").isdigit() and int(everyone.replace(",", "")) > 300
 
     # Cross-filter: the section 20 bar narrows the cards and the other charts, and goes into the URL.
-    bars = page.locator("#cla-legal_status .bars .point")
+    bars = chart_bars(page, "#cla-legal_status")
     expect(bars).to_have_count(8)
     codes = ["C1", "C2", "E1", "V2", "L1", "L2", "J1", "J2"]
     click_bar(page, bars.nth(codes.index("V2")))

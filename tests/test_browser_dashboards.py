@@ -39,8 +39,17 @@ def click_bar(page: Any, locator: Any) -> None:
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
+def chart_bars(page: Any, chart: str) -> Any:
+    """The bars of the chart ``chart`` (e.g. "#cin-by_source"), scrolled into view as a person would
+    see them: a chart out of view draws its newest figure when it comes into view (assets/csi-charts.js)."""
+    page.locator(chart).scroll_into_view_if_needed()
+    expect(page.locator(f"{chart} [data-csi-undrawn]")).to_have_count(0)
+    return page.locator(f"{chart} .bars .point")
+
+
 def chart_text(page: Any, graph_id: str) -> list[list[str]]:
-    """The values each trace of a chart shows in its hover text (customdata), per bar."""
+    """The values each trace of a chart shows in its hover text (customdata), per bar (scrolled into view)."""
+    chart_bars(page, f"#{graph_id}")
     return page.evaluate("(id) => Array.from(document.getElementById(id).querySelector('.js-plotly-plot').data,"
                          " (t) => t.customdata.map((c) => c[1]))", graph_id)
 
@@ -60,7 +69,7 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
     teenagers = referrals.inner_text()
 
     # 2. Cross-filter: clicking the Police bar filters the cards and the other charts, not its own.
-    police = page.locator("#cin-by_source .bars .point").nth(17)
+    police = chart_bars(page, "#cin-by_source").nth(17)
     click_bar(page, police)
     expect(page.locator("#cin-selection")).to_contain_text("Filtered by Police (from Referrals by source)")
     expect(referrals).not_to_have_text(teenagers)
@@ -74,9 +83,9 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
     level = page.locator("#cin-referrals_time-level")
     expect(level).to_contain_text("Showing years")
     page.get_by_label("drills down").check()
-    click_bar(page, page.locator("#cin-referrals_time .bars .point").first)
+    click_bar(page, chart_bars(page, "#cin-referrals_time").first)
     expect(level).to_contain_text("Showing quarters of CY 2024-25")
-    click_bar(page, page.locator("#cin-referrals_time .bars .point").first)
+    click_bar(page, chart_bars(page, "#cin-referrals_time").first)
     expect(level).to_contain_text("Showing months of Q3 CY 2024-25")
     expect(page.locator("#cin-referrals_time-table tbody tr")).to_have_count(2)  # Nov and Dec 2024 in the period
     url = page.url

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_browser_dashboards import click_bar, sign_in
+from test_browser_dashboards import chart_bars, click_bar, sign_in
 
 import data_access
 from appstore import audit, users
@@ -63,7 +63,7 @@ def test_caseworker_clicks_a_bar_and_lands_on_their_counted_children(dash_app, l
     page.goto(base + "/children-in-need")
     expect(page.locator("#cin-by_source-summary")).to_contain_text("Total referrals")
     page.get_by_label(RECORDS_MODE).check()
-    click_bar(page, page.locator("#cin-by_source .bars .point").nth(list(chart.frame["code"]).index(code)))
+    click_bar(page, chart_bars(page, "#cin-by_source").nth(list(chart.frame["code"]).index(code)))
     page.wait_for_url("**/records?**")
     assert "child_id" not in page.url and "upn" not in page.url and f"code={code}" in page.url
     choose_purpose(page, DIRECT_WORK)

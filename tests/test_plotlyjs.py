@@ -50,6 +50,8 @@ def test_the_overview_draws_its_chart_with_the_basic_bundle(dash_app, live_serve
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     # As long as the other browser tests wait: the first request to a live server builds the app's caches.
+    expect(page.locator("#overview-trend-summary")).not_to_be_empty(timeout=45_000)
+    page.locator("#overview-trend").scroll_into_view_if_needed()  # a chart out of view draws when it comes into view
     expect(page.locator("#overview-trend .js-plotly-plot .barlayer .point").first).to_be_visible(timeout=45_000)
     plotly = page.evaluate("() => ({version: Plotly.version, traces: Object.keys(Plotly.PlotSchema.get().traces)})")
     assert plotly["version"] == get_plotlyjs_version()

@@ -1,0 +1,94 @@
+"""In a real Chromium: a chart out of view draws its new figure when it comes into view (assets/csi-charts.js).
+
+A slicer change sends every chart its figure; a chart well below the screen keeps its old drawing
+(``data-csi-undrawn``) until it scrolls near, then draws the newest figure. What a person sees is
+never stale: scrolling to it, printing the page, or saving it as a PNG draws it first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from app import DEMO_PASSWORD
+
+WAIT = 45_000
+LAST = "#cin-closures"  # the last chart of Children in need: far below a 1280 x 1200 screen
+# What a chart draws: its bars' hover text (customdata) per trace, from the drawn figure.
+GD = "const gd = document.getElementById(id).querySelector('.js-plotly-plot, [data-csi-undrawn]');"
+DRAWN = "(id) => { " + GD + " return Array.from((gd && gd.data) || [], (t) => (t.customdata || []).map((c) => c[1])); }"
+UNDRAWN = "(id) => { " + GD + " return !!gd && gd.hasAttribute('data-csi-undrawn'); }"
+
+
+@pytest.fixture(autouse=True)
+def _patient_expectations() -> None:
+    expect.set_options(timeout=WAIT)
+
+
+def _open_cin(page: Any, base: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1200})  # the first chart in view, the last far below
+    page.goto(base + "/login")
+    page.fill("#username", "demo-leader")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".csi-page")).to_have_count(1)
+    page.goto(base + "/children-in-need")
+    expect(page.locator("#cin-closures-summary")).to_contain_text("Total episodes")
+
+
+def _table_values(page: Any, key: str) -> list[str]:
+    """The chart's data table (filled by the server for the same view): its first value column."""
+    page.evaluate("(id) => { const d = document.getElementById(id).closest('details'); d.open = true;"
+                  " d.dispatchEvent(new Event('toggle')); }", f"cin-{key}-toggle")
+    rows = page.locator(f"#cin-{key}-table tbody tr")
+    expect(rows.first).to_be_attached()
+    return [r.locator("td").first.inner_text() for r in rows.all()]
+
+
+def test_a_chart_out_of_view_draws_its_new_figure_when_it_comes_into_view(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    base = live_server(dash_app)
+    _open_cin(page, base)
+    assert page.evaluate("() => !!(window.Plotly && window.Plotly.csiLazy)"), "Plotly.react is wrapped"
+    assert page.evaluate(UNDRAWN, LAST[1:]), "the last chart has not been drawn: it is far below the screen"
+    assert not page.evaluate(UNDRAWN, "cin-referrals_time"), "the chart near the top is drawn at once"
+
+    page.locator(LAST).scroll_into_view_if_needed()
+    expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(0)
+    everyone = page.evaluate(DRAWN, LAST[1:])
+    assert everyone and everyone[0] == _table_values(page, "closures")
+
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.select_option("#cin-sex", label="Female")
+    expect(page).to_have_url(f"{base}/children-in-need?sex=F")
+    expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(1)  # the new figure waits...
+    assert page.evaluate(DRAWN, LAST[1:]) == everyone  # ...while the old drawing stays out of sight
+    expect(page.locator("#cin-referrals_time [data-csi-undrawn]")).to_have_count(0)  # the chart in view: drawn
+
+    page.locator(LAST).scroll_into_view_if_needed()  # scrolled to: drawn with the newest figure
+    expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(0)
+    girls = page.evaluate(DRAWN, LAST[1:])
+    assert girls != everyone and girls[0] == _table_values(page, "closures")
+
+
+def test_printing_or_saving_a_png_draws_the_charts_out_of_view_first(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    base = live_server(dash_app)
+    _open_cin(page, base)
+    waiting = page.locator(".chart [data-csi-undrawn]")
+    expect(page.locator("#cin-referrals_time .barlayer .point").first).to_be_attached()  # the page has drawn
+    expect(waiting).not_to_have_count(0)
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")  # as the browser does before printing
+    expect(waiting).to_have_count(0)
+
+    page.select_option("#cin-sex", label="Male")
+    expect(page).to_have_url(f"{base}/children-in-need?sex=M")
+    expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(1)
+    # The PNG button pressed without scrolling (a script's click): the image is of the newest figure.
+    with page.expect_download() as download:
+        page.evaluate("() => Array.from(document.querySelectorAll('button.btn-tool'))"
+                      ".find((b) => b.getAttribute('aria-label') === 'Save Episodes closed, by reason as a PNG image')"
+                      ".click()")
+    assert download.value.suggested_filename == "cin-closures.png"
+    expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(0)
+    assert page.evaluate(DRAWN, LAST[1:])[0] == _table_values(page, "closures")
