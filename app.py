@@ -35,6 +35,7 @@ from auth import (
     parse_group_map,
 )
 from dashboards import _plotlyjs as plotlyjs
+from dashboards import _router
 from dashboards import _shell as shell
 from dashboards._requests import install_callback_checks
 from model.settings import Settings
@@ -90,7 +91,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         title="Children's Services Insight", update_title=None,  # type: ignore[arg-type]  # Dash annotates str; None is documented
         csrf_token_name=csrf_cookie_name(settings.https),  # the cookie auth sets at sign-in
+        routing_callback_inputs=_router.ROUTING_INPUTS,  # the page served with the layout is not routed again
     )
+    _router.route_pages()
     plotlyjs.use_partial_bundle(app, HERE / "assets")
     app.layout = shell.layout
     # On the app, not with @dash.callback at import: a global callback goes only to the first app

@@ -81,10 +81,10 @@ def register_options(prefix: str, page_services: tuple[str, ...] | None = None, 
                      measure: bool = False, mode_options: Callable[[], list[dict]] | None = None) -> None:
     """Fill the page's option lists from data_access in one request when the page opens.
 
-    Service and team slicers: only the user's services and their teams, and only the services the
-    page is about (e.g. children's social care on Children in need); the teams in their own callback,
-    on the service slicer (a service chosen narrows them). With ``need``, the need slicer shows only
-    to roles allowed special category aggregates (need is health data; UI only: ``data_access``
+    Service slicer: only the user's services, and only those the page is about (e.g. children's
+    social care on Children in need); the team slicer's options come with the view
+    (``team_options``). With ``need``, the need slicer shows only to roles allowed special category
+    aggregates (need is health data; UI only: ``data_access``
     refuses a need filter to any other role). With ``measure``, the Trends measures within the
     user's services. ``mode_options``: the click-mode choices for this user. One callback rather
     than one per list: every request a page opens with costs a round trip and the browser's work
@@ -113,10 +113,15 @@ def register_options(prefix: str, page_services: tuple[str, ...] | None = None, 
             out["mode"] = mode_options()
         return out
 
-    @callback(Output(fid(prefix, "team"), "options"), Input(fid(prefix, "service"), "value"))
-    def team_options(service: object) -> list[dict]:
-        """The teams of the page's services in the user's scope, of the chosen service only if one is."""
-        return _services_and_teams(current_app_user(), page_services, service)[1]
+
+
+def team_options(user: object, page_services: tuple[str, ...] | None, service: object) -> list[dict]:
+    """The teams of the page's services in ``user``'s scope, of the chosen ``service`` only if one is.
+
+    The page's view callback sends them with a view whose service is new (``_page``): a callback of
+    their own, on the service slicer, waited for the view's answer (which sets that slicer), so a page
+    opened with one more round trip before it settled."""
+    return _services_and_teams(user, page_services, service)[1]
 
 
 def _services_and_teams(user: object, page_services: tuple[str, ...] | None,

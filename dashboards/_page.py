@@ -26,7 +26,7 @@ from auth import current_app_user
 from dashboards import _charts, _drill, _panels, _rendering, _saveview
 from dashboards import _components as ui
 from dashboards import _state as st
-from dashboards._filterbar import fid, filter_bar, register_options
+from dashboards._filterbar import fid, filter_bar, register_options, team_options
 from data_access import records
 
 CONTROLS = ("service", "team", "locality", "age_band", "sex", "need", "grain", "year_type", "measure")
@@ -117,6 +117,7 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
                 "start": Output(fid(p, "start"), "value"), "end": Output(fid(p, "end"), "value"),
                 "dates_hidden": Output(fid(p, "dates-wrap"), "hidden"),
                 "controls": [Output(fid(p, c), "value") for c in spec.controls],
+                "teams": Output(fid(p, "team"), "options"),
                 "clicks": [Output(g, "clickData") for g in graph_ids],
                 "alert": Output(fid(p, "alert"), "children"), "goto": Output(fid(p, "goto"), "href"),
                 "view": _rendering.view_outputs(spec), "drawn": Output(fid(p, "drawn"), "data")},
@@ -148,6 +149,10 @@ def _register_view(spec: PageSpec, fetch: Callable[..., data_access.PageData]) -
         out = _only_changes(synced, before={"state": held, "period": period, "start": start, "end": end,
                                             "controls": controls},
                             clicked=[g == ctx.triggered_id for g in graph_ids])
+        # The team slicer lists the teams of the view's service: sent when the page opens or the service changes.
+        service = synced["state"].get("service") if isinstance(synced["state"], dict) else None
+        out["teams"] = team_options(current_app_user(), spec.services, service) \
+            if not isinstance(held, dict) or held.get("service") != service else no_update
         # The page is drawn again only for a new view state (a URL pushed by this page comes back
         # unchanged), from the state data_access has just validated.
         if out["state"] is no_update:
@@ -237,7 +242,8 @@ def _chart_click(state: dict, visual: str, click: object, mode: str) -> _Step:
 
 def _unchanged(spec: PageSpec, graphs: int) -> dict[str, object]:
     return {"state": no_update, "period": no_update, "start": no_update, "end": no_update,
-            "dates_hidden": no_update, "controls": [no_update] * len(spec.controls), "clicks": [None] * graphs,
+            "dates_hidden": no_update, "controls": [no_update] * len(spec.controls), "teams": no_update,
+            "clicks": [None] * graphs,
             "alert": no_update, "goto": no_update,
             "view": _rendering.unchanged(spec), "drawn": no_update}
 

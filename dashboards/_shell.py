@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth import current_app_user
+from dashboards import _router
 from dashboards._session import header_text
 from data_access import policy
 
@@ -30,7 +31,7 @@ def layout() -> html.Div:
                 html.A("Sign out", href="/logout", className="nav-link csi-user"),
             ], id="shell-collapse", is_open=False, navbar=True),
         ], fluid=True), className="csi-navbar", dark=True, expand="lg"),
-        html.Main(dash.page_container, id="main", className="csi-page", tabIndex="-1"),
+        html.Main(_router.container(), id="main", className="csi-page", tabIndex="-1"),
     ])
 
 

@@ -48,6 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Literal, NamedTuple
 
+import numpy as np
 import sqlalchemy as sa
 
 from model.recordkeys import KEY_SPACE, MIN_SECRET_BYTES, record_key, record_keys  # noqa: F401  (re-exported)
@@ -121,9 +122,11 @@ class PTable:
         for pcv, adjustments in table.items():
             if not 0 <= pcv <= rows or len(adjustments) != key_space:
                 raise ValueError(f"row {pcv}: need 0 <= row <= {rows} and {key_space} adjustments")
-            if pcv + min(adjustments) < 0:
+            row = adjustments if isinstance(adjustments, array) and adjustments.typecode == "h" \
+                else array("h", adjustments)  # raises OverflowError for an adjustment beyond 16 bits
+            if pcv + int(np.frombuffer(row, dtype=np.int16).min()) < 0:
                 raise ValueError(f"row {pcv} would publish a negative count")
-            self._table[pcv] = array("h", adjustments)
+            self._table[pcv] = row
 
     def row(self, pcv: int) -> Sequence[int]:
         """The adjustments of row ``pcv`` by cell key (zeros for a row the table does not hold)."""
@@ -201,16 +204,18 @@ def build_ptable(max_adjustment: int = MAX_ADJUSTMENT, variance: float = VARIANC
     ``noise_distribution(max(-D, -n), D)`` in order, then permutes keys with ``_scramble(n)``; row 0
     is all zeros. Counts above ``rows`` reuse the last ``cycle`` rows (all rows n >= D share one
     distribution, so the reuse keeps every count unbiased)."""
-    table: dict[int, list[int]] = {0: [0] * key_space}
-    layouts: dict[int, list[int]] = {}  # lowest adjustment -> the adjustments of keys 0.. in order
+    table: dict[int, array[int]] = {0: array("h", bytes(2 * key_space))}
+    layouts: dict[int, np.ndarray] = {}  # lowest adjustment -> the adjustments of keys 0.. in order
+    keys = np.arange(key_space, dtype=np.int64)
     for n in range(1, rows + 1):
         low = max(-max_adjustment, -n)
         if low not in layouts:
             dist = noise_distribution(low, max_adjustment, variance, max_adjustment)
-            layouts[low] = [j for j, c in sorted(_counts(dist, key_space).items()) for _ in range(c)]
-        ordered = layouts[low]
+            layouts[low] = np.array([j for j, c in sorted(_counts(dist, key_space).items()) for _ in range(c)],
+                                    dtype=np.int16)
         a, b = _scramble(n, key_space)
-        table[n] = [ordered[(a * k + b) % key_space] for k in range(key_space)]
+        # Row n's key k gets ordered[(a*k + b) mod key_space] (numpy: a worker builds the table at start).
+        table[n] = array("h", layouts[low][(a * keys + b) % key_space].tobytes())
     return PTable(table, key_space, rows, cycle)
 
 

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from appstore import audit, checkpoints
 from appstore import tables as app_tables
 from appstore.trail import Trail
+from data_access import cellkey
 from data_access.engine import serving_engine
 from model import schema
 from model.settings import Settings
@@ -121,8 +122,10 @@ def open_stores(settings: Settings) -> Stores:
     """Open both stores for ``settings``, migrating the app store first (idempotent).
 
     Side effect: signs a checkpoint of the audit chain's head (``Trail.checkpoint``); with
-    ``audit_syslog`` checkpoints also go to syslog.
+    ``audit_syslog`` checkpoints also go to syslog. Builds the cell-key perturbation table (once per
+    process), so a server worker has it before its first request rather than during it.
     """
+    cellkey.default_ptable()
     app_tables.migrate(settings.app_db_url)
     if settings.audit_syslog:
         checkpoints.enable_syslog()

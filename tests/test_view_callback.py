@@ -79,3 +79,32 @@ def test_a_forged_drawn_store_gets_the_whole_page(leader: tuple[Any, dict[str, A
     client, view = leader
     out = _answer(attack.view_call(client, view, {"sex": "F"}, drawn=forged))
     assert [k for k in out if k.endswith("-title")] and "cin-cards" in out
+
+
+def _teams(out: dict[str, dict[str, Any]]) -> set[str]:
+    return {o["value"] for o in out["cin-team"]["options"] if o["value"]}
+
+
+def test_the_team_slicer_lists_the_teams_of_the_view_s_service_in_the_same_answer(
+        leader: tuple[Any, dict[str, Any]]) -> None:
+    """No callback of their own (it waited for the view's answer: one more round trip to open a page)."""
+    client, view = leader
+    callbacks = attack.server_callbacks(client.get("/_dash-dependencies").get_json())
+    assert not [cb for cb in callbacks if cb["output"] == "cin-team.options"], "no separate team options callback"
+    opened = _answer(attack.view_call(client, view, {}))  # the page opens: every team of its services
+    everyone = _teams(opened)
+    assert {t.split("-")[0] for t in everyone} == {"CSC"} and len(everyone) > 3
+    one = _answer(attack.view_call(client, view, {"service": "CSC"}, via="state"))  # held CSC: not changed
+    assert "options" not in one.get("cin-team", {}), "a view whose service did not change leaves the team slicer alone"
+    changed = _answer(attack.view_call(client, view, {"service": "CSC"}))  # from the URL, held nothing
+    assert _teams(changed) == everyone  # Children in need is about one service: the same teams
+    other = _answer(attack.view_call(client, view, {"service": "EH"}))  # a service the page is not about
+    assert other["cin-service"]["value"] == "EH" and _teams(other) == set()
+    forged = _answer(attack.view_call(client, view, {"service": "NOT-A-SERVICE"}))  # refused: the default view
+    assert "could not be opened" in json_text(forged) and _teams(forged) == everyone
+
+
+def json_text(out: object) -> str:
+    import json
+
+    return json.dumps(out)
