@@ -57,10 +57,30 @@
     return Promise.resolve(gd);
   }
 
+  // dcc.Graph asks Plotly to fit each chart to its box after the chart's first drawing; Plotly waits
+  // 100 ms (a debounce), then lays the chart out again, though its box has not changed (the figure
+  // gives its height; the width is the box's). Answered at once when the size would stay the same.
+  function fitResize(resize) {
+    return function (gd) {
+      var el = typeof gd === "string" ? document.getElementById(gd) : gd;
+      var full = el && el.nodeType === 1 && el.isConnected ? el._fullLayout : null;
+      if (full) {
+        var style = window.getComputedStyle(el);
+        if (Math.abs(parseFloat(style.width) - full.width) <= 1 && Math.abs(parseFloat(style.height) - full.height) <= 1) {
+          return Promise.resolve(el);
+        }
+      }
+      return resize.apply(this, arguments);
+    };
+  }
+
   function wrap(plotly) {
     if (plotly && typeof plotly.react === "function" && !plotly.csiLazy) {
       react = plotly.react;
       plotly.react = lazyReact;
+      if (plotly.Plots && typeof plotly.Plots.resize === "function") {
+        plotly.Plots.resize = fitResize(plotly.Plots.resize);
+      }
       plotly.csiLazy = true;
     }
     return plotly;

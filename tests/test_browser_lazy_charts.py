@@ -92,3 +92,24 @@ def test_printing_or_saving_a_png_draws_the_charts_out_of_view_first(dash_app, l
     assert download.value.suggested_filename == "cin-closures.png"
     expect(page.locator(f"{LAST} [data-csi-undrawn]")).to_have_count(0)
     assert page.evaluate(DRAWN, LAST[1:])[0] == _table_values(page, "closures")
+
+
+def test_a_chart_is_laid_out_again_only_when_its_box_changes_size(dash_app, live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """dcc.Graph fits each chart to its box after drawing it; Plotly answered 100 ms later with a second
+    layout of an unchanged chart. Now only a box that changed size lays the chart out again."""
+    base = live_server(dash_app)
+    _open_cin(page, base)
+    chart = "#cin-referrals_time .js-plotly-plot"
+    expect(page.locator(f"{chart} .barlayer .point").first).to_be_attached()
+    page.evaluate("(sel) => { const gd = document.querySelector(sel); window.__relayouts = 0;"
+                  " gd.on('plotly_relayout', () => { window.__relayouts += 1; }); }", chart)
+    width = page.evaluate("(sel) => document.querySelector(sel)._fullLayout.width", chart)
+    page.evaluate("(sel) => Plotly.Plots.resize(document.querySelector(sel))", chart)  # the same box
+    page.wait_for_timeout(300)  # Plotly's own resize would have laid it out again after 100 ms
+    assert page.evaluate("() => window.__relayouts") == 0
+
+    page.set_viewport_size({"width": 900, "height": 1200})  # a narrower box: laid out to fit it
+    page.wait_for_function("([sel, w]) => document.querySelector(sel)._fullLayout.width < w", arg=[chart, width])
+    narrower = page.evaluate("(sel) => document.querySelector(sel)._fullLayout.width", chart)
+    assert narrower == page.evaluate("(sel) => Math.round(document.querySelector(sel).getBoundingClientRect().width)",
+                                     chart)
