@@ -84,7 +84,10 @@ def _opened_page() -> tuple[Component | None, dict[str, object] | None]:
     search = f"?{opened.query}" if opened.query else ""
     layout, title = page.get(_ORIGINAL, page.get("layout")), page.get("title")
     kwargs = {**(variables or {}), **pages._parse_query_string(search)}  # noqa: SLF001  (as the router)
-    content = layout(**kwargs) if callable(layout) else layout
+    try:
+        content = layout(**kwargs) if callable(layout) else layout
+    except Exception:  # noqa: BLE001  (a query the page's layout refuses: the router answers it, as before)
+        return None, None
     if not isinstance(content, Component):
         return None, None  # not a layout the container can hold here: the router fills it as Dash does
     title = title(**(variables or {})) if callable(title) else title
