@@ -107,3 +107,17 @@ def test_a_page_opened_directly_sends_its_callbacks_at_once_and_links_still_rout
     expect(page.locator(".page-cin")).to_have_count(1)
     expect(page.locator("#cin-closures-summary")).to_contain_text("Total episodes")
     expect(page.locator("#cin-sex")).to_have_value("F")
+
+
+def test_a_layout_that_refuses_the_opened_query_leaves_the_page_to_the_router(client, auth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dash
+
+    auth.login("demo-leader")
+    (entry,) = [p for p in dash.page_registry.values() if p["path"] == "/saved-views"]
+
+    def refuses(**_query: str) -> object:
+        raise ValueError("not a query this page takes")
+
+    monkeypatch.setitem(entry, "csi_layout", refuses)
+    text = _layout(client, f"{HOST}/saved-views?x=1")
+    assert _router_store(text) is None and "Saved views" not in text  # served without it, not a 500
