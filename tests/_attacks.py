@@ -29,6 +29,11 @@ chart with a few ``c``, the user's own caseload) it decides from what is publish
   selection of it; a card minus a chart total of the same records (a chart may leave some out); CP
   plans open minus children on a CP plan.
 
+Pages in ``OWN_RUNS`` (Care leavers) are attacked by every class in runs of their own
+(``Attacker(pages=...)``), not in the seeded draws of one page per class and role: their cards,
+tables and bars against each other, and custom periods a month apart under an age band (a collection
+year's care leavers change only by who crosses the band).
+
 Judging a derivation
 --------------------
 Every published count is a ``Cell``: what was shown, the true count and a fingerprint of the units
@@ -138,17 +143,23 @@ PAGES: dict[str, Callable[..., data_access.PageData]] = {
     "overview": data_access.overview_page, "service_users": data_access.service_users_page,
     "children_in_need": data_access.children_in_need_page, "interventions": data_access.interventions_page,
     "send": data_access.send_page, "trends": data_access.trends_page,
-    "looked_after": data_access.looked_after_page,
+    "looked_after": data_access.looked_after_page, "care_leavers": data_access.care_leavers_page,
 }
+# Pages attacked in runs of their own (``Attacker(pages=...)``: every class, every role), left out of
+# the seeded draws of one page per class and role, so those draws (and the other pages' coverage) stay
+# as they were.
+OWN_RUNS = ("care_leavers",)
 
 
 # --- the truth: plain SQL per attacked chart and card ---------------------------------------------
 
 @dataclass(frozen=True)
 class Spec:
-    """What a count counts: distinct ``unit`` of ``table`` rows dated in the window (``date``) or open
-    on its last day (``open``: start and end columns), with ``where``; ``service``: the service whose
-    aggregates include it (None: involvements, limited by their own service column)."""
+    """What a count counts: distinct ``unit`` of ``table`` rows dated in the window (``date``), open
+    on its last day (``open``: start and end columns) or of the latest collection year ending by its
+    last day (``year``: the column naming the year by its 31 March), with ``where``; ``service``: the
+    service whose aggregates include it (None: involvements, limited by their own service column).
+    ``unit``: a column, or columns joined by commas (a row of a table keyed by child and year)."""
 
     table: str
     unit: str
@@ -156,12 +167,18 @@ class Spec:
     open: tuple[str, str] | None = None
     where: str = ""
     service: str | None = None
+    year: str | None = None
 
     @property
     def tag(self) -> str:
         """The kind of unit counted: a child is the same unit in every table (as a child's record key
         is); an event row is one of its table's rows, whichever condition picks it."""
         return "child" if self.unit == "child_id" else self.table
+
+    @property
+    def dated(self) -> bool:
+        """Records picked by a date in the window or a year by its end, not open on the last day."""
+        return self.date is not None or self.year is not None
 
 
 def _spec(table: str, unit: str, when: str, where: str = "", service: str | None = "CSC") -> Spec:
@@ -214,6 +231,37 @@ SPECS: dict[str, Spec] = {
     "missing.a": _spec("cla_missing", "cla_missing_id", "start_date", "t.missing_type = 'A'"),
     "missing.children": _spec("cla_missing", "child_id", "start_date"),
 }
+
+
+def collection_year(day: dt.date) -> int:
+    """The SSDA903 collection year (named by its 31 March) that ends on or before ``day``."""
+    return day.year if (day.month, day.day) >= (3, 31) else day.year - 1
+
+
+# Care leavers (SSDA903 OC3, one row per care leaver and collection year): the DfE definitions written
+# here on the raw columns, not on the derived ``age``, ``in_eet`` and ``suitable_accommodation``.
+# Age at the birthday in the year (1 April to 31 March): a birthday from April falls in the year's first
+# calendar year.
+OC3_AGE = ("(t.year - year(t.child_birth_date) - CASE WHEN month(t.child_birth_date) >= 4 THEN 1 ELSE 0 END)")
+OC3_AGE_GROUP = f"CASE WHEN {OC3_AGE} <= 18 THEN '17-18' ELSE '19-21' END"
+OC3_TOUCH = "coalesce(t.in_touch = 'YES', false)"
+OC3_EET = "coalesce(t.activity IN ('F1', 'P1', 'F2', 'P2', 'F3', 'P3', 'F4', 'P4', 'F5', 'P5'), false)"
+OC3_SUITABLE = "coalesce(t.accommodation LIKE '_1', false)"  # ACCOM ending 1
+OC3_UNSUITABLE = "coalesce(t.accommodation LIKE '_2', false)"
+OC3_AGES = {"17_18": f"{OC3_AGE} BETWEEN 17 AND 18", "19_21": f"{OC3_AGE} BETWEEN 19 AND 21"}
+
+
+def _oc3(where: str = "") -> Spec:
+    conds = [f"{OC3_AGE} BETWEEN 17 AND 21", *([where] if where else [])]
+    return Spec("cla_oc3", "child_id,year", year="year", where=" AND ".join(conds), service="CSC")
+
+
+SPECS.update({
+    "oc3.leavers": _oc3(),
+    **{f"oc3.{age}": _oc3(cond) for age, cond in OC3_AGES.items()},
+    **{f"oc3.{what}_{age}": _oc3(f"{cond} AND {measure}") for age, cond in OC3_AGES.items()
+       for what, measure in (("in_touch", OC3_TOUCH), ("eet", OC3_EET), ("suitable", OC3_SUITABLE))},
+})
 _EPISODE = {"referral_source": "t.episode_referral_source", "closure_reason": "t.episode_closure_reason",
             "team": "t.episode_team_id"}
 # Selection dimensions whose condition is a column of the counted table (others: the cell is not attacked).
@@ -227,6 +275,10 @@ DIMS: dict[str, dict[str, str]] = {
     "involvements": {"intervention_type": "t.intervention_type", "outcome": "t.outcome", "service": "t.service",
                      "team": "t.team_id"},
     "cla_periods": {}, "cla_missing": {},
+    # A care leaver's team: that of a looked-after involvement of the child ({value}: a whole condition).
+    "cla_oc3": {"in_touch": "t.in_touch", "activity": "t.activity",
+                "team": "t.child_id IN (SELECT i.child_id FROM involvements i WHERE i.team_id = {value} "
+                        "AND i.cla_period_id IS NOT NULL)"},
     "cla_episodes": {"legal_status": "t.legal_status", "placement_group": "t.placement_group"},
 }
 CHILD_DIMS = ("locality", "sex", "age_band")
@@ -299,7 +351,19 @@ class Truth:
             self._cache[key] = found
         return self._cache[key]
 
-    def _sql(self, spec_key: str, group: str | None, where: Where, extra: str) -> tuple[str, dict[str, object]] | None:
+    def keysums(self, spec_key: str, group: str | None, where: Where, extra: str = "") -> dict[str, tuple[int, int]]:
+        """(count, sum of the record keys) per group value: what the cell-key method publishes the count
+        from (``protection.shown(Count(n, keysum))``), for controls that the truth is the page's count."""
+        built = self._sql(spec_key, group, where, extra, keys=True)
+        assert built is not None, (spec_key, where)
+        out = {}
+        for g, n, keysum in self.run(*built):
+            name = g.isoformat() if isinstance(g, dt.date) else ("" if g is None else str(g))
+            out[name] = (int(n), int(keysum or 0))
+        return out
+
+    def _sql(self, spec_key: str, group: str | None, where: Where, extra: str,
+             keys: bool = False) -> tuple[str, dict[str, object]] | None:
         spec = SPECS[spec_key]
         if spec.service is not None and where.services is not None and spec.service not in where.services:
             return None
@@ -308,6 +372,10 @@ class Truth:
         if spec.date is not None:
             params["first"] = where.first
             conds.append(f"t.{spec.date} BETWEEN $first AND $last")
+        elif spec.year is not None:
+            del params["last"]  # DuckDB refuses parameters the statement does not use
+            params["year"] = collection_year(where.last)
+            conds.append(f"t.{spec.year} = $year")
         else:
             start, end = spec.open  # type: ignore[misc]  # a Spec has a date or an open pair
             conds.append(f"t.{start} <= $last AND (t.{end} IS NULL OR t.{end} > $last)")
@@ -323,7 +391,7 @@ class Truth:
                 if column is None:
                     return None
                 params[f"d_{dim}"] = value
-                conds.append(f"{column} = $d_{dim}")
+                conds.append(column.replace("{value}", f"$d_{dim}") if "{value}" in column else f"{column} = $d_{dim}")
         if spec.service is None and where.services is not None:
             conds.append("t.service IN (" + ", ".join(f"'{s}'" for s in where.services if s in codes.SERVICE) + ")")
         if group == MONTH:
@@ -332,15 +400,25 @@ class Truth:
             grouped = _age_group(where.last, params)
         else:
             grouped = group or "''"
-        unit = f"'{spec.tag}:' || CAST(t.{spec.unit} AS VARCHAR)"
+        unit = f"'{spec.tag}:' || " + " || '/' || ".join(f"CAST(t.{u} AS VARCHAR)" for u in spec.unit.split(","))
+        if keys:  # a child's key for children, the row's own for event rows (as model.recordkeys keys them)
+            key = "t.child_rkey" if spec.tag == "child" else "t.rkey"
+            return (f"SELECT g, count(*) AS n, sum(k) AS keysum FROM (SELECT DISTINCT {grouped} AS g, {unit} AS u, "
+                    f"{key} AS k FROM {spec.table} t WHERE {' AND '.join(conds)}) d GROUP BY g"), params
         return (f"SELECT g, count(*) AS n, sum(hash(u)) AS fp FROM (SELECT DISTINCT {grouped} AS g, {unit} AS u "
                 f"FROM {spec.table} t WHERE {' AND '.join(conds)}) d GROUP BY g"), params
 
-    def fingerprint(self, spec_key: str, units: Sequence[int]) -> int:
-        """The fingerprint of these units (e.g. the children a drill-through listed) under ``spec_key``."""
+    def fingerprint(self, spec_key: str, units: Sequence[int], last: dt.date | None = None) -> int:
+        """The fingerprint of these units (e.g. the children a drill-through listed) under ``spec_key``;
+        for a spec of a collection year, the children's rows of the year ending by ``last``."""
         if not units:
             return 0
-        rows = self.run(f"SELECT sum(hash('{SPECS[spec_key].tag}:' || CAST(x AS VARCHAR))) FROM (SELECT unnest($ids) AS x) s",
+        spec = SPECS[spec_key]
+        year = ""
+        if spec.year is not None:
+            assert last is not None, spec_key
+            year = f" || '/{collection_year(last)}'"
+        rows = self.run(f"SELECT sum(hash('{spec.tag}:' || CAST(x AS VARCHAR){year})) FROM (SELECT unnest($ids) AS x) s",
                         {"ids": [int(u) for u in units]})
         return int(rows[0][0]) & MASK
 
@@ -451,6 +529,17 @@ PROBES = (
     Probe("looked_after", "placement_type", "children", "cla_episodes.open_children", "t.placement_group"),
     Probe("looked_after", "missing_time", "M", "missing.m", MONTH),
     Probe("looked_after", "missing_time", "A", "missing.a", MONTH),
+    # Care leavers: three tables of age group x status (each column and the row totals, with column and
+    # grand totals), and care leavers by contact and by main activity.
+    *(Probe("care_leavers", visual, column, "oc3.leavers", OC3_AGE_GROUP, extra) for visual, column, extra in (
+        ("contact", "yes", OC3_TOUCH), ("contact", "no", f"NOT {OC3_TOUCH}"), ("contact", "total", ""),
+        ("eet", "eet", OC3_EET), ("eet", "neet", f"NOT {OC3_EET} AND {OC3_TOUCH}"),
+        ("eet", "unknown", f"NOT {OC3_EET} AND NOT {OC3_TOUCH}"), ("eet", "total", ""),
+        ("accommodation", "suitable", OC3_SUITABLE), ("accommodation", "unsuitable", OC3_UNSUITABLE),
+        ("accommodation", "unknown", f"NOT {OC3_SUITABLE} AND NOT {OC3_UNSUITABLE}"),
+        ("accommodation", "total", ""))),
+    Probe("care_leavers", "in_touch", "leavers", "oc3.leavers", "coalesce(t.in_touch, '')"),
+    Probe("care_leavers", "activity", "leavers", "oc3.leavers", "coalesce(t.activity, '')"),
 )
 
 
@@ -483,6 +572,9 @@ CARD_PROBES = (
             ("ended", "value", "inv.ended")),
     *_cards("looked_after", ("cla_rate", "value", "cla.open_children"), ("cla_starts", "value", "cla.started"),
             ("cla_ceased", "value", "cla.ceased"), ("cla_missing", "numerator", "missing.children")),
+    *_cards("care_leavers", *((f"cl_{age}", "value", f"oc3.{age}") for age in OC3_AGES),
+            *(part for age in OC3_AGES for what in ("in_touch", "eet", "suitable")
+              for part in _rate(f"cl_{what}_{age}", f"oc3.{what}_{age}", f"oc3.{age}"))),
 )
 # Charts whose bars a selection turns into the card counting the same records (card vs chart).
 SELECTABLE = (
@@ -754,9 +846,10 @@ class Attacker:
     """One role's attacker: reads published views (memoised) and attaches the truth to each number."""
 
     def __init__(self, role: str, truth: Truth, *, threshold: int, seed: str = "attacks",
-                 emulate: bool = False) -> None:
+                 emulate: bool = False, pages: tuple[str, ...] | None = None) -> None:
         self.role = role
         self.emulate = emulate
+        self.pages = pages  # only these pages' charts and cards (None: every page but OWN_RUNS)
         self.viewer = VIEWERS[role]
         self.truth = truth
         self.threshold = threshold
@@ -770,7 +863,8 @@ class Attacker:
 
     def emulated(self) -> Attacker:
         """The same attacker reading the same views (shared caches) with every count emulated."""
-        twin = Attacker(self.role, self.truth, threshold=self.threshold, seed=self.seed, emulate=True)
+        twin = Attacker(self.role, self.truth, threshold=self.threshold, seed=self.seed, emulate=True,
+                        pages=self.pages)
         twin._pages, twin._exports = self._pages, self._exports
         return twin
 
@@ -781,11 +875,17 @@ class Attacker:
     def visible(self, service: str | None) -> bool:
         return service is None or self.services is None or service in self.services
 
+    def attacks(self, page: str) -> bool:
+        """Whether this attacker's runs take in ``page`` (see OWN_RUNS)."""
+        return page in self.pages if self.pages is not None else page not in OWN_RUNS
+
     def probes(self, page: str | None = None) -> list[Probe]:
-        return [p for p in PROBES if (page is None or p.page == page) and self.visible(p.service)]
+        return [p for p in PROBES if (page is None or p.page == page) and self.attacks(p.page)
+                and self.visible(p.service)]
 
     def card_probes(self, page: str | None = None) -> list[CardProbe]:
-        return [c for c in CARD_PROBES if (page is None or c.page == page) and self.visible(c.service)]
+        return [c for c in CARD_PROBES if (page is None or c.page == page) and self.attacks(c.page)
+                and self.visible(c.service)]
 
     # reading views
     def page(self, page: str, filters: Mapping[str, object]) -> data_access.PageData | None:
@@ -1015,35 +1115,57 @@ def slicer_partition(att: Attacker) -> list[Derivation]:
 
 def period_differencing(att: Attacker) -> list[Derivation]:
     """Cards and bars for custom periods that end a day, a week or a month later (or start a day or a
-    month earlier) than another, from two starts: each difference is the records in between."""
+    month earlier) than another, from two starts: each difference is the records in between. Counts
+    of a collection year (care leavers) are the same records for every end in the year, except under
+    an age band (ages on the period's last day): there the two views of a year differ by the care
+    leavers whose birthday moved them across the band in between, one way or the other."""
     rng = att.rng("period")
     page = rng.choice([p for p in _pages(att, cards=True) if p != "trends"])
-    probes = [p for p in att.probes(page) if not p.is_time and SPECS[p.spec].date]
+    probes = [p for p in att.probes(page) if not p.is_time and SPECS[p.spec].dated]
     out: list[Derivation] = []
     for _ in range(2):
-        base: Filters = rng.choice([{}, {"locality": rng.choice(list(codes.LOCALITY))},
-                                    {"locality": rng.choice(list(codes.LOCALITY)), "sex": rng.choice(("M", "F"))}])
+        bases: list[Filters] = [{}, {"locality": rng.choice(list(codes.LOCALITY))},
+                                {"locality": rng.choice(list(codes.LOCALITY)), "sex": rng.choice(("M", "F"))}]
+        if any(SPECS[p.spec].year for p in probes):  # a year's records change only under an age band:
+            bases = [{"age_band": band, **b} for band in ("16-17", "18+") for b in bases]  # 16-17s turn 18
+        base: Filters = rng.choice(bases)
         end = att.as_of - dt.timedelta(days=rng.randint(45, 500))
         s1 = end - dt.timedelta(days=rng.randint(60, 250))
         s2 = s1 - dt.timedelta(days=rng.randint(20, 200))
         ends = [end, end + dt.timedelta(days=1), end + dt.timedelta(days=7), _add_months(end, 1)]
         chains = [[(s, e) for e in ends] for s in (s1, s2)]
         chains.append([(s1, end), (s1 - dt.timedelta(days=1), end), (_add_months(s1, -1), end)])
+        if any(SPECS[p.spec].year for p in probes):  # every month end of the collection year (ends in it)
+            year_ends = [_month_end(_add_months(dt.date(collection_year(end), 3, 1), k)) for k in range(12)]
+            chains.append([(min(s1, year_ends[0]), e) for e in year_ends if e <= att.as_of])
         for chain in chains:
             views = [{**base, "period": "custom", "start": s.isoformat(), "end": e.isoformat()} for s, e in chain]
             seen: list[dict[str, Cell]] = []
+            years: list[int | None] = []
             for filters in views:  # event counts only: "open on the last day" is not a set that grows
                 cells = {f"card:{k}": c for k, c in att.cards(page, filters).items()
-                         if SPECS[_card_spec(page, k)].date}
+                         if SPECS[_card_spec(page, k)].dated}
                 for probe in probes:
                     for code, cell in (att.chart(probe, filters) or {}).items():
                         cells[f"{probe.name}[{code}]"] = cell
                 seen.append(cells)
+                data = att.page(page, filters)
+                years.append(collection_year(data.last_day) if data is not None else None)
             for (i, a), (j, b) in itertools.combinations(enumerate(seen), 2):
                 for name in sorted(set(a) & set(b)):
                     what = f"{name} {chain[j][0]}..{chain[j][1]} minus {chain[i][0]}..{chain[i][1]}"
-                    out.append(minus(b[name], [a[name]], what))
+                    if not SPECS[_spec_of(page, name)].year:
+                        out.append(minus(b[name], [a[name]], what))
+                    elif years[i] is not None and years[i] == years[j]:  # another year: other records
+                        out += [minus(b[name], [a[name]], what), minus(a[name], [b[name]], f"{what} (reversed)")]
     return out
+
+
+def _spec_of(page: str, name: str) -> str:
+    """The spec of a cell named ``card:key.part`` or ``page/visual.column[code]`` (period differencing)."""
+    if name.startswith("card:"):
+        return _card_spec(page, name[len("card:"):])
+    return next(p.spec for p in PROBES if name.startswith(p.name + "["))
 
 
 def time_hierarchy(att: Attacker) -> list[Derivation]:
@@ -1169,9 +1291,20 @@ def drill_through(att: Attacker) -> list[Derivation]:
                         targets.setdefault(cell.records, ("service_users", probe.visual, code, base, cell, probe.spec))
         for page, key, spec in (("service_users", "open", "inv.open_children"),
                                 ("overview", "cin_now", "episodes.open_children")):
-            card = att.card(CardProbe(page, key, "value", spec), base)
+            card = att.card(CardProbe(page, key, "value", spec), base) if att.attacks(page) else None
             if card is not None and card.shown != 0:
                 targets.setdefault(card.records, (page, None, key, base, card, spec))
+        # Care leavers: a table's row (every care leaver of the age group), a bar by contact or by main
+        # activity, and the two age groups' count cards.
+        for probe in att.probes("care_leavers"):
+            if probe.column in ("total", "leavers"):
+                for code, cell in (att.chart(probe, base) or {}).items():
+                    if code != TOTAL and cell.shown != 0:
+                        targets.setdefault(cell.records, ("care_leavers", probe.visual, code, base, cell, probe.spec))
+        for card_probe in att.card_probes("care_leavers"):
+            card = att.card(card_probe, base) if card_probe.key in ("cl_17_18", "cl_19_21") else None
+            if card is not None and card.shown != 0:
+                targets.setdefault(card.records, ("care_leavers", None, card_probe.key, base, card, card_probe.spec))
     # Smallest shown figures first: where few of the children counted can be outside the user's scope.
     ordered = sorted(targets.values(), key=lambda t: (t[4].value is None, t[4].value or 0, rng.random()))
     for page, visual, code, base, cell, spec in ordered[:45]:
@@ -1182,7 +1315,8 @@ def drill_through(att: Attacker) -> list[Derivation]:
         if listed is None:
             continue
         visible, hidden, ids = listed
-        fp = att.truth.fingerprint(spec, ids)
+        data = att.page(page, base)
+        fp = att.truth.fingerprint(spec, ids, data.last_day if data is not None else None)
         what = f"outside scope: {page}/{visual or 'card'}={code} {_key(base)}"
         out.append(Derivation(what, ((1, cell),), known=-visible, known_fp=-fp))
         out.append(Derivation(what, ((1, att.cell(f"drill hidden {what}", hidden, cell.n - visible,
@@ -1368,7 +1502,9 @@ def card_vs_chart(att: Attacker) -> list[Derivation]:
                         out.append(minus(cell, [total], f"{card.name} - {probe.name} total {_key(base)}"))
                         out.append(minus(total, [cell], f"{probe.name} total - {card.name} {_key(base)}"))
     out += _card_windows(att, rng)
-    if att.visible("CSC"):
+    if "care_leavers" in _pages(att, cards=True):
+        out += _care_leavers_views(att, rng)
+    if att.visible("CSC") and att.attacks("children_in_need") and att.attacks("overview"):
         plans = CardProbe("children_in_need", "cp_open", "value", "cp.open")
         children = CardProbe("overview", "cp_open", "value", "cp.open_children")
         combos: list[Filters] = [{"period_months": 12}, *({"period_months": 12, "locality": loc}
@@ -1377,6 +1513,93 @@ def card_vs_chart(att: Attacker) -> list[Derivation]:
             a, b = att.card(plans, combo), att.card(children, combo)
             if a is not None and b is not None:
                 out.append(minus(a, [b], f"second CP plans open {_key(combo)}"))
+    return out
+
+
+OC3_AGE_CODES = {"17_18": "17-18", "19_21": "19-21"}
+
+
+def _oc3_identities(cells: Mapping[str, Cell]) -> list[tuple[list[str], list[str]]]:
+    """(wholes, parts) of the Care leavers page whose records add up, by the published definitions: a
+    card against the row of a table, a rate card's denominator against its numerator and the table's
+    other columns, a table's margins against the bars by contact or by main activity (whose codes
+    the attacker reads off the bars shown)."""
+    def bars(visual: str) -> list[str]:
+        return sorted(k for k in cells if k.startswith(f"{visual}.leavers[") and k != f"{visual}.leavers[{TOTAL}]")
+
+    def code(key: str) -> str:
+        return key[key.index("[") + 1:-1]
+
+    out: list[tuple[list[str], list[str]]] = []
+    for sfx, age in OC3_AGE_CODES.items():
+        touch, eet, suitable = (f"card:cl_{what}_{sfx}" for what in ("in_touch", "eet", "suitable"))
+        no, neet, unknown = f"contact.no[{age}]", f"eet.neet[{age}]", f"eet.unknown[{age}]"
+        not_suitable = [f"accommodation.unsuitable[{age}]", f"accommodation.unknown[{age}]"]
+        for whole in (f"card:cl_{sfx}.value", f"{touch}.denominator", f"contact.total[{age}]"):
+            out += [([whole], [f"contact.yes[{age}]", no]), ([whole], [f"{touch}.numerator", no])]
+        for whole in (f"card:cl_{sfx}.value", f"{eet}.denominator", f"eet.total[{age}]"):
+            out += [([whole], [f"eet.eet[{age}]", neet, unknown]), ([whole], [f"{eet}.numerator", neet, unknown])]
+        for whole in (f"card:cl_{sfx}.value", f"{suitable}.denominator", f"accommodation.total[{age}]"):
+            out += [([whole], [f"accommodation.suitable[{age}]", *not_suitable]),
+                    ([whole], [f"{suitable}.numerator", *not_suitable])]
+    everyone = [f"{v}.total[{TOTAL}]" for v in ("contact", "eet", "accommodation")]
+    cards = [f"card:cl_{sfx}.value" for sfx in OC3_AGE_CODES]
+    in_touch, activity = bars("in_touch"), bars("activity")
+    eet_codes = ("F1", "P1", "F2", "P2", "F3", "P3", "F4", "P4", "F5", "P5")  # ACTIV F1-F5, P1-P5 (the definition)
+    for whole in everyone:
+        out += [([whole], cards), ([whole], in_touch), ([whole], activity)]
+    out += [(cards, in_touch), (cards, activity),
+            ([f"contact.no[{TOTAL}]"], [b for b in in_touch if code(b) != "YES"]),
+            ([f"contact.yes[{TOTAL}]", f"contact.no[{TOTAL}]"], in_touch),
+            ([f"eet.eet[{TOTAL}]"], [b for b in activity if code(b) in eet_codes]),
+            ([f"eet.neet[{TOTAL}]", f"eet.unknown[{TOTAL}]"], [b for b in activity if code(b) not in eet_codes])]
+    return out
+
+
+def _care_leavers_views(att: Attacker, rng: random.Random) -> list[Derivation]:
+    """The Care leavers page's cards, tables and bars against each other (``_oc3_identities``) under
+    slicers: every part as its whole minus the other parts; and the bars by contact and by main
+    activity against their total, a suppressed bar read instead from the two age cards under a
+    selection of it."""
+    out: list[Derivation] = []
+    combos: list[Filters] = [{"period_months": 12}]
+    for _ in range(5):
+        combo: Filters = {"period_months": rng.choice((12, 24)), "locality": rng.choice(list(codes.LOCALITY))}
+        for name, values, chance in (("sex", ("M", "F"), 0.5), ("age_band", ("16-17", "18+"), 0.3)):
+            if rng.random() < chance:
+                combo[name] = rng.choice(values)
+        if combo not in combos:
+            combos.append(combo)
+    for combo in combos:
+        cells: dict[str, Cell] = {f"card:{k}": c for k, c in att.cards("care_leavers", combo).items()}
+        for probe in att.probes("care_leavers"):
+            for code, cell in (att.chart(probe, combo) or {}).items():
+                cells[f"{probe.visual}.{probe.column}[{code}]"] = cell
+        for wholes, parts in _oc3_identities(cells):
+            if not parts or any(k not in cells for k in (*wholes, *parts)):
+                continue
+            for part in parts:
+                out.append(Derivation(f"care_leavers {part} = {' + '.join(wholes)} - the rest {_key(combo)}",
+                                      (*((1, cells[w]) for w in wholes), *((-1, cells[q]) for q in parts if q != part))))
+        for visual, dim in (("in_touch", "in_touch"), ("activity", "activity")):
+            body = sorted(k for k in cells if k.startswith(f"{visual}.leavers[") and not k.endswith(f"[{TOTAL}]"))
+            total = cells.get(f"{visual}.leavers[{TOTAL}]")
+            hidden = [k for k in body if cells[k].value is None]
+            if total is None or not 1 <= len(hidden) <= 4:
+                continue
+            by_age: dict[str, list[Cell]] = {}
+            for key in hidden:
+                picked = {**combo, "selection": f"{visual}:{dim}:{key[key.index('[') + 1:-1]}"}
+                found = att.cards("care_leavers", picked)
+                ages = [found.get(f"cl_{sfx}.value") for sfx in OC3_AGE_CODES]
+                if all(c is not None for c in ages):
+                    by_age[key] = ages  # type: ignore[assignment]  # None excluded above
+            for key in body:
+                terms: list[tuple[int, Cell]] = [(1, total)]
+                for other in body:
+                    if other != key:
+                        terms += [(-1, c) for c in by_age.get(other, [cells[other]])]
+                out.append(Derivation(f"care_leavers {key} via the age cards {_key(combo)}", tuple(terms)))
     return out
 
 

@@ -23,6 +23,8 @@ keeps ONE published value in every view that counts exactly it. Two controls on 
 the same attacks with cell-key perturbation emulated on the true counts stay within the bounds (so
 they can be met), and every number read is within ±2 of what the suite's SQL says it counts.
 ``bench/attacks.py`` prints the same figures for every class and role. Each test prints its own.
+The Care leavers page is attacked by every class that applies to it in runs of its own
+(``test_care_leavers``), with a control that the suite's SQL is exactly what the page publishes.
 """
 
 from __future__ import annotations
@@ -47,18 +49,18 @@ class Suite:
     def __init__(self, truth: attacks.Truth, threshold: int) -> None:
         self.truth = truth
         self.threshold = threshold
-        self.attackers: dict[str, attacks.Attacker] = {}
-        self.results: dict[tuple[str, str], attacks.Result] = {}
+        self.attackers: dict[tuple[str, tuple[str, ...] | None], attacks.Attacker] = {}
+        self.results: dict[tuple[str, str, tuple[str, ...] | None], attacks.Result] = {}
 
-    def attacker(self, role: str) -> attacks.Attacker:
-        if role not in self.attackers:
-            self.attackers[role] = attacks.Attacker(role, self.truth, threshold=self.threshold)
-        return self.attackers[role]
+    def attacker(self, role: str, pages: tuple[str, ...] | None = None) -> attacks.Attacker:
+        if (role, pages) not in self.attackers:
+            self.attackers[(role, pages)] = attacks.Attacker(role, self.truth, threshold=self.threshold, pages=pages)
+        return self.attackers[(role, pages)]
 
-    def result(self, klass: str, role: str) -> attacks.Result:
-        if (klass, role) not in self.results:
-            self.results[(klass, role)] = attacks.run(klass, self.attacker(role))
-        return self.results[(klass, role)]
+    def result(self, klass: str, role: str, pages: tuple[str, ...] | None = None) -> attacks.Result:
+        if (klass, role, pages) not in self.results:
+            self.results[(klass, role, pages)] = attacks.run(klass, self.attacker(role, pages))
+        return self.results[(klass, role, pages)]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,8 @@ def suite(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     stores.close()
 
 
-def judge(suite: Suite, klass: str, role: str) -> None:
-    result = suite.result(klass, role)
+def judge(suite: Suite, klass: str, role: str, pages: tuple[str, ...] | None = None) -> None:
+    result = suite.result(klass, role, pages)
     print(f"\n{attacks.HEADER}\n{result.line()}")
     for example in result.examples:
         print(f"    {example}")
@@ -191,3 +193,105 @@ def test_published_counts_are_within_the_noise_of_the_truth(suite: Suite) -> Non
     assert len(numbers) > 500, "control: the attack read numbers"
     off = [f"{c.where} = {c.shown}, true {c.n}" for c, value in numbers if abs(value - c.n) > 2]
     assert not off, f"{len(off)} published counts are not the truth within ±2:\n" + "\n".join(off[:10])
+
+
+# --- Care leavers (SSDA903 OC3), attacked in runs of its own (attacks.OWN_RUNS) ---------------------
+
+CARE_LEAVERS = ("care_leavers",)
+# Not time_hierarchy: the page has no time chart (every figure is of one collection year).
+CARE_CLASSES = ("slicer_partition", "period_differencing", "drill_through", "rate_cards", "export_vs_chart",
+                "card_vs_chart")
+NO_CSC = {"service_manager_send"}  # sees no children's social care aggregates: the page shows none
+
+
+@pytest.mark.parametrize("klass", CARE_CLASSES)
+@pytest.mark.parametrize("role", attacks.ROLES)
+def test_care_leavers(suite: Suite, role: str, klass: str) -> None:
+    """The attack classes on the Care leavers page alone: its three tables (age group x in touch, EET,
+    suitable accommodation, with their margins), its bars by contact and by main activity and its
+    twelve card figures (count, and each rate's numerator and denominator, at 17-18 and 19-21) by
+    locality x sex; custom periods a day to a month apart, also under an age band (ages on the
+    period's last day, so the 16-17s and the 18+ change within a collection year); denominators
+    minus numerators; CSV exports against charts; cards, tables and bars against each other, a
+    suppressed bar read from the age cards under a selection of it; drill-through (team managers and
+    caseworkers) from a table's row, a bar or an age group's card, the children listed subtracted."""
+    if role in NO_CSC:
+        att = suite.attacker(role, CARE_LEAVERS)
+        assert att.probes() == [] and att.card_probes() == []
+        data = attacks.PAGES["care_leavers"](user=att.viewer, filters={})
+        assert data.cards == [] and not any(v.available for v in data.visuals.values())
+        return
+    judge(suite, klass, role, CARE_LEAVERS)
+
+
+CARE_VIEWS: tuple[dict[str, object], ...] = (
+    {}, {"period_months": 24}, {"locality": "NORTH"}, {"locality": "SOUTH", "sex": "F"},
+    {"age_band": "18+", "locality": "EAST"}, {"age_band": "16-17"},
+    {"period": "custom", "start": "2023-10-01", "end": "2024-03-30"},  # the year before: ends before 31 March
+    {"selection": "in_touch:in_touch:YES"}, {"selection": "activity:activity:F3", "sex": "M"},
+    {"team": "CSC-SGA"},
+)
+
+
+def test_care_leavers_truth_is_what_the_page_publishes(suite: Suite) -> None:
+    """A control on the suite's SQL for Care leavers, stricter than ±2: with the record keys of the
+    rows it counts, every count the page shows (each table cell and margin, each bar and total, each
+    card's value, numerator and denominator) is exactly what the cell-key method publishes from it
+    (``protection.shown``), under slicers, an age band, a selection and a custom period in the year
+    before. A truth that counted other records would publish other values."""
+    from data_access import protection
+    from data_access.protection import Count
+
+    att = suite.attacker("leadership", CARE_LEAVERS)
+    checked, values, off = 0, set(), []
+    for filters in CARE_VIEWS:
+        data = att.page("care_leavers", filters)
+        assert data is not None
+        for probe in att.probes("care_leavers"):
+            visual = data.visuals[probe.visual]
+            where = attacks.where_for(filters, data, probe.visual, att.services)
+            assert where is not None and visual.available
+            truth = suite.truth.keysums(probe.spec, probe.group, where, probe.extra)
+            shown = dict(zip(visual.cols["code"], visual.cols[probe.column], strict=True))
+            assert set(truth) <= set(shown), f"{probe.name}: rows counted but not shown {set(truth) - set(shown)}"
+            everything = Count(sum(n for n, _ in truth.values()), sum(k for _, k in truth.values()))
+            expected = {code: protection.shown(Count(*truth.get(code, (0, 0))), threshold=att.threshold)
+                        for code in shown}
+            expected[attacks.TOTAL] = protection.shown(everything, threshold=att.threshold)
+            shown[attacks.TOTAL] = (visual.totals or {}).get(probe.column)
+            for code, value in shown.items():
+                checked += 1
+                values.add(str(value))
+                if value != expected[code]:
+                    off.append(f"{probe.name}[{code}] {filters}: shown {value}, truth publishes {expected[code]}")
+        for card in att.card_probes("care_leavers"):
+            kpi = next(k for k in data.cards if k.key == card.key)
+            where = attacks.where_for(filters, data, None, att.services)
+            assert where is not None
+            n, keysum = suite.truth.keysums(card.spec, None, where).get("", (0, 0))
+            expected_card = protection.shown(Count(n, keysum), threshold=att.threshold)
+            checked += 1
+            if getattr(kpi, card.part) != expected_card:
+                off.append(f"{card.name} {filters}: shown {getattr(kpi, card.part)}, truth publishes {expected_card}")
+    assert not off, f"{len(off)} of {checked} published counts are not the truth's:\n" + "\n".join(off[:15])
+    assert checked > 400, "control: counts compared"
+    assert "c" in values and "0" in values and len(values) > 20, f"control: small, zero and larger counts {values}"
+
+
+def test_care_leavers_bounds_hold_under_emulated_cell_key_perturbation(suite: Suite) -> None:
+    """The control on the assertion, for Care leavers: the slicer attack on it, reading every count as
+    emulated cell-key perturbation publishes it, stays within the bounds and hits now and then."""
+    result = attacks.run("slicer_partition", suite.attacker("leadership", CARE_LEAVERS).emulated())
+    print(f"\n{attacks.HEADER}\n{result.line()}")
+    assert result.usable >= 10, "control: usable derivations of small counts"
+    assert result.problems() == []
+    assert 0 < result.hits < result.usable
+
+
+def test_the_care_leavers_page_is_left_to_its_own_runs(suite: Suite) -> None:
+    """The seeded draws of one page per class and role leave Care leavers out (so they draw what they
+    drew before it was attacked), and its own runs attack nothing else."""
+    assert all(p.page != "care_leavers" for p in suite.attacker("analyst").probes())
+    own = suite.attacker("analyst", CARE_LEAVERS)
+    assert {p.page for p in own.probes()} == {c.page for c in own.card_probes()} == {"care_leavers"}
+    assert len(own.probes()) == 13 and len(own.card_probes()) == 14
