@@ -191,6 +191,22 @@ def connect(url: str) -> psycopg.Connection:
     )
 
 
+def create_database(url: str, name: str) -> str:
+    """Create the empty database ``name`` (dropping one of that name first) on the server ``url`` points
+    at; returns its URL."""
+    drop_database(url, name)
+    with connect(url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop the database ``name``, if there, on the server ``url`` points at (connections to it too)."""
+    with connect(url) as conn:
+        force = " WITH (FORCE)" if conn.info.server_version >= 130000 else ""
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"{force}')
+
+
 @contextlib.contextmanager
 def fresh_database(url: str) -> Iterator[str]:
     """Create an empty database ``t_<uuid>`` on the server ``url`` points at; drop it afterwards."""
@@ -200,6 +216,4 @@ def fresh_database(url: str) -> Iterator[str]:
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with connect(url) as conn:
-            force = " WITH (FORCE)" if conn.info.server_version >= 130000 else ""
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"{force}')
+        drop_database(url, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +17,26 @@ SEED = 20250331
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scale-1 demo analytics store (DuckDB file) built once per test session."""
+def demo_store(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scale-1 demo analytics store (DuckDB file) built once per test session. Under pytest-xdist the
+    workers share one: the first to need it builds it (under a lock) in the run's base temporary
+    directory, the parent of each worker's own. Tests only read it (read-only, as the app opens it)
+    or copy it."""
     from refresh import demo
 
-    path = tmp_path_factory.mktemp("analytics") / "analytics.duckdb"
-    demo.build(f"duckdb:///{path}", seed=SEED, scale=1.0, as_of=AS_OF, progress=False)
+    if hasattr(pytestconfig, "workerinput"):  # an xdist worker
+        folder = tmp_path_factory.getbasetemp().parent / "analytics"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("analytics")
+    path = folder / "analytics.duckdb"
+    with open(folder / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not path.exists():
+            building = folder / "building.duckdb"  # renamed once whole: a worker that dies mid-build leaves no store
+            building.unlink(missing_ok=True)
+            demo.build(f"duckdb:///{building}", seed=SEED, scale=1.0, as_of=AS_OF, progress=False)
+            building.rename(path)
     return path
 
 

@@ -8,10 +8,16 @@
 The PostgreSQL server starts once per session in ``pytest_configure`` and its URL is exported as
 CSI_TEST_PG_URL, so modules may read it at import time. Set CSI_TEST_PG_URL yourself to use another
 server, or CSI_TEST_NO_PG=1 to start none (PostgreSQL tests then skip).
+
+Under pytest-xdist (``-n``, as ./test runs the suite) the controller starts the one server before it
+starts the workers, which inherit CSI_TEST_PG_URL; each worker then creates a database of its own on
+that server (csi_test_gw0, csi_test_gw1, ...) and exports its URL instead, so no two workers ever share
+``pg_url``'s database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -19,12 +25,14 @@ from typing import Any
 import _live  # tests/ has no __init__.py: pytest puts it on sys.path, so its helpers import by name
 import _pg
 import pytest
+from sqlalchemy.engine import make_url
 
 # The app's own fixtures (demo_store, settings, configured, dash_app, client, auth).
 pytest_plugins = ["_stores"]
 
 _SERVER = pytest.StashKey["_pg.PostgresServer"]()
 _START_ERROR = pytest.StashKey[str]()
+_WORKER_DATABASE = pytest.StashKey[tuple[str, str]]()  # (the URL an xdist worker inherited, its database's name)
 _NO_PG = "CSI_TEST_NO_PG=1: no PostgreSQL server for this run"
 _INFO_ONLY = ("help", "version", "collectonly", "showfixtures", "markers")
 
@@ -35,6 +43,9 @@ def _pg_unavailable_reason() -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     if any(getattr(config.option, name, False) for name in _INFO_ONLY):
+        return
+    if os.environ.get("CSI_TEST_PG_URL") and hasattr(config, "workerinput"):  # an xdist worker
+        _use_a_database_of_the_workers_own(config, os.environ["CSI_TEST_PG_URL"], config.workerinput["workerid"])
         return
     if os.environ.get("CSI_TEST_PG_URL") or os.environ.get("CSI_TEST_NO_PG") == "1" or not _pg.find_bindir():
         return
@@ -47,7 +58,25 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["CSI_TEST_PG_URL"] = server.url()
 
 
+def _use_a_database_of_the_workers_own(config: pytest.Config, url: str, worker: str) -> None:
+    """In xdist worker ``worker`` (gw0, ...): create the database ``<database>_<worker>`` on the server
+    ``url`` names and export its URL as CSI_TEST_PG_URL for this worker's tests."""
+    name = f"{make_url(url).database or _pg.DATABASE}_{worker}"
+    try:
+        own = _pg.create_database(url, name)  # one of that name left by a killed run is replaced
+    except Exception as exc:  # reported by pg_url, as a server that did not start is
+        config.stash[_START_ERROR] = f"could not create this worker's database {name} on {url}: {exc}"
+        return
+    config.stash[_WORKER_DATABASE] = (url, name)
+    os.environ["CSI_TEST_PG_URL"] = own
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if worker_database := config.stash.get(_WORKER_DATABASE, None):
+        inherited, name = worker_database
+        os.environ["CSI_TEST_PG_URL"] = inherited
+        with contextlib.suppress(Exception):  # cleaning up only: the server may be gone already
+            _pg.drop_database(inherited, name)
     server = config.stash.get(_SERVER, None)
     if server is not None:
         os.environ.pop("CSI_TEST_PG_URL", None)
@@ -78,11 +107,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def pg_url(pytestconfig: pytest.Config) -> str:
     """'postgresql+psycopg://postgres@127.0.0.1:PORT/csi_test' on the suite's PostgreSQL server."""
+    if error := pytestconfig.stash.get(_START_ERROR, None):
+        pytest.fail(error)
     url = os.environ.get("CSI_TEST_PG_URL")
     if url:
         return url
-    if error := pytestconfig.stash.get(_START_ERROR, None):
-        pytest.fail(error)
     pytest.skip(_pg_unavailable_reason())
 
 

@@ -35,7 +35,7 @@ def test_looked_after_page_cards_cross_filter_url_and_export(dash_app, live_serv
     expect(page.locator("#kpi-cla_rate-england")).to_contain_text("England 67 per 10,000")
     expect(page.locator("[data-kpi=cla_long_term]")).to_contain_text("2½ years")  # its definition
     expect(page.locator("[data-kpi=cla_health_assessment]")).to_be_attached()
-    everyone = looked_after.inner_text()
+    everyone = looked_after.text_content()  # textContent: the cards' dcc.Loading hides them (innerText '') while a slow update runs
     assert everyone.replace(",", "").isdigit() and int(everyone.replace(",", "")) > 300
 
     # Cross-filter: the section 20 bar narrows the cards and the other charts, and goes into the URL.

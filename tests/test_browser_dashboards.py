@@ -60,13 +60,13 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
     page.goto(base + "/children-in-need")
     referrals = page.locator("#kpi-referrals-value")
     expect(page.locator("#cin-by_source-summary")).to_contain_text("Total referrals")
-    everyone = referrals.inner_text()
+    everyone = referrals.text_content()  # textContent: the cards' dcc.Loading hides them (innerText '') while a slow update runs
 
     # 1. A slicer: age band 16 to 17 narrows the cards and every chart, and goes into the URL.
     page.select_option("#cin-age_band", label="16 to 17")
     expect(referrals).not_to_have_text(everyone)
     expect(page).to_have_url(f"{base}/children-in-need?age_band=16-17")
-    teenagers = referrals.inner_text()
+    teenagers = referrals.text_content()
 
     # 2. Cross-filter: clicking the Police bar filters the cards and the other charts, not its own.
     police = chart_bars(page, "#cin-by_source").nth(17)
@@ -98,7 +98,7 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
         other.goto(url)
         expect(other.locator("#cin-referrals_time-level")).to_contain_text("Showing months of Q3 CY 2024-25")
         expect(other.locator("#cin-selection")).to_contain_text("Filtered by Police")
-        expect(other.locator("#kpi-referrals-value")).to_have_text(referrals.inner_text())
+        expect(other.locator("#kpi-referrals-value")).to_have_text(referrals.text_content())
         expect(other.locator("#cin-closures-summary")).to_have_text(page.inner_text("#cin-closures-summary"))
     finally:
         other.context.close()

@@ -31,7 +31,7 @@ def test_manager_logs_in_and_reads_the_overview_kpis(dash_app, live_server, page
     expect(page.locator("#kpi-ehc_active-value")).not_to_be_empty()
 
     expected = direct_counts(demo_store, data_access.as_of())
-    read = {key: page.inner_text(f"#kpi-{key}-value") for key in
+    read = {key: page.text_content(f"#kpi-{key}-value") for key in  # textContent: see test_a_slicer_change_updates_the_kpis
             ("cin_now", "referrals", "rereferral_rate", "assessments_45", "cp_open", "ehc_active")}
     assert _number(read["cin_now"]) == expected["cin_now"]
     assert _number(read["referrals"]) == expected["referrals"]
@@ -55,9 +55,9 @@ def test_a_slicer_change_updates_the_kpis(dash_app, live_server, page) -> None: 
     page.click("button[type=submit]")
     kpi = page.locator("#kpi-cin_now-value")
     expect(kpi).not_to_be_empty()
-    shown = kpi.inner_text()
+    shown = kpi.text_content()  # textContent: the cards' dcc.Loading hides them (innerText '') while a slow update runs
     before = _number(shown)
     page.select_option("#overview-sex", "F")
     expect(kpi).not_to_have_text(re.compile(rf"^({re.escape(shown)})?$"))  # neither the old value nor empty
-    after = _number(kpi.inner_text())
+    after = _number(kpi.text_content())
     assert 0 < after < before

@@ -22,9 +22,9 @@ def test_period_presets_and_like_for_like_cards(dash_app, live_server, page) -> 
     page.wait_for_url(base + "/")
     england = page.locator("#kpi-referrals-england")
     expect(england).to_contain_text("Compared over the same 12-month window")
-    year_text = england.inner_text()
+    year_text = england.text_content()  # textContent: the cards' dcc.Loading hides them (innerText '') while a slow update runs
     value = page.locator("#kpi-referrals-value")
-    year_value = value.inner_text()
+    year_value = value.text_content()
 
     # The last 3 months: three whole months ending with the data date's month; the card's own value
     # changes, its England comparison does not (the same 12-month window, stated on the card).
