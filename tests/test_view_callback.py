@@ -7,6 +7,7 @@ page keeps digests of them in its ``drawn`` store); a forged or empty store gets
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,4 @@ def test_the_team_slicer_lists_the_teams_of_the_view_s_service_in_the_same_answe
     other = _answer(attack.view_call(client, view, {"service": "EH"}))  # a service the page is not about
     assert other["cin-service"]["value"] == "EH" and _teams(other) == set()
     forged = _answer(attack.view_call(client, view, {"service": "NOT-A-SERVICE"}))  # refused: the default view
-    assert "could not be opened" in json_text(forged) and _teams(forged) == everyone
-
-
-def json_text(out: object) -> str:
-    import json
-
-    return json.dumps(out)
+    assert "could not be opened" in json.dumps(forged) and _teams(forged) == everyone
