@@ -28,10 +28,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (!token) { return ""; }
       var spec;
       try { spec = JSON.parse(token); } catch (e) { return ""; }
-      var holder = document.getElementById(spec.graph);
-      var plot = holder && (holder.classList.contains("js-plotly-plot") ? holder : holder.querySelector(".js-plotly-plot"));
       var lines = Array.isArray(spec.lines) ? spec.lines.map(String) : [];
-      if (plot && window.Plotly) {
+      // Pressed before the chart's first drawing (Plotly.js still loading): the image waits for it.
+      csiChartDrawn(spec.graph, 15000).then(function (plot) {
+        if (!plot) { return; }
         var W = 1000, H = 560, head = 48, lineH = 20;
         var wrapped = [];
         var measure = document.createElement("canvas").getContext("2d");
@@ -70,11 +70,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           };
           img.src = svgUrl;
         });
-      }
+      });
       return token;
     }
   }
 });
+
+/* The chart inside a dcc.Graph holder once Plotly has drawn it (null if it is not drawn in `wait` ms). */
+function csiChartDrawn(id, wait) {
+  var started = Date.now();
+  return new Promise(function (resolve) {
+    (function look() {
+      var holder = document.getElementById(id);
+      var plot = holder && (holder.classList.contains("js-plotly-plot") ? holder : holder.querySelector(".js-plotly-plot"));
+      if (plot && plot._fullLayout && window.Plotly) { resolve(plot); }
+      else if (Date.now() - started > wait) { resolve(null); }
+      else { window.setTimeout(look, 50); }
+    })();
+  });
+}
 
 // The page language for assistive technology (WCAG 3.1.1), until the HTML template sets it.
 if (!document.documentElement.getAttribute("lang")) { document.documentElement.setAttribute("lang", "en-GB"); }
