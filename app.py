@@ -37,6 +37,7 @@ from auth import (
 from dashboards import _plotlyjs as plotlyjs
 from dashboards import _router
 from dashboards import _shell as shell
+from dashboards import _swcache as swcache
 from dashboards._requests import install_callback_checks
 from model.settings import Settings
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     _router.route_pages()
     plotlyjs.use_partial_bundle(app, HERE / "assets")
+    swcache.install(app, HERE / "assets")
     app.layout = shell.layout
     # On the app, not with @dash.callback at import: a global callback goes only to the first app
     # that serves a request in the process, so a second app (tests) would lack it.

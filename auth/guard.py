@@ -17,14 +17,21 @@ from flask_login import current_user
 from auth import csrf
 from auth.login import OnEvent, safe_next
 
-PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback", "/set-password"})
-PUBLIC_PREFIXES = ("/assets/",)  # static CSS only: no data lives there
+# /csi-sw.js: the service worker the sign-in page registers (dashboards/_swcache.py): a list of the
+# static files below, no data.
+PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback", "/set-password", "/csi-sw.js"})
+PUBLIC_PREFIXES = ("/assets/",)  # static CSS and scripts only: no data lives there
+# Dash's component suites: the JavaScript and CSS of Dash and the component libraries, only the files
+# those packages register (Dash answers 404 for any other), the same for every user: no data. Open
+# to GET before sign-in so the sign-in page can fetch them while the person types (dashboards/_swcache.py).
+PUBLIC_GET_PREFIXES = ("/_dash-component-suites/",)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_BLUEPRINTS = frozenset({"auth", "auth_set_password"})  # these forms check their own token
 
 
-def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+def is_public(path: str, method: str = "GET") -> bool:
+    return (path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+            or (method in ("GET", "HEAD") and path.startswith(PUBLIC_GET_PREFIXES)))
 
 
 def install_guard(server: Flask, *, https: bool, on_event: OnEvent) -> None:
@@ -43,7 +50,7 @@ def install_guard(server: Flask, *, https: bool, on_event: OnEvent) -> None:
         unsafe = request.method not in SAFE_METHODS
         if unsafe and not csrf.same_origin(https):
             return refused("cross-site request", 403)
-        if is_public(request.path):
+        if is_public(request.path, request.method):
             return None
         if not current_user.is_authenticated:
             if request.path.startswith("/_dash") or request.method != "GET":
@@ -59,6 +66,7 @@ def install_guard(server: Flask, *, https: bool, on_event: OnEvent) -> None:
     @server.after_request
     def csrf_cookie(response: Any) -> Any:
         # "_user_id" first: an anonymous request need not load (or protect) a session at all.
-        if "_user_id" in session and not request.path.startswith(PUBLIC_PREFIXES) and current_user.is_authenticated:
+        if ("_user_id" in session and not request.path.startswith(PUBLIC_PREFIXES + PUBLIC_GET_PREFIXES)
+                and current_user.is_authenticated):
             csrf.set_cookie(response, https)
         return response

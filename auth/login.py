@@ -30,7 +30,8 @@ THROTTLED = "throttled"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} - Children's Services Insight</title>
-<link rel="stylesheet" href="/assets/house.css"></head>
+<link rel="stylesheet" href="/assets/house.css">
+<script src="/assets/csi-sw-register.js" defer></script></head>
 <body class="login-body"><main class="login-card" id="main">
 <h1>Children's Services Insight</h1>
 {% if error %}<p class="login-error" role="alert">{{ error }}</p>{% endif %}

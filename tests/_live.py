@@ -6,10 +6,11 @@ Generic: nothing here knows the application. ``LiveServers`` serves whatever WSG
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -82,3 +83,18 @@ def _takes_no_arguments(func: Callable[..., Any]) -> bool:
     except ValueError:  # no signature available (some builtins)
         return False
     return True
+
+
+@contextlib.contextmanager
+def browser_page(browser: Any, *, service_workers: str = "block", timeout_ms: int = 15_000) -> Iterator[Any]:
+    """A page in its own browser context (fresh cookies and storage), closed afterwards.
+
+    ``service_workers="block"`` by default: without the app's worker (dashboards/_swcache.py) each
+    context would fetch the app's 4 MB of scripts twice, and Playwright's request routing does not
+    see what a worker answers. tests/test_browser_service_worker.py allows it."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", service_workers=service_workers)
+    context.set_default_timeout(timeout_ms)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

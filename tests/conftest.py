@@ -139,13 +139,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A page in its own browser context (fresh cookies and storage), closed after the test."""
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    """A page in its own browser context, without the app's service worker (``_live.browser_page``)."""
+    with _live.browser_page(browser) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ def test_the_vendored_bundle_is_the_plotly_js_version_plotly_py_ships() -> None:
 def test_the_renderer_s_plotly_url_serves_the_basic_bundle_and_nothing_serves_the_full_one(  # type: ignore[no-untyped-def]
         dash_app, client, auth) -> None:
     url = "/" + plotlyjs.RENDERER_URL
-    assert client.get(url).status_code == 401  # behind login, like every /_dash-* route
+    with client.get(url) as before:  # open before sign-in, like Dash's other component files (auth.guard)
+        assert before.status_code == 200 and "Set-Cookie" not in before.headers
+    assert client.post(url).status_code == 401  # only reading it
     auth.login("demo-leader")
     page = client.get("/").get_data(as_text=True)
     assert "plotly.min.js" not in page and "plotly-basic" not in page  # loaded by dcc.Graph when it draws
