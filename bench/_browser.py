@@ -124,10 +124,14 @@ def change_select(page: Any, selector: str, value: str) -> Timing:
 
 
 # The sign-in page is ready when its service worker (dashboards/_swcache.py) has fetched the app's
-# files; a checkout without one (or a browser without workers) is ready when the page has loaded.
-_READY = """() => !('serviceWorker' in navigator) ? 'none' : navigator.serviceWorker.getRegistration().then((r) =>
-  !r ? 'none' : Promise.race([navigator.serviceWorker.ready.then(() => 'ready'),
-                              new Promise((done) => setTimeout(() => done('timed out'), 30000))]))"""
+# files; a checkout without one (no /csi-sw.js) is ready when the page has loaded.
+_READY = """async () => {
+  if (!('serviceWorker' in navigator)) { return 'none'; }
+  const served = await fetch('/csi-sw.js', {method: 'HEAD', redirect: 'manual'});
+  if (served.status !== 200) { return 'none'; }
+  const timeout = new Promise((done) => setTimeout(() => done('timed out'), 30000));
+  return Promise.race([navigator.serviceWorker.ready.then(() => 'ready'), timeout]);
+}"""
 
 
 def sign_in(page: Any, base: str, username: str, password: str, *, ready: bool = False) -> Timing:
@@ -139,7 +143,6 @@ def sign_in(page: Any, base: str, username: str, password: str, *, ready: bool =
     ready_ms = 0.0
     if ready:
         page.wait_for_load_state("load")
-        page.wait_for_timeout(100)  # the page registers its worker on load
         outcome = page.evaluate(_READY)
         if outcome == "timed out":
             raise TimeoutError("the sign-in page's service worker did not install in 30 s")

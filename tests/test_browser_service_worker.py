@@ -107,3 +107,34 @@ def test_the_worker_adds_nothing_the_app_does_not_list(dash_app, live_server, wo
     got = page.evaluate("() => fetch('/assets/house.css?unlisted=1').then((r) => r.status)")
     assert got == 200
     assert page.evaluate(CACHED) == before
+
+
+def test_signing_in_while_the_worker_is_still_installing_loads_the_page_from_the_server(  # type: ignore[no-untyped-def]
+        dash_app, live_server, worker_page) -> None:
+    """A saved password submitted while the worker is still fetching: the page is not the worker's yet
+    (it was not active when the page was asked for), so it loads everything from the server and works."""
+    import time
+
+    from flask import request
+
+    @dash_app.server.before_request
+    def slow_plotly() -> None:  # the worker's install waits on Plotly.js
+        if request.path.endswith("plotly.min.js"):
+            time.sleep(3)
+
+    page, base = worker_page, live_server(dash_app)
+    page.goto(base + "/login")
+    installing = "() => navigator.serviceWorker.getRegistration().then((r) => !!(r && r.installing))"
+    deadline = time.monotonic() + 10
+    while not page.evaluate(installing):  # registered half a second after load, then installing
+        assert time.monotonic() < deadline, "the sign-in page registered its worker"
+        page.wait_for_timeout(50)
+    answers: list[bool] = []
+    page.on("response", lambda r: answers.append(r.from_service_worker))
+    _sign_in(page, base)
+    assert page.evaluate("() => navigator.serviceWorker.controller") is None
+    expect(page.locator("#overview-cards")).not_to_be_empty()
+    page.locator("#overview-trend").scroll_into_view_if_needed()
+    page.wait_for_function("() => { const gd = document.querySelector('#overview-trend .js-plotly-plot');"
+                           " return !!(gd && gd._fullLayout && gd.data && gd.data.length); }")
+    assert answers and not any(answers), "nothing came from the worker"
