@@ -1,11 +1,11 @@
-"""The app's static files fetched and compiled while a person types at the sign-in page.
+"""The app's static files fetched while a person types at the sign-in page.
 
 A browser that has never opened the app spends about half a second of its first sign-in on the app's
 JavaScript: 4 MB of Dash, its component libraries and Plotly.js, downloaded, then compiled before
 anything can draw. A returning browser has them in its cache, compiled (V8's code cache). The
 sign-in page registers a service worker (``/csi-sw.js``) that fetches them into CacheStorage while
-the person types; Chromium compiles scripts stored during a service worker's install at once and
-keeps the compiled code. Signed in, the app's pages get those files from that cache.
+the person types; signed in, the app's pages get those files from that cache, without waiting for
+the network or for a server busy with other requests.
 
 What the worker holds and serves is only this list: the scripts and stylesheets Dash links in its
 index page, the lazily loaded chunks the dashboards use (Plotly.js and dcc's graph; AG Grid's
