@@ -15,10 +15,13 @@
       /* no worker: the app loads its files from the network, as before */
     });
   }
+  var timer = null;
   function start() {
-    window.setTimeout(function () {
+    timer = window.setTimeout(function () {
       if (window.requestIdleCallback) { window.requestIdleCallback(register, {timeout: 2000}); } else { register(); }
     }, signIn ? 500 : 10000);
   }
+  // Signed in before then: nothing is started while the app's first page loads.
+  document.addEventListener("submit", function () { window.clearTimeout(timer); }, true);
   if (document.readyState === "complete") { start(); } else { window.addEventListener("load", start); }
 })();
