@@ -5,7 +5,8 @@
     .venv/bin/python bench/attacks.py --class slicer_partition --role leadership
 
 For each attack class (tests/_attacks.py: slicer partition, period differencing, time hierarchy,
-drill-through, rate cards, export vs chart, card vs chart) and each role with aggregates, prints:
+drill-through, rate cards, export vs chart, card vs chart) and each role with aggregates, then again
+for each page attacked in runs of its own (Care leavers: ``attacks.OWN_RUNS``), prints:
 views read, attempts (derivations), small targets (record sets with a true count of 1-5), usable
 derivations of them (every input shown as a number), hits (usable derivations equal to the truth)
 and their rate, the chance rate under ±2 cell-key noise (simulated on the same derivations), exact
@@ -83,8 +84,20 @@ def report(truth: object, threshold: int, classes: list[str], roles: list[str], 
             if examples:
                 for example in result.examples:
                     print(f"    {example}")
-    print(f"{failing} of {len(classes) * len(roles)} class x role results above chance "
-          f"({time.perf_counter() - started:.1f} s)")
+    runs = len(classes) * len(roles)
+    for page in attacks.OWN_RUNS:  # pages attacked in runs of their own (tests/_attacks.py)
+        print(f"{page}, attacked alone:")
+        for klass in [c for c in classes if c not in attacks.OWN_RUN_SKIPS.get(page, ())]:
+            for role in roles:
+                alone = attacks.Attacker(role, truth, threshold=threshold, emulate=emulate, pages=(page,))
+                if not alone.probes() and not alone.card_probes():
+                    print(f"{klass:<20} {role:<22} (the page shows this role no figures)")
+                    continue
+                result = attacks.run(klass, alone)
+                failing += bool(result.problems())
+                runs += 1
+                print(result.line() + ("   FAILS" if result.problems() else ""), flush=True)
+    print(f"{failing} of {runs} class x role results above chance ({time.perf_counter() - started:.1f} s)")
     leader = attacks.Attacker("leadership", truth, threshold=threshold, emulate=emulate)
     for month, locality, source in attacks.consistency_cells(leader):
         cells = attacks.consistency_views(leader, month, locality, source)

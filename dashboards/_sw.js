@@ -1,9 +1,10 @@
 /* Children's Services Insight's service worker: the app's static files, fetched while a person signs in.
 
    The server puts the list before this (self.CSI_PRECACHE = {version, urls}; dashboards/_swcache.py).
-   Installing fetches those files into a cache named by the version. The worker answers only GET requests for those exact URLs, from that cache;
-   everything else goes to the network untouched, most of it without waking the worker (routes). It
-   never stores a response it was not listed: no page, layout, callback answer or export. */
+   Installing fetches those files into a cache named by the version. The worker answers only GET
+   requests for those exact URLs, from that cache; everything else goes to the network untouched,
+   most of it without waking the worker (routes). It never stores a response it was not listed: no
+   page, layout, callback answer or export. */
 "use strict";
 var PRECACHE = self.CSI_PRECACHE || {version: "none", urls: []};
 var CACHE = "csi-static-" + PRECACHE.version;
