@@ -47,7 +47,7 @@ def signed_in(browser: Any, demo_store: Any, tmp_path_factory: pytest.TempPathFa
     application = app_module.create_app(settings)
     servers = _live.LiveServers()
     base = servers(application)
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", service_workers="block")
     context.set_default_timeout(45_000)
     page = context.new_page()
     page.goto(base + "/login")

@@ -64,7 +64,7 @@ def test_signing_out_in_the_browser_ends_the_session_for_a_copied_cookie(dash_ap
     page.click("text=Sign out")
     page.click("button[value=this]")
     page.wait_for_url(base + "/login")
-    thief = browser.new_context()
+    thief = browser.new_context(service_workers="block")
     try:
         thief.add_cookies(copied)
         stolen = thief.new_page()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +89,12 @@ def test_slicer_cross_filter_drill_url_and_export(dash_app, live_server, page, b
     click_bar(page, chart_bars(page, "#cin-referrals_time").first)
     expect(level).to_contain_text("Showing months of Q3 CY 2024-25")
     expect(page.locator("#cin-referrals_time-table tbody tr")).to_have_count(2)  # Nov and Dec 2024 in the period
+    expect(page).to_have_url(re.compile("drill_time=2024-10-01_2024-12-31"))  # written just after the redraw
     url = page.url
     assert "drill_time=2024-10-01_2024-12-31" in url and "selection=by_source%3Areferral_source%3A6" in url
 
     # 4. The URL reopens the same view in a new browser context (fresh cookies: sign in again).
-    other = browser.new_context(locale="en-GB", timezone_id="Europe/London").new_page()
+    other = browser.new_context(locale="en-GB", timezone_id="Europe/London", service_workers="block").new_page()
     try:
         sign_in(other, base)
         other.goto(url)

@@ -58,7 +58,7 @@ def test_admin_requests_ig_approves_new_user_sets_password_and_signs_in(dash_app
     expect(row).to_have_count(0)
     _sign_out(page, base)
 
-    newcomer = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+    newcomer = browser.new_context(locale="en-GB", timezone_id="Europe/London", service_workers="block")
     try:
         own = newcomer.new_page()
         own.goto(link)

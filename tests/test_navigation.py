@@ -104,7 +104,7 @@ def test_the_navigation_collapses_on_a_narrow_screen(dash_app, live_server, brow
 
     base = live_server(dash_app)
     expect.set_options(timeout=45_000)  # the suite shares a small machine with other browser tests
-    context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en-GB")
+    context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en-GB", service_workers="block")
     context.set_default_timeout(45_000)
     try:
         page = context.new_page()

@@ -134,7 +134,7 @@ def test_save_open_and_share_a_view_in_chromium(dash_app, live_server, browser, 
     base = live_server(dash_app)
 
     def signed_in(username: str):  # type: ignore[no-untyped-def]
-        context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+        context = browser.new_context(locale="en-GB", timezone_id="Europe/London", service_workers="block")
         context.set_default_timeout(45_000)
         page = context.new_page()
         page.goto(base + "/login")
