@@ -95,8 +95,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         routing_callback_inputs=_router.ROUTING_INPUTS,  # the page served with the layout is not routed again
     )
     _router.route_pages()
-    plotlyjs.use_partial_bundle(app, HERE / "assets")
-    swcache.install(app, HERE / "assets")
+    swcache.install(app, plotly_version=plotlyjs.use_partial_bundle(app, HERE / "assets"))
     app.layout = shell.layout
     # On the app, not with @dash.callback at import: a global callback goes only to the first app
     # that serves a request in the process, so a second app (tests) would lack it.

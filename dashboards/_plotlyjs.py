@@ -39,8 +39,10 @@ def bundle_path(assets_folder: Path) -> Path:
     return assets_folder / "vendor" / BUNDLE_NAME.format(version=get_plotlyjs_version())
 
 
-def use_partial_bundle(app: dash.Dash, assets_folder: Path) -> None:
+def use_partial_bundle(app: dash.Dash, assets_folder: Path) -> str:
     """Serve the vendored basic bundle where the renderer loads Plotly.js from, instead of the full one.
+    Returns what the renderer's (unfingerprinted) Plotly.js URL serves: the bundle's ETag, or the full
+    bundle's plotly.js version.
 
     Side effects: removes Dash's ``plotly`` entries from ``dcc._js_dist`` (a module global that every
     ``dash.Dash`` appends one to) and adds a route to ``app.server``. Without a vendored bundle for
@@ -50,7 +52,7 @@ def use_partial_bundle(app: dash.Dash, assets_folder: Path) -> None:
     if not bundle.is_file():
         warnings.warn(f"{bundle} is missing: serving plotly.py's full plotly.js (see dashboards/_plotlyjs.py)",
                       stacklevel=2)
-        return
+        return f"full-{get_plotlyjs_version()}"
     dcc._js_dist[:] = [r for r in dcc._js_dist if r.get("namespace") != "plotly"]  # noqa: SLF001  (Dash's own list)
     prefix = app.config.routes_pathname_prefix
 
@@ -66,6 +68,7 @@ def use_partial_bundle(app: dash.Dash, assets_folder: Path) -> None:
                          etag=etag, last_modified=modified)
 
     app.server.add_url_rule(prefix + RENDERER_URL, "csi_plotly_js", plotly_js)
+    return etag
 
 
 def bundle_version(bundle: Path) -> str | None:

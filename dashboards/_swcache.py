@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import dcc
 from dash.exceptions import DependencyException
 from flask import Response, jsonify, request
 
 from dashboards import _plotlyjs as plotlyjs
 
 URL = "/csi-sw.js"  # at the root: its scope is the whole app
+HEAD = "self.CSI_PRECACHE = "  # the worker script's first line: this, its list as JSON, ";"
 SCRIPT = Path(__file__).with_name("_sw.js")
 # Chunks the app loads after its index page, by (namespace, file): dcc's graph and AG Grid's
 # community grid (Records). Dash serves them at unfingerprinted URLs under the component suites.
@@ -48,40 +48,28 @@ def static_urls(app: dash.Dash) -> list[str]:
         index = app.index()  # also registers the component suites' files with Dash, as a real index does
     statics = (prefix + "assets/", prefix + "_dash-component-suites/")  # auth.guard: public, no data
     found = [u for u in _LINKS.findall(index) if u.startswith(statics)]
+    # Only chunks Dash serves (the version installed may have renamed one): what its own route checks.
     found += [f"{prefix}_dash-component-suites/{namespace}/{path}" for namespace, path in LAZY_CHUNKS
-              if _registered(namespace, path)]
+              if path in app.registered_paths.get(namespace, ())]
     found.append(prefix + plotlyjs.RENDERER_URL)
     return list(dict.fromkeys(u.replace("&amp;", "&") for u in found))
 
 
-def _registered(namespace: str, path: str) -> bool:
-    """Whether the library ships that chunk (the version installed may have renamed it)."""
-    if namespace == "dash":
-        dists = list(dcc._js_dist)  # noqa: SLF001  (Dash's own list of dcc's files)
-        path_in_dist = path.split("/", 1)[1]
-    else:
-        module = __import__(namespace)
-        dists = list(getattr(module, "_js_dist", []))
-        path_in_dist = path
-    return any(str(d.get("relative_package_path", "")).endswith(path_in_dist) for d in dists)
-
-
-def worker_script(urls: list[str], plotly_digest: str) -> str:
+def worker_script(urls: list[str], plotly_version: str) -> str:
     """The service worker: its precache list and version, then ``_sw.js``."""
-    version = hashlib.sha256(json.dumps([urls, plotly_digest]).encode()).hexdigest()[:16]
-    head = "self.CSI_PRECACHE = " + json.dumps({"version": version, "urls": urls}) + ";\n"
+    version = hashlib.sha256(json.dumps([urls, plotly_version]).encode()).hexdigest()[:16]
+    head = HEAD + json.dumps({"version": version, "urls": urls}) + ";\n"
     return head + SCRIPT.read_text(encoding="utf-8")
 
 
-def install(app: dash.Dash, assets_folder: Path) -> None:
-    """Serve the service worker at ``/csi-sw.js`` (built on its first request, then kept)."""
-    bundle = plotlyjs.bundle_path(assets_folder)
-    plotly_digest = hashlib.sha256(bundle.read_bytes()).hexdigest() if bundle.is_file() else "full"
+def install(app: dash.Dash, *, plotly_version: str) -> None:
+    """Serve the service worker at ``/csi-sw.js`` (built on its first request, then kept).
+    ``plotly_version``: what the unfingerprinted Plotly.js URL serves (``plotlyjs.use_partial_bundle``)."""
     built: list[str] = []
 
     def service_worker() -> Response:
         if not built:
-            built.append(worker_script(static_urls(app), plotly_digest))
+            built.append(worker_script(static_urls(app), plotly_version))
         # No caching (auth.headers: no-store): the browser compares it on every visit and installs a new one.
         return Response(built[0], mimetype="text/javascript")
 

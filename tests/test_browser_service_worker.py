@@ -14,6 +14,7 @@ from typing import Any
 import _live
 import pytest
 from playwright.sync_api import expect
+from test_swcache import precache  # type: ignore[import-not-found]
 
 from app import DEMO_PASSWORD
 
@@ -40,10 +41,7 @@ def worker_page(browser: Any) -> Iterator[Any]:
 
 
 def _listed(page: Any, base: str) -> list[str]:
-    import json
-
-    text = page.request.get(base + "/csi-sw.js").text()
-    return list(json.loads(text.split("\n", 1)[0][len("self.CSI_PRECACHE = "):-1])["urls"])
+    return list(precache(page.request.get(base + "/csi-sw.js").text())["urls"])
 
 
 def _sign_in(page: Any, base: str, username: str = "demo-leader") -> None:

@@ -13,11 +13,16 @@ from dashboards import _swcache as swcache
 STATIC = ("/assets/", "/_dash-component-suites/")
 
 
+def precache(script: str) -> dict[str, Any]:
+    """The list and version a worker script starts with (``swcache.worker_script``)."""
+    head = script.split("\n", 1)[0]
+    assert head.startswith(swcache.HEAD) and head.endswith(";")
+    return dict(json.loads(head[len(swcache.HEAD):-1]))
+
+
 def _listed(client: Any) -> tuple[dict[str, Any], Any]:
     response = client.get(swcache.URL)
-    head = response.get_data(as_text=True).split("\n", 1)[0]
-    assert head.startswith("self.CSI_PRECACHE = ") and head.endswith(";")
-    return json.loads(head[len("self.CSI_PRECACHE = "):-1]), response
+    return precache(response.get_data(as_text=True)), response
 
 
 def test_the_worker_is_public_uncached_javascript_listing_only_static_files(client) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +90,7 @@ def test_the_worker_version_follows_its_files_and_plotly() -> None:
     urls = ["/assets/a.js?m=1", "/_dash-component-suites/plotly/package_data/plotly.min.js"]
 
     def version(script: str) -> str:
-        return str(json.loads(script.split("\n", 1)[0][len("self.CSI_PRECACHE = "):-1])["version"])
+        return str(precache(script)["version"])
 
     first = version(swcache.worker_script(urls, "aaa"))
     assert first == version(swcache.worker_script(list(urls), "aaa"))
